@@ -1,0 +1,51 @@
+/**
+ * The credential record codex stores in `$CODEX_HOME/auth.json` (or the keyring). Unknown fields
+ * are kept (looseObject) so a rewrite never drops what a newer Codex wrote.
+ */
+import { z } from 'zod';
+
+export const TokenDataSchema = z.looseObject({
+  id_token: z.string(),
+  access_token: z.string(),
+  refresh_token: z.string(),
+  account_id: z.string().nullish(),
+});
+export type TokenData = z.infer<typeof TokenDataSchema>;
+
+export const AuthRecordSchema = z.looseObject({
+  OPENAI_API_KEY: z.string().nullish(),
+  tokens: TokenDataSchema.nullish(),
+  last_refresh: z.string().optional(),
+});
+export type AuthRecord = z.infer<typeof AuthRecordSchema>;
+
+/** What reading the store gave: nothing, a usable record, or something that cannot be used. */
+export type StoredAuth =
+  | { kind: 'missing' }
+  | { kind: 'present'; record: AuthRecord; fingerprint: string }
+  | { kind: 'unusable'; reason: string; fingerprint: string };
+
+/** A fresh record for a new ChatGPT sign-in: nothing of a previous account is carried over. */
+export function chatgptRecord(tokens: TokenData, apiKey: string | null, now = new Date()): AuthRecord {
+  return { OPENAI_API_KEY: apiKey, tokens, last_refresh: now.toISOString() };
+}
+
+export function apiKeyRecord(apiKey: string): AuthRecord {
+  return { OPENAI_API_KEY: apiKey, tokens: null };
+}
+
+/** Parses stored text into a StoredAuth; never throws. */
+export function parseStoredAuth(text: string, fingerprint: string): StoredAuth {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { kind: 'unusable', reason: `not valid JSON (${(error as Error).message})`, fingerprint };
+  }
+  const parsed = AuthRecordSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { kind: 'unusable', reason: `${issue.path.join('.') || 'record'}: ${issue.message}`, fingerprint };
+  }
+  return { kind: 'present', record: parsed.data, fingerprint };
+}

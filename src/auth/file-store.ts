@@ -1,0 +1,70 @@
+/**
+ * auth.json on disk: atomic writes (temp file, fsync, rename) with mode 0600 enforced even over
+ * an existing file, CODEX_HOME created 0700, and one cross-process lock that every writer takes.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import { parseStoredAuth, type AuthRecord, type StoredAuth } from './auth-record.js';
+
+export const AUTH_FILE_NAME = 'auth.json';
+export const authFilePath = (codexHome: string) => join(codexHome, AUTH_FILE_NAME);
+
+export const fingerprintOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+export async function readAuthFile(codexHome: string): Promise<StoredAuth> {
+  let text: string;
+  try {
+    text = await readFile(authFilePath(codexHome), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    return { kind: 'unusable', reason: `cannot read auth.json (${code ?? 'error'})`, fingerprint: `error:${code}` };
+  }
+  return parseStoredAuth(text, fingerprintOf(text));
+}
+
+/** Codex writes auth.json pretty-printed with two spaces; so do we. */
+export async function writeAuthFile(codexHome: string, record: AuthRecord): Promise<void> {
+  await ensureCodexHome(codexHome);
+  const file = authFilePath(codexHome);
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, fsync: true });
+  // write-file-atomic keeps an existing file's mode when told a mode; enforce 0600 regardless.
+  await chmod(file, 0o600);
+}
+
+/** Removes auth.json; a missing file is not an error. Returns whether a file was removed. */
+export async function deleteAuthFile(codexHome: string): Promise<boolean> {
+  try {
+    await rm(authFilePath(codexHome));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+export async function ensureCodexHome(codexHome: string): Promise<void> {
+  await mkdir(codexHome, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * Runs `fn` holding the cross-process lock on auth.json (a `auth.json.lock` directory, as
+ * proper-lockfile makes it; stale after 10 s if its holder died).
+ */
+export async function withAuthLock<T>(codexHome: string, fn: () => Promise<T>): Promise<T> {
+  await ensureCodexHome(codexHome);
+  const release = await lockfile.lock(authFilePath(codexHome), {
+    realpath: false,
+    stale: 10_000,
+    update: 2_000,
+    retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
+  });
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}

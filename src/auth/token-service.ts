@@ -1,0 +1,29 @@
+/**
+ * Main-thread handle on the token service pool. The main thread never does network I/O: reading
+ * and validating credentials and refreshing tokens all happen in these workers.
+ */
+import { Piscina } from 'piscina';
+import { AuthSnapshotSchema, type AuthSnapshot } from '../protocol/snapshot.js';
+import type { ValidateTask } from './token-service-tasks.js';
+
+const WORKER_FILE = new URL('../../workers/token-service.js', import.meta.url).href;
+
+export class TokenService {
+  private readonly pool = new Piscina({
+    filename: WORKER_FILE,
+    minThreads: 1,
+    maxThreads: 2,
+    idleTimeout: 60_000,
+    // Workers keep sockets and timers between tasks; 'sync' atomics would freeze them.
+    atomics: 'disabled',
+    maxQueue: 64,
+  });
+
+  async validate(task: ValidateTask): Promise<AuthSnapshot> {
+    return AuthSnapshotSchema.parse(await this.pool.run(task, { name: 'validate' }));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

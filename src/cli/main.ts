@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * The `codex-auth-mcp` command: `serve` (default; alias `mcp`) speaks JSON-RPC on stdio.
+ * `-c key=value` may stand before or after the subcommand, as with `codex`.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { packageInfo } from '../server/package-info.js';
+import { serve } from '../server/server.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function codexHomeFromEnv(): string {
+  const fromEnv = process.env['CODEX_HOME'];
+  return fromEnv ? resolve(fromEnv) : join(homedir(), '.codex');
+}
+
+/** Loads the config or stops the process at once with exit code 2 and one clear message. */
+function loadOrExit(overrides: string[]): LoadedConfig {
+  try {
+    return loadConfig(codexHomeFromEnv(), overrides);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`codex-auth-mcp: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('codex-auth-mcp')
+    .description('An MCP server (JSON-RPC on stdio) that manages OpenAI / ChatGPT sign-in for the clients that spawn it.')
+    .version(packageInfo.version, '-V, --version')
+    .option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, [])
+    .addHelpText(
+      'after',
+      `
+Environment:
+  CODEX_HOME            where config.toml and auth.json live (default ~/.codex)
+  CODEX_AUTH_MCP_LOG    log level on stderr: trace|debug|info|warn|error|silent (default warn)
+
+Examples:
+  codex-auth-mcp                                  serve JSON-RPC on stdio
+  codex-auth-mcp mcp -c preferred_auth_method=apikey
+  CODEX_HOME=/tmp/h codex-auth-mcp serve -c auth_issuer=http://127.0.0.1:4444`,
+    );
+
+  const overridesOf = (command: Command) => [
+    ...(program.opts<{ config: string[] }>().config ?? []),
+    ...(command.opts<{ config?: string[] }>().config ?? []),
+  ];
+
+  program
+    .command('serve', { isDefault: true })
+    .alias('mcp')
+    .description('serve the MCP / codex auth JSON-RPC protocol on stdin/stdout (the default)')
+    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
+    .action((_options, command: Command) => serve({ loaded: loadOrExit(overridesOf(command)) }));
+
+  return program;
+}
+
+buildProgram().parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`codex-auth-mcp: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

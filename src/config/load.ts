@@ -1,0 +1,145 @@
+/**
+ * Loads the config once at start-up: `$CODEX_HOME/config.toml` (missing = empty), then the
+ * active profile over the top level, then `-c` overrides over both, validated by one schema.
+ * Every failure is a ConfigError whose message names the file (or argument), key, line and column.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { applyOverrides, parseOverride, type ConfigOverride } from './overrides.js';
+import { ConfigSchema, KNOWN_KEYS, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadedConfig {
+  readonly codexHome: string;
+  readonly config: Config;
+}
+
+/** Where the value of a key came from, so an error can point at it. */
+type Origin = { kind: 'file'; path: string[] } | { kind: 'override'; raw: string };
+
+export function loadConfig(codexHome: string, rawOverrides: readonly string[]): LoadedConfig {
+  const overrides = rawOverrides.map((raw) => {
+    try {
+      return parseOverride(raw);
+    } catch (error) {
+      throw new ConfigError(`config error: ${(error as Error).message}`);
+    }
+  });
+  const file = join(codexHome, 'config.toml');
+  const text = readConfigText(file);
+  const fileTable = parseConfigText(file, text);
+  const merged = applyOverrides(fileTable, overrides);
+  const { effective, origins } = applyProfile(merged, overrides, file);
+
+  const parsed = ConfigSchema.safeParse(effective);
+  if (!parsed.success) throw describeInvalidValue(parsed.error, origins, file, text);
+  return { codexHome, config: Object.freeze(parsed.data) };
+}
+
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new ConfigError(`config error: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function parseConfigText(file: string, text: string): Record<string, unknown> {
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const reason = error.message.split('\n')[0];
+      throw new ConfigError(
+        `config error: ${file}:${error.line}:${error.column}: malformed TOML: ${reason}`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Lays `[profiles.<profile>]` over the top level for the keys we read. */
+function applyProfile(
+  table: Record<string, unknown>,
+  overrides: readonly ConfigOverride[],
+  file: string,
+): { effective: Record<string, unknown>; origins: Map<string, Origin> } {
+  const origins = new Map<string, Origin>();
+  for (const key of Object.keys(table)) origins.set(key, { kind: 'file', path: [key] });
+  const profileName = table['profile'];
+  const effective: Record<string, unknown> = { ...table };
+  if (profileName !== undefined) {
+    if (typeof profileName !== 'string') {
+      throw new ConfigError(`config error: ${file}: profile: expected a string`);
+    }
+    const profiles = table['profiles'];
+    const profile =
+      profiles && typeof profiles === 'object' ? (profiles as Record<string, unknown>)[profileName] : undefined;
+    if (!profile || typeof profile !== 'object') {
+      throw new ConfigError(`config error: profile '${profileName}' not found in ${file}`);
+    }
+    for (const key of KNOWN_KEYS) {
+      if (key in profile) {
+        effective[key] = (profile as Record<string, unknown>)[key];
+        origins.set(key, { kind: 'file', path: ['profiles', profileName, key] });
+      }
+    }
+  }
+  // An override of a top-level key beats both the file and the profile.
+  for (const override of overrides) {
+    if (override.path.length === 1) {
+      effective[override.path[0]!] = override.value;
+      origins.set(override.path[0]!, { kind: 'override', raw: override.raw });
+    }
+  }
+  return { effective, origins };
+}
+
+function describeInvalidValue(
+  error: z.ZodError,
+  origins: Map<string, Origin>,
+  file: string,
+  text: string,
+): ConfigError {
+  const issue = error.issues[0]!;
+  const key = String(issue.path[0] ?? '');
+  const origin = origins.get(key);
+  const what = `${key}: ${issue.message}`;
+  if (origin?.kind === 'override') {
+    return new ConfigError(`config error: -c ${origin.raw}: ${what}`);
+  }
+  const dotted = origin ? origin.path.join('.') : key;
+  const at = origin ? locateKey(text, origin.path) : undefined;
+  const where = at ? `${file}:${at.line}:${at.column}` : file;
+  return new ConfigError(`config error: ${where}: ${dotted === key ? what : `${dotted}: ${issue.message}`}`);
+}
+
+/**
+ * Finds the line and column where a key is assigned in TOML text. smol-toml gives positions only
+ * for syntax errors, so this walks table headers and `key =` lines; good enough for messages.
+ */
+export function locateKey(text: string, path: readonly string[]): { line: number; column: number } | undefined {
+  const unquote = (part: string) => part.trim().replace(/^["']|["']$/g, '');
+  let table: string[] = [];
+  const lines = text.split('\n');
+  for (const [index, line] of lines.entries()) {
+    const header = /^\s*\[\[?([^\]]+)\]\]?/.exec(line);
+    if (header) {
+      table = header[1]!.split('.').map(unquote);
+      continue;
+    }
+    const assignment = /^(\s*)([A-Za-z0-9_\-."' ]+?)\s*=/.exec(line);
+    if (!assignment) continue;
+    const full = [...table, ...assignment[2]!.split('.').map(unquote)];
+    if (full.length === path.length && full.every((part, i) => part === path[i])) {
+      return { line: index + 1, column: assignment[1]!.length + 1 };
+    }
+  }
+  return undefined;
+}

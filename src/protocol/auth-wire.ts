@@ -1,0 +1,78 @@
+/**
+ * The 0.25 auth surface on the wire: params and results of the v1 methods and the two
+ * `codex/event/*` notifications. Each schema is the single definition of its type.
+ */
+import { z } from 'zod';
+
+export const AuthMethodSchema = z.enum(['apikey', 'chatgpt']);
+export type AuthMethod = z.infer<typeof AuthMethodSchema>;
+
+/** Beyond the original: why credentials that exist cannot be used. */
+export const AuthErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type AuthError = z.infer<typeof AuthErrorSchema>;
+
+/** For methods whose params codex ignores: anything that is not an object reads as `{}`. */
+const objectOrEmpty = (value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+
+export const GetAuthStatusParamsSchema = z.object({
+  includeToken: z.boolean().optional(),
+  refreshToken: z.boolean().optional(),
+});
+
+export const GetAuthStatusResultSchema = z.object({
+  authMethod: AuthMethodSchema.optional(),
+  preferredAuthMethod: AuthMethodSchema,
+  authToken: z.string().optional(),
+  authError: AuthErrorSchema.optional(),
+  storage: z.enum(['file', 'keyring']).optional(),
+  storageWarning: z.string().optional(),
+});
+export type GetAuthStatusResult = z.infer<typeof GetAuthStatusResultSchema>;
+
+export const LogoutParamsSchema = z.preprocess(
+  objectOrEmpty,
+  z.object({ revoke: z.boolean().optional() }),
+);
+
+export const LogoutResultSchema = z.object({ revoked: z.boolean().optional() });
+
+export const LoginChatGptParamsSchema = z.preprocess(objectOrEmpty, z.object({}));
+export const LoginChatGptResultSchema = z.object({ loginId: z.uuid(), authUrl: z.string() });
+export type LoginChatGptResult = z.infer<typeof LoginChatGptResultSchema>;
+
+export const CancelLoginChatGptParamsSchema = z.object({ loginId: z.uuid() });
+
+export const LoginApiKeyParamsSchema = z.object({ apiKey: z.string().min(1) });
+
+/** Machine-readable reasons a login ended without success (beyond the original's free text). */
+export const LoginErrorCodeSchema = z.enum([
+  'cancelled',
+  'timed_out',
+  'port_unavailable',
+  'state_mismatch',
+  'access_denied',
+  'token_exchange_failed',
+  'persist_failed',
+  'superseded',
+  'expired',
+  'device_code_unsupported',
+  'device_code_failed',
+]);
+export type LoginErrorCode = z.infer<typeof LoginErrorCodeSchema>;
+
+export const Notification = {
+  authStatusChange: 'codex/event/auth_status_change',
+  loginChatGptComplete: 'codex/event/login_chat_gpt_complete',
+} as const;
+
+export const AuthStatusChangeParamsSchema = z.object({ authMethod: AuthMethodSchema.optional() });
+export type AuthStatusChangeParams = z.infer<typeof AuthStatusChangeParamsSchema>;
+
+export const LoginChatGptCompleteParamsSchema = z.object({
+  loginId: z.string(),
+  success: z.boolean(),
+  error: z.string().optional(),
+  errorCode: LoginErrorCodeSchema.optional(),
+});
+export type LoginChatGptCompleteParams = z.infer<typeof LoginChatGptCompleteParamsSchema>;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** JSON-RPC 2.0 error codes this server answers with. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+} as const;
+
+/** Ids are strings or integers (as codex's `RequestId`); a float or object id is not a valid request. */
+export const RequestIdSchema = z.union([z.string(), z.int()]);
+export type RequestId = z.infer<typeof RequestIdSchema>;
+
+/** An incoming request or notification, after the envelope has been checked. */
+export const IncomingMessageSchema = z.object({
+  // codex accepts a missing `jsonrpc` and so do we; any other value is not JSON-RPC 2.0.
+  jsonrpc: z.literal('2.0').optional(),
+  id: RequestIdSchema.optional(),
+  method: z.string(),
+  params: z.unknown().optional(),
+});
+export type IncomingMessage = z.infer<typeof IncomingMessageSchema>;
+
+export const ErrorObjectSchema = z.object({
+  code: z.int(),
+  message: z.string(),
+  data: z.unknown().optional(),
+});
+export type ErrorObject = z.infer<typeof ErrorObjectSchema>;
+
+/** An error a handler throws on purpose; anything else thrown becomes -32603. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export const invalidRequest = (message: string) => new RpcError(ErrorCode.InvalidRequest, message);
+export const internalError = (message: string) => new RpcError(ErrorCode.InternalError, message);
+
+/** Serialisers for the three outgoing shapes; one JSON object per line. */
+export const encodeResult = (id: RequestId, result: unknown): string =>
+  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`;
+
+export const encodeError = (id: RequestId | null, error: ErrorObject): string =>
+  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${JSON.stringify(error)}}`;
+
+export const encodeNotification = (method: string, params: unknown): string =>
+  JSON.stringify({ jsonrpc: '2.0', method, params });

@@ -1,0 +1,64 @@
+/**
+ * Inter-thread protocol types: what the token service returns to the main thread.
+ * Errors never cross a thread boundary as exceptions (they lose their fields there); every
+ * outcome is a plain value validated by these schemas on arrival.
+ */
+import { z } from 'zod';
+import { AuthErrorSchema, AuthMethodSchema } from './auth-wire.js';
+
+export const AccountSchema = z.object({
+  email: z.string().optional(),
+  planType: z.string().optional(),
+  accountId: z.string().optional(),
+});
+export type Account = z.infer<typeof AccountSchema>;
+
+/** Everything the main thread needs to answer status requests without touching a worker. */
+export const AuthSnapshotSchema = z.object({
+  authMethod: AuthMethodSchema.optional(),
+  /** The bearer a client gets with `includeToken`: the API key, or the ChatGPT access token. */
+  authToken: z.string().optional(),
+  account: AccountSchema.optional(),
+  /** Epoch ms of the access token's `exp`, when it could be read. */
+  accessTokenExpiresAt: z.number().optional(),
+  lastRefresh: z.string().optional(),
+  /** Epoch ms from which a refresh is due; absent when there is nothing to refresh. */
+  refreshDueAt: z.number().optional(),
+  authError: AuthErrorSchema.optional(),
+  /** Where the credentials came from. */
+  source: z.enum(['file', 'keyring', 'env', 'none']),
+  storage: z.enum(['file', 'keyring']),
+  storageWarning: z.string().optional(),
+  /** Identity of the stored record the snapshot was built from (changes when it is rewritten). */
+  fingerprint: z.string(),
+});
+export type AuthSnapshot = z.infer<typeof AuthSnapshotSchema>;
+
+export const RefreshFailureCodeSchema = z.enum([
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+  'refresh_failed_permanently',
+  'refresh_timeout',
+  'refresh_unavailable',
+  'account_changed',
+  'not_chatgpt',
+]);
+export type RefreshFailureCode = z.infer<typeof RefreshFailureCodeSchema>;
+
+export const RefreshOutcomeSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    /** `network`: we rotated the tokens; `adopted`: another process had already done it. */
+    via: z.enum(['network', 'adopted']),
+    snapshot: AuthSnapshotSchema,
+  }),
+  z.object({
+    ok: z.literal(false),
+    code: RefreshFailureCodeSchema,
+    message: z.string(),
+    permanent: z.boolean(),
+    snapshot: AuthSnapshotSchema,
+  }),
+]);
+export type RefreshOutcome = z.infer<typeof RefreshOutcomeSchema>;

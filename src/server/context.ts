@@ -1,0 +1,17 @@
+/** What every method handler can reach: the validated config and the long-lived actors. */
+import type { AuthState } from '../auth/auth-state.js';
+import type { CredentialStore } from '../auth/credential-store.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from './notifier.js';
+
+export interface ServerContext {
+  readonly config: Config;
+  readonly codexHome: string;
+  readonly auth: AuthState;
+  readonly store: CredentialStore;
+  readonly tokens: TokenService;
+  readonly notifier: Notifier;
+  readonly log: Logger;
+}

@@ -1,0 +1,127 @@
+/**
+ * Line-delimited JSON-RPC framing over a pair of streams (stdin/stdout in production).
+ *
+ * Reading: splits raw chunks on '\n' without an intermediate readline layer; a line longer than
+ * `maxLineBytes` is dropped and reported once, so one runaway client cannot exhaust memory.
+ * Writing: lines queued in one event-loop turn go out in a single write. When the client reads
+ * slowly (write() returns false), input is paused until 'drain', so nothing buffers unboundedly.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface TransportHandlers {
+  onLine(line: string): void;
+  onOversizedLine(): void;
+  onClose(): void;
+}
+
+export class StdioTransport {
+  private readonly pending: string[] = [];
+  private flushScheduled = false;
+  private blocked = false;
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private discarding = false;
+  private closed = false;
+  private readonly drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly handlers: TransportHandlers,
+    private readonly maxLineBytes = 4 * 1024 * 1024,
+  ) {
+    input.on('data', (chunk: Buffer) => this.receive(chunk));
+    input.once('end', () => this.finishInput());
+    input.once('close', () => this.finishInput());
+    output.on('drain', () => this.onDrain());
+    // A client that went away makes stdout error with EPIPE; that is a normal way to end.
+    output.on('error', () => this.finishInput());
+  }
+
+  /** Queues one JSON-RPC line; it is written with the others queued in this turn. */
+  send(line: string): void {
+    this.pending.push(line);
+    if (!this.flushScheduled && !this.blocked) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Resolves once everything queued so far has been handed to the output stream. */
+  async drained(): Promise<void> {
+    if (this.pending.length === 0 && !this.blocked) return;
+    await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.blocked || this.pending.length === 0) return this.notifyDrained();
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending.length = 0;
+    if (!this.output.write(text)) {
+      this.blocked = true;
+      this.input.pause();
+      return;
+    }
+    this.notifyDrained();
+  }
+
+  private onDrain(): void {
+    this.blocked = false;
+    if (!this.closed) this.input.resume();
+    this.flush();
+  }
+
+  private notifyDrained(): void {
+    if (this.pending.length > 0 || this.blocked) return;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private receive(chunk: Buffer): void {
+    let start = 0;
+    let newline = chunk.indexOf(0x0a, start);
+    while (newline >= 0) {
+      this.emitLine(chunk.subarray(start, newline));
+      start = newline + 1;
+      newline = chunk.indexOf(0x0a, start);
+    }
+    if (start < chunk.length) this.keep(chunk.subarray(start));
+  }
+
+  private keep(part: Buffer): void {
+    if (this.discarding) return;
+    this.carry.push(part);
+    this.carryBytes += part.length;
+    if (this.carryBytes > this.maxLineBytes) {
+      this.carry = [];
+      this.carryBytes = 0;
+      this.discarding = true;
+      this.handlers.onOversizedLine();
+    }
+  }
+
+  private emitLine(tail: Buffer): void {
+    if (this.discarding) {
+      // The rest of an oversized line; it was already answered.
+      this.discarding = false;
+      return;
+    }
+    let bytes = tail;
+    if (this.carry.length > 0) {
+      this.carry.push(tail);
+      bytes = Buffer.concat(this.carry, this.carryBytes + tail.length);
+      this.carry = [];
+      this.carryBytes = 0;
+    }
+    if (bytes.length > this.maxLineBytes) return this.handlers.onOversizedLine();
+    const line = bytes.toString('utf8');
+    if (line.trim() !== '') this.handlers.onLine(line);
+  }
+
+  private finishInput(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.carryBytes > 0 && !this.discarding) this.emitLine(Buffer.alloc(0));
+    this.handlers.onClose();
+  }
+}
