@@ -7,6 +7,7 @@ import {
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { method, type MethodSpec } from '../rpc/dispatcher.js';
 import type { ServerContext } from './context.js';
+import { performLogout } from './logout.js';
 
 export function authStatusResult(
   snapshot: AuthSnapshot,
@@ -32,10 +33,7 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
     }),
 
     logoutChatGpt: method(LogoutParamsSchema, async (_params, request) => {
-      const { store } = context;
-      const snapshot = await auth.mutate(async () => {
-        await store.withLock(() => store.delete());
-      });
+      const { snapshot } = await performLogout(context);
       request.afterResponse(() => context.notifier.authStatusChange(snapshot.authMethod));
       return {};
     }),

@@ -1,0 +1,19 @@
+/**
+ * Signing out, shared by `logoutChatGpt`, `account/logout`, the `logout` tool and the CLI:
+ * remove the stored credentials under the store lock and report what is still in force.
+ */
+import type { AuthSnapshot } from '../protocol/snapshot.js';
+import type { ServerContext } from './context.js';
+
+export interface LogoutOutcome {
+  /** The snapshot after logout: e.g. `apikey` when OPENAI_API_KEY is still set. */
+  readonly snapshot: AuthSnapshot;
+}
+
+export async function performLogout(context: ServerContext): Promise<LogoutOutcome> {
+  const { store, auth } = context;
+  const snapshot = await auth.mutate(async () => {
+    await store.withLock(() => store.delete());
+  });
+  return { snapshot };
+}
