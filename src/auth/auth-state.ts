@@ -79,15 +79,34 @@ export class AuthState {
    * The caller announces the new method, so it can order the announcement after its response.
    */
   async mutate(change: () => Promise<void>): Promise<AuthSnapshot> {
-    this.mutations++;
+    const mutation = this.beginMutation();
     try {
       await change();
-      const snapshot = await this.revalidate();
-      this.announcedMethod = snapshot.authMethod;
-      return snapshot;
-    } finally {
-      this.mutations--;
+    } catch (error) {
+      // Revalidate even when the change failed half-way, so the cache stays true.
+      await mutation.finish().catch(() => undefined);
+      throw error;
     }
+    return mutation.finish();
+  }
+
+  /**
+   * Marks the start of a change of our own that another thread will make (the login worker
+   * writing auth.json). Until `finish()`, store events are not announced as outside changes;
+   * `finish()` revalidates and returns the snapshot after the change.
+   */
+  beginMutation(): { finish(): Promise<AuthSnapshot> } {
+    this.mutations++;
+    let finished: Promise<AuthSnapshot> | undefined;
+    return {
+      finish: () =>
+        (finished ??= this.revalidate()
+          .then((snapshot) => {
+            this.announcedMethod = snapshot.authMethod;
+            return snapshot;
+          })
+          .finally(() => this.mutations--)),
+    };
   }
 
   /** Rebuilds the snapshot from the store; concurrent calls share one pass (plus one more if a change came in meanwhile). */

@@ -3,6 +3,7 @@ import type { AuthState } from '../auth/auth-state.js';
 import type { CredentialStore } from '../auth/credential-store.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/schema.js';
+import type { LoginEngine } from '../login/login-engine.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
 
@@ -13,5 +14,6 @@ export interface ServerContext {
   readonly store: CredentialStore;
   readonly tokens: TokenService;
   readonly notifier: Notifier;
+  readonly logins: LoginEngine;
   readonly log: Logger;
 }

@@ -12,6 +12,7 @@ export interface LogoutOutcome {
 
 export async function performLogout(context: ServerContext): Promise<LogoutOutcome> {
   const { store, auth } = context;
+  await context.logins.cancelActive();
   const snapshot = await auth.mutate(async () => {
     await store.withLock(() => store.delete());
   });

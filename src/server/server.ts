@@ -13,7 +13,9 @@ import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { StdioTransport } from '../transport/stdio.js';
+import { LoginEngine } from '../login/login-engine.js';
 import { authMethods } from './auth-methods.js';
+import { loginMethods } from './login-methods.js';
 import type { ServerContext } from './context.js';
 import { mcpMethods, type McpSession } from './mcp-methods.js';
 import { Notifier } from './notifier.js';
@@ -50,6 +52,12 @@ export function serve({ loaded }: ServeOptions): void {
   const notifier = new Notifier((line) => transport.send(line));
   dispatcher = new Dispatcher((line) => transport.send(line), log);
 
+  const logins = new LoginEngine({ config, store: storeOptions, auth, log });
+  logins.onComplete((completion) => {
+    const { loginId, success, error, errorCode } = completion;
+    notifier.loginChatGptComplete({ loginId, success, ...(error && { error }), ...(errorCode && { errorCode }) });
+    if (success) notifier.authStatusChange(completion.snapshot?.authMethod);
+  });
   const context: ServerContext = {
     config,
     codexHome,
@@ -57,12 +65,14 @@ export function serve({ loaded }: ServeOptions): void {
     store: openCredentialStore(storeOptions),
     tokens,
     notifier,
+    logins,
     log,
   };
   const session: McpSession = { initialized: false };
   dispatcher
     .registerAll(mcpMethods(session, () => []))
     .registerAll(authMethods(context))
+    .registerAll(loginMethods(context))
     .onNotification('notifications/initialized', () => undefined);
 
   auth.onMethodChange((snapshot) => notifier.authStatusChange(snapshot.authMethod));
@@ -78,8 +88,10 @@ export function serve({ loaded }: ServeOptions): void {
     log.info({ reason }, 'shutting down');
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([dispatcher!.idle(), grace]);
-    await transport.drained();
     auth.close();
+    // Ending a pending login sends its completion; let that reach the client too.
+    await Promise.race([logins.close(), grace]);
+    await transport.drained();
     await Promise.race([tokens.close(), grace]);
     process.exit(0);
   }

@@ -1,0 +1,190 @@
+/**
+ * One browser sign-in, as it runs inside the login worker: the loopback callback server, the
+ * state check, the code and API-key exchanges, persisting, and exactly one ending.
+ *
+ * Every way a login ends goes through `end()`, which is idempotent and sticky: a cancel that
+ * arrives while an exchange is in flight aborts it (AbortController) and is never lost.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { chatgptRecord } from '../auth/auth-record.js';
+import { openCredentialStore } from '../auth/credential-store.js';
+import { tryReadTokenClaims } from '../auth/jwt-claims.js';
+import type { LoginErrorCode } from '../protocol/auth-wire.js';
+import {
+  NOT_COMPLETED_ERROR,
+  TIMED_OUT_ERROR,
+  type LoginWorkerEvent,
+  type StartBrowserLogin,
+  type StartBrowserLoginResult,
+} from '../protocol/login.js';
+import { listenOnLoopback } from './loopback-listener.js';
+import { errorPage, successPage } from './pages.js';
+import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
+import { exchangeApiKey, exchangeCode } from './token-exchange.js';
+
+/** After success the listener stays up this long at most, to show /success to the browser. */
+const SUCCESS_PAGE_GRACE_MS = 5_000;
+
+type Phase = 'waiting' | 'exchanging' | 'succeeded' | 'ended';
+export type LoginEnding = { success: true } | { success: false; errorCode: LoginErrorCode; error: string };
+
+const COMMON_HEADERS = {
+  Connection: 'close',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
+
+export class BrowserLogin {
+  private readonly pkce: Pkce = generatePkce();
+  private readonly state = generateState();
+  private readonly abort = new AbortController();
+  private servers: Server[] = [];
+  private port = 0;
+  private phase: Phase = 'waiting';
+  private timeout: NodeJS.Timeout | undefined;
+  private closed: Promise<void> | undefined;
+  private readonly closedListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly request: StartBrowserLogin,
+    private readonly emit: (event: LoginWorkerEvent) => Promise<void>,
+  ) {}
+
+  get loginId(): string {
+    return this.request.loginId;
+  }
+
+  onClosed(listener: () => void): void {
+    this.closedListeners.push(listener);
+  }
+
+  async start(): Promise<StartBrowserLoginResult> {
+    const listening = await listenOnLoopback((req, res) => this.route(req, res), this.request.port);
+    if (!listening.ok) return { ok: false, code: 'port_unavailable', message: listening.message };
+    this.servers = listening.servers;
+    this.port = listening.port;
+    this.timeout = setTimeout(
+      () => void this.end({ success: false, errorCode: 'timed_out', error: TIMED_OUT_ERROR }),
+      this.request.timeoutMs,
+    );
+    const authUrl = buildAuthorizeUrl(this.request.issuer, this.request.clientId, redirectUriFor(this.port), this.pkce, this.state);
+    return { ok: true, authUrl, port: this.port };
+  }
+
+  /** Ends the login once; later calls only wait for the listener to close. */
+  async end(ending: LoginEnding): Promise<void> {
+    if (this.phase === 'ended' || (this.phase === 'succeeded' && !ending.success)) return this.close();
+    const wasSucceeded = this.phase === 'succeeded';
+    this.phase = ending.success ? 'succeeded' : 'ended';
+    clearTimeout(this.timeout);
+    this.abort.abort();
+    if (!wasSucceeded) {
+      await this.emit({
+        type: 'ended',
+        loginId: this.loginId,
+        success: ending.success,
+        ...(!ending.success && { error: ending.error, errorCode: ending.errorCode }),
+      });
+    }
+    if (ending.success) {
+      // Keep serving /success briefly so the browser can follow the redirect, then close.
+      setTimeout(() => void this.close(), SUCCESS_PAGE_GRACE_MS).unref();
+      return;
+    }
+    return this.close();
+  }
+
+  cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
+    return this.end({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
+  }
+
+  private close(): Promise<void> {
+    this.phase = this.phase === 'succeeded' ? 'succeeded' : 'ended';
+    this.closed ??= Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    ).then(() => {
+      for (const listener of this.closedListeners) listener();
+    });
+    return this.closed;
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET') return send(res, 405, 'Method Not Allowed', { Allow: 'GET' });
+    if (!this.hostAllowed(req.headers.host)) return send(res, 403, 'Forbidden');
+    switch (url.pathname) {
+      case '/auth/callback':
+        return void this.callback(url.searchParams, res);
+      case '/success':
+        // Display only: unlike the original, fetching this page never completes a login.
+        // Once the browser has it after a success, the listener has done its job.
+        if (this.phase === 'succeeded') res.once('finish', () => void this.close());
+        return sendHtml(res, 200, successPage());
+      case '/cancel':
+        send(res, 200, 'Login cancelled');
+        return void this.cancel('cancelled');
+      default:
+        return send(res, 404, 'Not Found');
+    }
+  }
+
+  /** Only the names a browser uses for this listener; anything else may be DNS rebinding. */
+  private hostAllowed(host: string | undefined): boolean {
+    return host === `localhost:${this.port}` || host === `127.0.0.1:${this.port}` || host === `[::1]:${this.port}`;
+  }
+
+  private async callback(query: URLSearchParams, res: ServerResponse): Promise<void> {
+    if (this.phase !== 'waiting') return send(res, 400, 'This sign-in is already being completed or has ended');
+    if (!stateMatches(this.state, query.get('state'))) return send(res, 400, 'State mismatch');
+    const oauthError = query.get('error');
+    if (oauthError) {
+      const message = `Sign-in failed: ${query.get('error_description') || oauthError}`;
+      sendHtml(res, 200, errorPage(message));
+      return this.end({ success: false, errorCode: 'access_denied', error: message });
+    }
+    const code = query.get('code');
+    if (!code) return send(res, 400, 'Missing authorization code');
+
+    this.phase = 'exchanging'; // from here on a code is used at most once
+    const { issuer, clientId } = this.request;
+    const signal = this.abort.signal;
+    const tokens = await exchangeCode({ issuer, clientId, code, redirectUri: redirectUriFor(this.port), verifier: this.pkce.verifier, signal });
+    if (signal.aborted) return sendHtml(res, 200, errorPage('This sign-in was cancelled.'));
+    if (!tokens.ok) {
+      const message = `Token exchange failed: ${tokens.message}`;
+      sendHtml(res, 502, errorPage(message));
+      return this.end({ success: false, errorCode: 'token_exchange_failed', error: message });
+    }
+    const apiKey = await exchangeApiKey(issuer, clientId, tokens.value.id_token, signal);
+    if (signal.aborted) return sendHtml(res, 200, errorPage('This sign-in was cancelled.'));
+
+    try {
+      await this.emit({ type: 'persisting', loginId: this.loginId });
+      const accountId = tryReadTokenClaims(tokens.value.id_token)?.accountId ?? null;
+      const store = openCredentialStore(this.request.store);
+      await store.withLock(() => store.save(chatgptRecord({ ...tokens.value, account_id: accountId }, apiKey)));
+    } catch (error) {
+      const message = `Unable to persist auth file: ${(error as Error).message}`;
+      sendHtml(res, 500, errorPage(message));
+      return this.end({ success: false, errorCode: 'persist_failed', error: message });
+    }
+    // No token, id or account in the URL: the success page needs none of them.
+    res.writeHead(302, { ...COMMON_HEADERS, Location: `http://localhost:${this.port}/success` }).end();
+    await this.end({ success: true });
+  }
+}
+
+function send(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text);
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': 'text/html; charset=utf-8' }).end(html);
+}

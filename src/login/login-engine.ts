@@ -1,0 +1,166 @@
+/**
+ * The login engine: the one place sign-ins are started, cancelled and finished, whatever API
+ * asked for them (v1 `loginChatGpt`, v2 `account/login/start`, the MCP `login` tool, the CLI).
+ *
+ * At most one login is active; starting another supersedes it. Each login ends exactly once and
+ * its completion goes to every `onComplete` listener, but only after the request that started it
+ * has been answered (`release`), so a client never sees a completion before its loginId.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuthState } from '../auth/auth-state.js';
+import type { StoreOptions } from '../auth/credential-store.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { LoginErrorCode } from '../protocol/auth-wire.js';
+import { internalError } from '../protocol/jsonrpc.js';
+import { CLIENT_ID, LoginWorkerEventSchema, type LoginWorkerEvent } from '../protocol/login.js';
+import type { AuthSnapshot } from '../protocol/snapshot.js';
+import { LoginWorkerClient } from './login-worker-client.js';
+
+export type LoginKind = 'chatgpt' | 'deviceCode';
+
+export interface LoginCompletion {
+  readonly loginId: string;
+  readonly kind: LoginKind;
+  readonly success: boolean;
+  readonly error?: string;
+  readonly errorCode?: LoginErrorCode;
+  /** The auth state after a successful login (for the method actually in force). */
+  readonly snapshot?: AuthSnapshot;
+}
+
+export type CompletionListener = (completion: LoginCompletion) => void;
+
+interface ActiveLogin {
+  readonly loginId: string;
+  readonly kind: LoginKind;
+  released: boolean;
+  ended: boolean;
+  held?: LoginCompletion;
+  mutation?: { finish(): Promise<AuthSnapshot> };
+}
+
+export interface LoginEngineOptions {
+  readonly config: Config;
+  readonly store: StoreOptions;
+  readonly auth: AuthState;
+  readonly log: Logger;
+}
+
+export class LoginEngine {
+  private readonly worker = new LoginWorkerClient();
+  private readonly listeners: CompletionListener[] = [];
+  private readonly logins = new Map<string, ActiveLogin>();
+  private active: ActiveLogin | undefined;
+
+  constructor(private readonly options: LoginEngineOptions) {}
+
+  onComplete(listener: CompletionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Starts a browser sign-in; a pending login is superseded first. Throws -32603 when no port can be bound. */
+  async startChatGpt(): Promise<{ loginId: string; authUrl: string }> {
+    await this.cancelActive('superseded');
+    const login = this.track('chatgpt');
+    const { config, store } = this.options;
+    const started = await this.worker
+      .startBrowserLogin(
+        {
+          loginId: login.loginId,
+          issuer: config.auth_issuer,
+          clientId: CLIENT_ID,
+          port: config.login_callback_port,
+          timeoutMs: config.login_timeout_secs * 1000,
+          store: { codexHome: store.codexHome, mode: store.mode },
+        },
+        (event) => this.onWorkerEvent(login, event),
+      )
+      .catch((error: Error) => ({ ok: false as const, code: 'port_unavailable' as const, message: error.message }));
+    if (!started.ok) {
+      this.forget(login);
+      throw internalError(`failed to start login server: ${started.message}`);
+    }
+    return { loginId: login.loginId, authUrl: started.authUrl };
+  }
+
+  /** Lets a login's completion through once the response that named it has been sent. */
+  release(loginId: string): void {
+    const login = this.logins.get(loginId);
+    if (!login) return;
+    login.released = true;
+    if (login.held) this.deliver(login, login.held);
+  }
+
+  /** Cancels the given login; false when it is not the one running. */
+  async cancel(loginId: string): Promise<boolean> {
+    if (this.active?.loginId !== loginId) return false;
+    await this.endActive('cancelled');
+    return true;
+  }
+
+  async cancelActive(reason: 'cancelled' | 'superseded' = 'cancelled'): Promise<void> {
+    if (this.active) await this.endActive(reason);
+  }
+
+  get activeLoginId(): string | undefined {
+    return this.active?.loginId;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  private async endActive(reason: 'cancelled' | 'superseded'): Promise<void> {
+    const login = this.active!;
+    this.active = undefined;
+    const found = await this.worker.cancel(login.loginId, reason).catch(() => false);
+    // The worker reports the ending itself; if it no longer knew the login, report it here.
+    if (!found && !login.ended) {
+      this.complete(login, { success: false, errorCode: reason, error: 'Login server error: Login was not completed' });
+    }
+  }
+
+  private track(kind: LoginKind): ActiveLogin {
+    const login: ActiveLogin = { loginId: randomUUID(), kind, released: false, ended: false };
+    this.logins.set(login.loginId, login);
+    this.active = login;
+    return login;
+  }
+
+  private forget(login: ActiveLogin): void {
+    this.logins.delete(login.loginId);
+    if (this.active === login) this.active = undefined;
+  }
+
+  private async onWorkerEvent(login: ActiveLogin, raw: LoginWorkerEvent): Promise<void> {
+    const event = LoginWorkerEventSchema.parse(raw);
+    if (event.type === 'persisting') {
+      login.mutation = this.options.auth.beginMutation();
+      return;
+    }
+    const snapshot = await login.mutation?.finish();
+    this.complete(login, {
+      success: event.success,
+      ...(event.error !== undefined && { error: event.error }),
+      ...(event.errorCode !== undefined && { errorCode: event.errorCode }),
+      ...(event.success && snapshot && { snapshot }),
+    });
+  }
+
+  private complete(login: ActiveLogin, outcome: Omit<LoginCompletion, 'loginId' | 'kind'>): void {
+    if (login.ended) return;
+    login.ended = true;
+    if (this.active === login) this.active = undefined;
+    const completion: LoginCompletion = { loginId: login.loginId, kind: login.kind, ...outcome };
+    this.options.log.info({ loginId: login.loginId, success: completion.success, errorCode: completion.errorCode }, 'login ended');
+    if (login.released) this.deliver(login, completion);
+    else login.held = completion;
+  }
+
+  private deliver(login: ActiveLogin, completion: LoginCompletion): void {
+    this.logins.delete(login.loginId);
+    login.held = undefined;
+    for (const listener of this.listeners) listener(completion);
+  }
+}

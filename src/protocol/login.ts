@@ -1,0 +1,54 @@
+/**
+ * Messages between the main thread's login engine and the login worker. Each crosses the thread
+ * boundary as plain data and is validated on arrival.
+ */
+import { z } from 'zod';
+import { LoginErrorCodeSchema } from './auth-wire.js';
+import { StoreOptionsSchema } from '../auth/token-service-tasks.js';
+
+export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+/** The real issuer only allows these two callback ports. */
+export const DEFAULT_CALLBACK_PORT = 1455;
+export const FALLBACK_CALLBACK_PORT = 1457;
+
+export const StartBrowserLoginSchema = z.object({
+  loginId: z.uuid(),
+  issuer: z.string(),
+  clientId: z.string(),
+  port: z.int().min(0).max(65535),
+  timeoutMs: z.number().positive(),
+  store: StoreOptionsSchema,
+});
+export type StartBrowserLogin = z.infer<typeof StartBrowserLoginSchema>;
+
+export const StartBrowserLoginResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), authUrl: z.string(), port: z.int() }),
+  z.object({ ok: z.literal(false), code: z.literal('port_unavailable'), message: z.string() }),
+]);
+export type StartBrowserLoginResult = z.infer<typeof StartBrowserLoginResultSchema>;
+
+/** Sent by the worker while a login runs. `persisting` comes (and is awaited) before auth.json is written. */
+export const LoginWorkerEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('persisting'), loginId: z.string() }),
+  z.object({
+    type: z.literal('ended'),
+    loginId: z.string(),
+    success: z.boolean(),
+    error: z.string().optional(),
+    errorCode: LoginErrorCodeSchema.optional(),
+  }),
+]);
+export type LoginWorkerEvent = z.infer<typeof LoginWorkerEventSchema>;
+
+/** What the worker exposes through comlink. */
+export interface LoginWorkerApi {
+  startBrowserLogin(request: StartBrowserLogin, onEvent: (event: LoginWorkerEvent) => Promise<void>): Promise<StartBrowserLoginResult>;
+  /** Ends a running login; resolves once its listener is closed. False when no such login runs. */
+  cancel(loginId: string, reason: 'cancelled' | 'superseded'): Promise<boolean>;
+  /** Ends every login and closes every listener. */
+  stop(): Promise<void>;
+}
+
+/** The text codex 0.25 sends when a login ends without completing (cancel, supersede, shutdown). */
+export const NOT_COMPLETED_ERROR = 'Login server error: Login was not completed';
+export const TIMED_OUT_ERROR = 'Login timed out';
