@@ -1,0 +1,160 @@
+/**
+ * The browser sign-in over stdio, against the embedded oidc-provider issuer, with the browser's
+ * part played by plain HTTP (the Chromium test does the same with a real browser).
+ */
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { startEmbeddedIssuer, type EmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { signInAtIssuer } from './support/issuer-login.js';
+import { spawnServer, type RpcClient } from './support/rpc-client.js';
+import { tempHome, type TempHome } from './support/temp-home.js';
+
+interface Setup {
+  issuer: EmbeddedIssuer;
+  home: TempHome;
+  client: RpcClient;
+}
+
+async function setup(t: { after(fn: () => unknown): void }, extraArgs: string[] = []): Promise<Setup> {
+  const issuer = await startEmbeddedIssuer();
+  const home = await tempHome();
+  const client = spawnServer({
+    codexHome: home.path,
+    args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0', ...extraArgs],
+    env: { CODEX_AUTH_MCP_LOG: 'debug' },
+  });
+  t.after(async () => {
+    client.kill();
+    await client.exited;
+    await issuer.close();
+    await home.remove();
+  });
+  await client.initialize();
+  return { issuer, home, client };
+}
+
+const callbackPort = (authUrl: string) => Number(/localhost%3A(\d+)/.exec(authUrl)![1]);
+
+/** Resolves when nothing listens on the port any more (the listener was closed). */
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+test('loginChatGpt → sign-in at the issuer → tokens stored, completion then auth_status_change', async (t) => {
+  const { issuer, home, client } = await setup(t);
+  const response = await client.request('loginChatGpt', {});
+  const { loginId, authUrl } = response.result;
+  assert.match(loginId, /^[0-9a-f-]{36}$/);
+  const url = new URL(authUrl);
+  assert.equal(`${url.origin}${url.pathname}`, `${issuer.url}/oauth/authorize`);
+  assert.equal(url.searchParams.get('client_id'), 'app_EMoamEEZ73f0CkXaXp7hrann');
+  assert.equal(url.searchParams.get('scope'), 'openid profile email offline_access');
+  assert.match(authUrl, /scope=openid%20profile%20email%20offline_access/);
+  assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+  assert.equal(url.searchParams.get('state')!.length, 43);
+  assert.equal(url.searchParams.get('redirect_uri'), `http://localhost:${callbackPort(authUrl)}/auth/callback`);
+
+  const callback = await signInAtIssuer(authUrl);
+  const redirect = await fetch(callback, { redirect: 'manual' });
+  assert.equal(redirect.status, 302);
+  const location = redirect.headers.get('location')!;
+  assert.equal(location, `http://localhost:${callbackPort(authUrl)}/success`, 'no token or id in the URL');
+  assert.equal(redirect.headers.get('cache-control'), 'no-store');
+  assert.equal(redirect.headers.get('referrer-policy'), 'no-referrer');
+
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.deepEqual(complete.params, { loginId, success: true });
+  const change = await client.waitForNotification('codex/event/auth_status_change');
+  assert.deepEqual(change.params, { authMethod: 'chatgpt' });
+  const order = [response, complete, change].map((m) => client.messages.indexOf(m));
+  assert.deepEqual([...order].sort((a, b) => a - b), order, 'response, completion, status change, in that order');
+
+  const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
+  assert.match(stored.OPENAI_API_KEY, /^sk-demo-/);
+  assert.equal(stored.tokens.account_id, 'acct-demo-0001');
+  assert.ok(stored.tokens.refresh_token);
+  assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
+  assert.equal((await stat(home.path)).mode & 0o777, 0o700);
+  const status = await client.call('getAuthStatus', { includeToken: true });
+  assert.equal(status.authMethod, 'chatgpt');
+  assert.equal(status.authToken, stored.tokens.access_token);
+
+  const success = await fetch(location);
+  assert.equal(success.status, 200);
+  assert.match(await success.text(), /signed in/i);
+  assert.equal(await portIsFree(callbackPort(authUrl)), true, 'the listener closes after /success');
+  assert.equal(issuer.stats.codeExchanges, 1);
+
+  // Nothing secret reached the logs.
+  const secrets = [stored.tokens.access_token, stored.tokens.refresh_token, stored.tokens.id_token, stored.OPENAI_API_KEY,
+    new URL(callback).searchParams.get('code')!, url.searchParams.get('state')!];
+  for (const secret of secrets) assert.equal(client.stderr.includes(secret), false, 'a secret was logged');
+  assert.match(client.stderr, /login ended/, 'debug logging was on');
+});
+
+test('cancelLoginChatGpt ends the login with one completion and no status change', async (t) => {
+  const { client } = await setup(t);
+  const { loginId, authUrl } = await client.call('loginChatGpt');
+  assert.deepEqual(await client.call('cancelLoginChatGpt', { loginId }), {});
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.deepEqual(complete.params, {
+    loginId,
+    success: false,
+    error: 'Login server error: Login was not completed',
+    errorCode: 'cancelled',
+  });
+  assert.equal(await portIsFree(callbackPort(authUrl)), true);
+  const again = await client.request('cancelLoginChatGpt', { loginId });
+  assert.deepEqual(again.error, { code: -32600, message: `login id not found: ${loginId}` });
+  await client.request('ping', undefined, 'end');
+  assert.equal(client.notifications('codex/event/auth_status_change').length, 0);
+  assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 1);
+});
+
+test('a second loginChatGpt supersedes the first; the first completes before the new response', async (t) => {
+  const { client } = await setup(t);
+  const first = await client.call('loginChatGpt');
+  const secondResponse = await client.request('loginChatGpt');
+  const firstComplete = await client.waitForNotification('codex/event/login_chat_gpt_complete', (p) => p.loginId === first.loginId);
+  assert.equal(firstComplete.params.errorCode, 'superseded');
+  assert.equal(firstComplete.params.success, false);
+  assert.ok(client.messages.indexOf(firstComplete) < client.messages.indexOf(secondResponse));
+  assert.notEqual(secondResponse.result.loginId, first.loginId);
+  assert.equal(await portIsFree(callbackPort(first.authUrl)), true);
+});
+
+test('a short login_timeout_secs ends the login with "Login timed out"', async (t) => {
+  const { client } = await setup(t, ['-c', 'login_timeout_secs=0.3']);
+  const { loginId } = await client.call('loginChatGpt');
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.deepEqual(complete.params, { loginId, success: false, error: 'Login timed out', errorCode: 'timed_out' });
+});
+
+test('logoutChatGpt cancels a pending login first', async (t) => {
+  const { client } = await setup(t);
+  const { loginId } = await client.call('loginChatGpt');
+  await client.call('logoutChatGpt');
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.equal(complete.params.loginId, loginId);
+  assert.equal(complete.params.errorCode, 'cancelled');
+});
+
+test('an OAuth error with the right state ends the login as access_denied, with the text escaped', async (t) => {
+  const { client } = await setup(t);
+  const { loginId, authUrl } = await client.call('loginChatGpt');
+  const state = new URL(authUrl).searchParams.get('state')!;
+  const port = callbackPort(authUrl);
+  const page = await fetch(`http://localhost:${port}/auth/callback?state=${state}&error=access_denied&error_description=${encodeURIComponent('<script>x</script>')}`);
+  const html = await page.text();
+  assert.ok(html.includes('&lt;script&gt;'));
+  assert.ok(!html.includes('<script>x'));
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.equal(complete.params.loginId, loginId);
+  assert.equal(complete.params.errorCode, 'access_denied');
+});
