@@ -1,0 +1,105 @@
+/** The callback server as a raw HTTP client sees it: the checks that keep a sign-in safe. */
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { test } from 'node:test';
+import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { signInAtIssuer } from './support/issuer-login.js';
+import { spawnServer } from './support/rpc-client.js';
+import { tempHome } from './support/temp-home.js';
+
+async function loginStarted(t: { after(fn: () => unknown): void }) {
+  const issuer = await startEmbeddedIssuer();
+  const home = await tempHome();
+  const client = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] });
+  t.after(async () => {
+    client.kill();
+    await client.exited;
+    await issuer.close();
+    await home.remove();
+  });
+  const { loginId, authUrl } = await client.call('loginChatGpt');
+  const port = Number(/localhost%3A(\d+)/.exec(authUrl)![1]);
+  const state = new URL(authUrl).searchParams.get('state')!;
+  return { issuer, home, client, loginId, authUrl, port, state };
+}
+
+/** A request with full control of method and Host header. */
+function raw(port: number, path: string, options: { method?: string; host?: string } = {}) {
+  return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `localhost:${port}` } },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a wrong or missing state is refused and the right callback still works', async (t) => {
+  const { client, authUrl, port, loginId, home } = await loginStarted(t);
+  assert.deepEqual((await raw(port, '/auth/callback?code=x&state=wrong')).status, 400);
+  assert.equal((await raw(port, '/auth/callback?code=x')).body, 'State mismatch');
+  // An error with the wrong state (e.g. from a LAN page) does not end the login.
+  assert.equal((await raw(port, '/auth/callback?error=access_denied&state=nope')).status, 400);
+  await assert.rejects(import('node:fs/promises').then((fs) => fs.stat(home.authFile)), { code: 'ENOENT' });
+  const callback = await signInAtIssuer(authUrl);
+  assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302);
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.deepEqual(complete.params, { loginId, success: true });
+});
+
+test('Host, method and path checks; favicon and /success do not end the flow', async (t) => {
+  const { client, port, state } = await loginStarted(t);
+  const evil = await raw(port, `/auth/callback?code=x&state=${state}`, { host: `evil.example:${port}` });
+  assert.equal(evil.status, 403, 'DNS rebinding guard');
+  assert.equal((await raw(port, '/auth/callback', { method: 'POST' })).status, 405);
+  assert.equal((await raw(port, '/nope')).status, 404);
+  const favicon = await raw(port, '/favicon.ico');
+  assert.equal(favicon.status, 404);
+  assert.equal(favicon.headers['connection'], 'close');
+  assert.equal(favicon.headers['cache-control'], 'no-store');
+  assert.equal(favicon.headers['referrer-policy'], 'no-referrer');
+  // The original completes the login on any GET of /success; here it is only a page.
+  assert.equal((await raw(port, '/success')).status, 200);
+  assert.equal((await raw(port, '/auth/callback?code=x', { host: `127.0.0.1:${port}` })).status, 400, '127.0.0.1 is an allowed Host');
+  await client.request('ping', undefined, 'after');
+  assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 0);
+  assert.equal(client.notifications('codex/event/auth_status_change').length, 0);
+});
+
+test('a code is used at most once: a replayed callback is refused, one exchange happens', async (t) => {
+  const { client, authUrl, issuer } = await loginStarted(t);
+  const callback = await signInAtIssuer(authUrl);
+  assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302);
+  await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  const replay = await fetch(callback, { redirect: 'manual' }).then((r) => r.status, () => 'closed');
+  assert.ok(replay === 400 || replay === 'closed', `replay answered ${replay}`);
+  assert.equal(issuer.stats.codeExchanges, 1);
+});
+
+test('/cancel ends the pending login (how codex servers reclaim the port)', async (t) => {
+  const { client, port, loginId } = await loginStarted(t);
+  assert.equal((await raw(port, '/cancel')).status, 200);
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.equal(complete.params.loginId, loginId);
+  assert.equal(complete.params.errorCode, 'cancelled');
+});
+
+test('the listener is bound to loopback only', async (t) => {
+  const { port } = await loginStarted(t);
+  const { networkInterfaces } = await import('node:os');
+  const external = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4');
+  assert.ok(external, 'this machine has a non-loopback IPv4 address to try');
+  await assert.rejects(
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: external.address, port, path: '/success', timeout: 2_000 }, resolve);
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end();
+    }),
+  );
+});

@@ -1,0 +1,60 @@
+/**
+ * The fixed callback ports of the real issuer (1455, then 1457). This is the only test file that
+ * binds them, so it never races another file for them.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { test } from 'node:test';
+import { spawnServer } from './support/rpc-client.js';
+import { tempHome } from './support/temp-home.js';
+
+const listen = (server: Server, port: number) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+const close = (server: Server) => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+
+async function serverFor(t: { after(fn: () => unknown): void }) {
+  const home = await tempHome();
+  const client = spawnServer({ codexHome: home.path, args: ['-c', 'auth_issuer=http://127.0.0.1:9'] });
+  t.after(async () => {
+    client.kill();
+    await client.exited;
+    await home.remove();
+  });
+  return client;
+}
+
+test('1455 held by a foreign listener: the login falls back to 1457', async (t) => {
+  const foreign = createServer((_req, res) => res.writeHead(404).end());
+  await listen(foreign, 1455);
+  t.after(() => close(foreign));
+  const client = await serverFor(t);
+  const { authUrl } = await client.call('loginChatGpt');
+  assert.match(authUrl, /redirect_uri=http%3A%2F%2Flocalhost%3A1457%2Fauth%2Fcallback/);
+});
+
+test('1455 and 1457 both held: loginChatGpt fails at once naming both ports', async (t) => {
+  const a = createServer((_req, res) => res.writeHead(404).end());
+  const b = createServer((_req, res) => res.writeHead(404).end());
+  await listen(a, 1455);
+  await listen(b, 1457);
+  t.after(() => Promise.all([close(a), close(b)]));
+  const client = await serverFor(t);
+  const response = await client.request('loginChatGpt');
+  assert.equal(response.error?.code, -32603);
+  assert.match(response.error!.message, /1455 \(in use\) or 1457 \(in use\)/);
+});
+
+test('a stale login server on 1455 that answers /cancel is asked to stop and the port is reclaimed', async (t) => {
+  const stale = await serverFor(t);
+  const first = await stale.call('loginChatGpt');
+  assert.match(first.authUrl, /localhost%3A1455/);
+  const fresh = await serverFor(t);
+  const second = await fresh.call('loginChatGpt');
+  assert.match(second.authUrl, /localhost%3A1455/, 'the new server took 1455 over');
+  const complete = await stale.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.equal(complete.params.loginId, first.loginId);
+  assert.equal(complete.params.errorCode, 'cancelled');
+});
