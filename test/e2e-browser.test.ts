@@ -1,0 +1,61 @@
+/**
+ * End to end in a real browser: an MCP client asks to log in, Chromium follows the URL to the
+ * embedded oidc-provider issuer, a person's sign-in and consent are played in the page, and the
+ * server stores the tokens and tells the client.
+ */
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { test } from 'node:test';
+import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { launchChromium } from './support/browser.js';
+import { spawnServer } from './support/rpc-client.js';
+import { tempHome } from './support/temp-home.js';
+
+test('sign in with ChatGPT in Chromium against the embedded issuer', async (t) => {
+  const issuer = await startEmbeddedIssuer();
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const { browser, close } = await launchChromium();
+  t.after(close);
+  const client = spawnServer({
+    codexHome: home.path,
+    args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'],
+    env: { CODEX_AUTH_MCP_LOG: 'debug' },
+  });
+  t.after(async () => {
+    client.kill();
+    await client.exited;
+  });
+  await client.initialize();
+  const { loginId, authUrl } = await client.call('loginChatGpt');
+
+  const page = await browser.newPage();
+  const seenUrls: string[] = [];
+  page.on('request', (request) => seenUrls.push(request.url()));
+  await page.goto(authUrl, { waitUntil: 'domcontentloaded' });
+  await page.fill('input[name=login]', 'pro@example.com');
+  await page.fill('input[name=password]', 'demo');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('button[type=submit]:has-text("Continue")');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/success$/);
+  assert.match(await page.textContent('#status') ?? '', /signed in/i);
+
+  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+  assert.deepEqual(complete.params, { loginId, success: true });
+  const change = await client.waitForNotification('codex/event/auth_status_change');
+  assert.deepEqual(change.params, { authMethod: 'chatgpt' });
+
+  const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
+  assert.equal(stored.tokens.account_id, 'acct-demo-0002');
+  assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
+  assert.equal((await client.call('getAuthStatus')).authMethod, 'chatgpt');
+
+  const secrets = [stored.tokens.access_token, stored.tokens.refresh_token, stored.tokens.id_token, stored.OPENAI_API_KEY];
+  for (const url of seenUrls) {
+    for (const secret of secrets) assert.equal(url.includes(secret), false, `a token appeared in a URL the browser saw: ${url.slice(0, 80)}`);
+    assert.equal(/[?&](id_token|access_token|refresh_token)=/.test(url), false, url.slice(0, 120));
+  }
+  for (const secret of secrets) assert.equal(client.stderr.includes(secret), false, 'a secret was logged');
+});
