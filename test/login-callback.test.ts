@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from './support/issuer-login.js';
+import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 import { spawnServer } from './support/rpc-client.js';
 import { tempHome } from './support/temp-home.js';
 

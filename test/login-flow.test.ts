@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { startEmbeddedIssuer, type EmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from './support/issuer-login.js';
+import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 import { spawnServer, type RpcClient } from './support/rpc-client.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 

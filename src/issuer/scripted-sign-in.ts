@@ -1,7 +1,7 @@
 /**
  * Signs in at the embedded issuer with plain HTTP, the way a browser would (cookies, redirects,
- * the login and consent forms), and returns the callback URL the issuer redirects to. Used by
- * tests that need a real authorization code without starting Chromium.
+ * the login and consent forms), and returns the callback URL the issuer redirects to. The demo
+ * uses it when nobody is there to click, and tests use it when they need no real browser.
  */
 export async function signInAtIssuer(authUrl: string, email = 'demo@example.com'): Promise<string> {
   const cookies = new Map<string, string>();

@@ -1,0 +1,93 @@
+/**
+ * `npm run demo`: the whole ChatGPT sign-in, offline. Starts the embedded issuer on loopback,
+ * spawns codex-auth-mcp pointed at it with a throwaway CODEX_HOME, and plays an MCP client:
+ * initialize → loginChatGpt → (you, or the demo, sign in) → completion → getAuthStatus.
+ *
+ *   npm run demo              sign in yourself in a browser, or press Enter to let the demo do it
+ *   npm run demo -- --auto    the demo signs in for you (also when stdin is not a terminal)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+
+const serverEntry = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const auto = process.argv.includes('--auto') || !process.stdin.isTTY;
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const step = (n: number, text: string) => say(`\n[${n}] ${text}`);
+
+step(1, 'Starting the embedded issuer (a local oidc-provider standing in for auth.openai.com)…');
+const issuer = await startEmbeddedIssuer();
+const home = await mkdtemp(join(tmpdir(), 'codex-auth-mcp-demo-'));
+say(`    issuer:     ${issuer.url}`);
+say(`    CODEX_HOME: ${home} (thrown away at the end)`);
+
+step(2, 'Spawning codex-auth-mcp as an MCP client would…');
+const args = [serverEntry, 'mcp', '-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'];
+say(`    $ node ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`);
+const server = spawn(process.execPath, args, { env: { ...process.env, CODEX_HOME: home }, stdio: ['pipe', 'pipe', 'inherit'] });
+
+const pending = new Map<number, (message: any) => void>();
+const notificationWaiters: { method: string; resolve: (params: any) => void }[] = [];
+createInterface({ input: server.stdout }).on('line', (line) => {
+  const message = JSON.parse(line);
+  if (message.id !== undefined) return pending.get(message.id)?.(message);
+  say(`    ← notification ${message.method} ${JSON.stringify(message.params)}`);
+  for (const waiter of notificationWaiters.filter((w) => w.method === message.method)) waiter.resolve(message.params);
+});
+let nextId = 1;
+function call(method: string, params: unknown = {}): Promise<any> {
+  const id = nextId++;
+  const line = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+  say(`    → ${line}`);
+  const answered = new Promise<any>((resolve, reject) =>
+    pending.set(id, (message) => {
+      say(`    ← ${JSON.stringify(message).slice(0, 300)}${JSON.stringify(message).length > 300 ? '…' : ''}`);
+      return message.error ? reject(new Error(message.error.message)) : resolve(message.result);
+    }),
+  );
+  server.stdin.write(`${line}\n`);
+  return answered;
+}
+const notification = (method: string) => new Promise<any>((resolve) => notificationWaiters.push({ method, resolve }));
+
+try {
+  await call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'demo', version: '1' } });
+  step(3, 'Asking to sign in with ChatGPT…');
+  const completed = notification('codex/event/login_chat_gpt_complete');
+  const { authUrl } = await call('loginChatGpt');
+  say(`\n    Open this URL in a browser to sign in (any email, password "demo"):\n\n    ${authUrl}\n`);
+  if (auto) {
+    say('    (signing in for you, as a person would: login form, then consent…)');
+    await completeInBrowserlessWay(authUrl);
+  } else {
+    say('    Waiting for you to sign in. Press Enter to let the demo sign in for you instead.');
+    const rl = createInterface({ input: process.stdin });
+    const enter = new Promise<void>((resolve) => rl.once('line', () => resolve()));
+    const winner = await Promise.race([completed.then(() => 'you'), enter.then(() => 'demo')]);
+    rl.close();
+    if (winner === 'demo') await completeInBrowserlessWay(authUrl);
+  }
+  step(4, 'Waiting for the completion notification…');
+  const result = await completed;
+  if (!result.success) throw new Error(`login failed: ${result.error}`);
+  step(5, 'Reading the auth status the server now reports…');
+  const status = await call('getAuthStatus', { includeToken: false });
+  const stored = JSON.parse(await readFile(join(home, 'auth.json'), 'utf8'));
+  say(`\n    Signed in: authMethod=${status.authMethod}; auth.json holds tokens for account ${stored.tokens.account_id}.`);
+  say('    Done. Everything ran on this machine; nothing left it.');
+} finally {
+  server.stdin.end();
+  await new Promise((resolve) => server.once('exit', resolve));
+  await issuer.close();
+  await rm(home, { recursive: true, force: true });
+}
+
+async function completeInBrowserlessWay(authUrl: string): Promise<void> {
+  const callback = await signInAtIssuer(authUrl);
+  await fetch(callback, { redirect: 'manual' });
+}

@@ -1,0 +1,19 @@
+/** `npm run demo` must work on a fresh clone: run it the way CI (no terminal) would. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+test('the demo signs in against the embedded issuer and reports chatgpt', async (t) => {
+  const demo = spawn(process.execPath, [fileURLToPath(new URL('../scripts/demo.js', import.meta.url)), '--auto'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => demo.kill('SIGKILL'));
+  let output = '';
+  demo.stdout.on('data', (chunk) => (output += chunk));
+  const [code] = await once(demo, 'exit');
+  assert.equal(code, 0, output);
+  assert.match(output, /codex\/event\/login_chat_gpt_complete \{"loginId":"[0-9a-f-]+","success":true\}/);
+  assert.match(output, /Signed in: authMethod=chatgpt/);
+});
