@@ -13,3 +13,5 @@ export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
   const stored = await store.load();
   return resolveSnapshot(stored, { ...task.resolve, storage: store.kind });
 }
+
+export { runRefresh as refresh } from '../src/auth/refresh-task.js';

@@ -3,7 +3,9 @@
  * worker, token service) goes through it, so the lock and the atomic write are the same for all.
  */
 import type { AuthRecord, StoredAuth } from './auth-record.js';
-import { deleteAuthFile, readAuthFile, withAuthLock, writeAuthFile } from './file-store.js';
+import { deleteAuthFile, readAuthFile, withAuthLock, writeAuthFile, type LockOptions } from './file-store.js';
+
+export type { LockOptions };
 
 export type StorageKind = 'file' | 'keyring';
 export type StorageMode = 'file' | 'keyring' | 'auto';
@@ -15,7 +17,7 @@ export interface CredentialStore {
   /** Returns whether anything was removed. */
   delete(): Promise<boolean>;
   /** Serialises read-modify-write cycles across threads and processes. */
-  withLock<T>(fn: () => Promise<T>): Promise<T>;
+  withLock<T>(fn: () => Promise<T>, options?: LockOptions): Promise<T>;
 }
 
 export interface StoreOptions {
@@ -29,7 +31,7 @@ export function fileStore(codexHome: string): CredentialStore {
     load: () => readAuthFile(codexHome),
     save: (record) => writeAuthFile(codexHome, record),
     delete: () => deleteAuthFile(codexHome),
-    withLock: (fn) => withAuthLock(codexHome, fn),
+    withLock: (fn, options) => withAuthLock(codexHome, fn, options),
   };
 }
 

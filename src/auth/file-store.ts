@@ -50,18 +50,33 @@ export async function ensureCodexHome(codexHome: string): Promise<void> {
   await mkdir(codexHome, { recursive: true, mode: 0o700 });
 }
 
+export interface LockOptions {
+  /** Give up waiting after about this long (default: about 20 s). */
+  readonly maxWaitMs?: number;
+  /** When the wait runs out: fail (default), or run `fn` anyway (logout must never hang on a stuck refresh). */
+  readonly onTimeout?: 'fail' | 'proceed';
+}
+
 /**
  * Runs `fn` holding the cross-process lock on auth.json (a `auth.json.lock` directory, as
- * proper-lockfile makes it; stale after 10 s if its holder died).
+ * proper-lockfile makes it; stale after 10 s if its holder died, refreshed every 2 s while held).
  */
-export async function withAuthLock<T>(codexHome: string, fn: () => Promise<T>): Promise<T> {
+export async function withAuthLock<T>(codexHome: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   await ensureCodexHome(codexHome);
-  const release = await lockfile.lock(authFilePath(codexHome), {
-    realpath: false,
-    stale: 10_000,
-    update: 2_000,
-    retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
-  });
+  const maxTimeout = 100;
+  const retries = Math.max(1, Math.ceil((options.maxWaitMs ?? 20_000) / maxTimeout));
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(authFilePath(codexHome), {
+      realpath: false,
+      stale: 10_000,
+      update: 2_000,
+      retries: { retries, factor: 1.3, minTimeout: 5, maxTimeout, randomize: true },
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED' && options.onTimeout === 'proceed') return fn();
+    throw error;
+  }
   try {
     return await fn();
   } finally {

@@ -15,3 +15,15 @@ export const ValidateTaskSchema = z.object({
   }),
 });
 export type ValidateTask = z.infer<typeof ValidateTaskSchema>;
+
+export const RefreshTaskSchema = ValidateTaskSchema.extend({
+  issuer: z.string(),
+  /** Fingerprint of the stored record the caller's snapshot was built from. */
+  basedOn: z.string(),
+  /** The account the caller believes it is refreshing; a different one on disk is never adopted. */
+  accountId: z.string().optional(),
+  /** Refresh even when the tokens are not yet due (getAuthStatus {refreshToken: true}). */
+  force: z.boolean(),
+  attemptTimeoutMs: z.number().positive().optional(),
+});
+export type RefreshTask = z.infer<typeof RefreshTaskSchema>;

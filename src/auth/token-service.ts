@@ -3,8 +3,8 @@
  * and validating credentials and refreshing tokens all happen in these workers.
  */
 import { Piscina } from 'piscina';
-import { AuthSnapshotSchema, type AuthSnapshot } from '../protocol/snapshot.js';
-import type { ValidateTask } from './token-service-tasks.js';
+import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
+import type { RefreshTask, ValidateTask } from './token-service-tasks.js';
 
 const WORKER_FILE = new URL('../../workers/token-service.js', import.meta.url).href;
 
@@ -21,6 +21,11 @@ export class TokenService {
 
   async validate(task: ValidateTask): Promise<AuthSnapshot> {
     return AuthSnapshotSchema.parse(await this.pool.run(task, { name: 'validate' }));
+  }
+
+  /** Never aborted once sent: a rotated refresh token must not be lost. */
+  async refresh(task: RefreshTask): Promise<RefreshOutcome> {
+    return RefreshOutcomeSchema.parse(await this.pool.run(task, { name: 'refresh' }));
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
  * honour the login's abort signal. They run in the login worker, never on the main thread.
  */
 import { z } from 'zod';
+import { issuerFetch, type Response } from '../net/issuer-fetch.js';
 
 const CODE_EXCHANGE_TIMEOUT_MS = 30_000;
 const API_KEY_EXCHANGE_TIMEOUT_MS = 15_000;
@@ -59,10 +60,10 @@ async function postForm<T>(
 ): Promise<ExchangeResult<T>> {
   let response: Response;
   try {
-    response = await fetch(`${issuer}/oauth/token`, {
+    response = await issuerFetch(`${issuer}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body,
+      body: body.toString(),
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
   } catch (error) {

@@ -2,6 +2,7 @@
 import {
   GetAuthStatusParamsSchema,
   LogoutParamsSchema,
+  type AuthError,
   type GetAuthStatusResult,
 } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
@@ -13,12 +14,42 @@ export function authStatusResult(
   snapshot: AuthSnapshot,
   context: ServerContext,
   includeToken: boolean,
+  refreshError?: AuthError,
 ): GetAuthStatusResult {
   const result: GetAuthStatusResult = { preferredAuthMethod: context.config.preferred_auth_method };
   if (snapshot.authMethod) result.authMethod = snapshot.authMethod;
-  if (includeToken && snapshot.authToken && !snapshot.authError) result.authToken = snapshot.authToken;
-  if (snapshot.authError) result.authError = snapshot.authError;
+  // A refresh that failed for good means the stored token must not be handed out any more; after
+  // a transient failure or a timeout, a token that has not expired yet is still served.
+  const permanentError = snapshot.authError ?? context.refresher.authErrorFor(snapshot);
+  const authError = permanentError ?? refreshError;
+  const tokenUsable = !permanentError && !(refreshError && isExpired(snapshot));
+  if (includeToken && snapshot.authToken && tokenUsable) result.authToken = snapshot.authToken;
+  if (authError) result.authError = authError;
   return result;
+}
+
+const isExpired = (snapshot: AuthSnapshot) =>
+  snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= Date.now();
+
+/** `getAuthStatus {refreshToken: true}`: waits for a refresh, but never longer than refresh_timeout_secs. */
+async function refreshedStatus(context: ServerContext, includeToken: boolean): Promise<GetAuthStatusResult> {
+  const { auth, refresher, config } = context;
+  const timeoutMs = config.refresh_timeout_secs * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  // The refresh itself keeps going in the token service; its result is still stored.
+  const outcome = await Promise.race([refresher.refresh(true), timedOut]).finally(() => clearTimeout(timer));
+  const snapshot = auth.current!;
+  if (outcome === 'timeout') {
+    return authStatusResult(snapshot, context, includeToken, {
+      code: 'refresh_timeout',
+      message: `The token refresh did not finish within ${config.refresh_timeout_secs} s; it goes on in the background.`,
+    });
+  }
+  const transient = !outcome.ok && !outcome.permanent ? { code: outcome.code, message: outcome.message } : undefined;
+  return authStatusResult(snapshot, context, includeToken, transient);
 }
 
 export function authMethods(context: ServerContext): Record<string, MethodSpec> {
@@ -26,10 +57,13 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
   return {
     getAuthStatus: method(GetAuthStatusParamsSchema, (params) => {
       const includeToken = params.includeToken === true;
+      const answer = (snapshot: AuthSnapshot) =>
+        params.refreshToken === true && snapshot.authMethod === 'chatgpt'
+          ? refreshedStatus(context, includeToken)
+          : authStatusResult(snapshot, context, includeToken);
+      // Served straight from the cache; only requests in the first moments after start-up wait for it.
       const snapshot = auth.current;
-      // Served straight from the cache; only the first requests after start-up may wait for it.
-      if (snapshot) return authStatusResult(snapshot, context, includeToken);
-      return auth.ready.then((ready) => authStatusResult(ready, context, includeToken));
+      return snapshot ? answer(snapshot) : auth.ready.then(answer);
     }),
 
     logoutChatGpt: method(LogoutParamsSchema, async (_params, request) => {

@@ -1,6 +1,7 @@
 /** What every method handler can reach: the validated config and the long-lived actors. */
 import type { AuthState } from '../auth/auth-state.js';
 import type { CredentialStore } from '../auth/credential-store.js';
+import type { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/schema.js';
 import type { LoginEngine } from '../login/login-engine.js';
@@ -13,6 +14,7 @@ export interface ServerContext {
   readonly auth: AuthState;
   readonly store: CredentialStore;
   readonly tokens: TokenService;
+  readonly refresher: RefreshCoordinator;
   readonly notifier: Notifier;
   readonly logins: LoginEngine;
   readonly log: Logger;

@@ -14,7 +14,9 @@ export async function performLogout(context: ServerContext): Promise<LogoutOutco
   const { store, auth } = context;
   await context.logins.cancelActive();
   const snapshot = await auth.mutate(async () => {
-    await store.withLock(() => store.delete());
+    // A refresh stuck on a hung issuer holds the lock; logout still goes ahead after a second,
+    // and that refresh discards its result (it re-checks the record before writing).
+    await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
   });
   return { snapshot };
 }

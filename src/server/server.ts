@@ -7,6 +7,7 @@
  */
 import { AuthState } from '../auth/auth-state.js';
 import { openCredentialStore } from '../auth/credential-store.js';
+import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import { TokenService } from '../auth/token-service.js';
 import type { ValidateTask } from '../auth/token-service-tasks.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -42,6 +43,7 @@ export function serve({ loaded }: ServeOptions): void {
   };
   const tokens = new TokenService();
   const auth = new AuthState(tokens, validateTask, log);
+  const refresher = new RefreshCoordinator(tokens, auth, { ...validateTask, issuer: config.auth_issuer }, log);
 
   let dispatcher: Dispatcher | undefined;
   const transport = new StdioTransport(process.stdin, process.stdout, {
@@ -64,6 +66,7 @@ export function serve({ loaded }: ServeOptions): void {
     auth,
     store: openCredentialStore(storeOptions),
     tokens,
+    refresher,
     notifier,
     logins,
     log,
@@ -89,6 +92,7 @@ export function serve({ loaded }: ServeOptions): void {
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([dispatcher!.idle(), grace]);
     auth.close();
+    refresher.close();
     // Ending a pending login sends its completion; let that reach the client too.
     await Promise.race([logins.close(), grace]);
     await transport.drained();

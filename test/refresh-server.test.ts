@@ -1,0 +1,101 @@
+/** Token refresh as a client of the built server sees it. */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { eventually } from './support/eventually.js';
+import { startFakeIssuer, RotatingTokens, type FakeIssuerScript } from './support/fake-issuer.js';
+import { spawnServer } from './support/rpc-client.js';
+import { tempHome } from './support/temp-home.js';
+import { chatgptAuthRecord } from './support/tokens.js';
+
+const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
+
+async function setup(t: { after(fn: () => unknown): void }, script: FakeIssuerScript, options: { expiresInSecs?: number; args?: string[] } = {}) {
+  const issuer = await startFakeIssuer(script);
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const record = await chatgptAuthRecord({ ...claims, exp: Math.floor(Date.now() / 1000) + (options.expiresInSecs ?? 3600) });
+  await home.writeAuth(record);
+  const client = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, ...(options.args ?? [])] });
+  t.after(async () => {
+    client.kill();
+    await client.exited;
+  });
+  return { issuer, home, client, record };
+}
+
+test('a token entering the refresh window is refreshed in the background', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  const { client, home, record } = await setup(t, { onRefresh: (_n, body) => rotating.reply(body) }, { expiresInSecs: 120 });
+  await eventually(async () => {
+    const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
+    assert.equal(stored.tokens.refresh_token, 'rt-rotated-1');
+  });
+  const status = await eventually(async () => {
+    const s = await client.call('getAuthStatus', { includeToken: true });
+    assert.notEqual(s.authToken, record.tokens.access_token);
+    return s;
+  });
+  assert.equal(status.authMethod, 'chatgpt');
+  assert.equal(rotating.rotations, 1, 'refreshed once, not in a loop');
+});
+
+test('50 concurrent getAuthStatus {refreshToken:true} make exactly one refresh request', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  const { client, issuer } = await setup(t, { onRefresh: (_n, body) => rotating.reply(body) });
+  const answers = await Promise.all(Array.from({ length: 50 }, () => client.call('getAuthStatus', { includeToken: true, refreshToken: true })));
+  assert.equal(issuer.refreshCalls().length, 1);
+  assert.equal(new Set(answers.map((a) => a.authToken)).size, 1);
+  assert.equal(answers[0].authError, undefined);
+});
+
+test('a permanent failure: chatgpt kept, token withheld, authError set, no retry storm, auth.json kept', async (t) => {
+  const { client, issuer, home } = await setup(t, { onRefresh: () => ({ status: 401, json: { error: { code: 'refresh_token_reused' } } }) });
+  const before = await readFile(home.authFile, 'utf8');
+  const first = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(first.authMethod, 'chatgpt');
+  assert.equal(first.authToken, undefined);
+  assert.equal(first.authError.code, 'refresh_token_reused');
+  assert.match(first.authError.message, /sign in again/);
+  for (let i = 0; i < 5; i++) {
+    const again = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+    assert.equal(again.authError.code, 'refresh_token_reused');
+  }
+  const plain = await client.call('getAuthStatus', { includeToken: true });
+  assert.equal(plain.authToken, undefined);
+  assert.equal(issuer.refreshCalls().length, 1, 'one request, however often it is asked');
+  assert.equal(await readFile(home.authFile, 'utf8'), before);
+});
+
+test('transient failures are retried (Retry-After honoured) and then succeed', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  const { client, issuer } = await setup(t, {
+    onRefresh: (n, body) => (n === 1 ? { status: 503, headers: { 'retry-after': '0' } } : n === 2 ? 'drop' : rotating.reply(body)),
+  });
+  const status = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(status.authError, undefined);
+  assert.equal(issuer.refreshCalls().length, 3);
+  assert.equal(rotating.rotations, 1);
+});
+
+test('while a refresh hangs, every other request is answered; the waiting call ends at refresh_timeout_secs', async (t) => {
+  let refreshArrived!: () => void;
+  const arrived = new Promise<void>((resolve) => (refreshArrived = resolve));
+  const onRefresh = () => {
+    refreshArrived();
+    return 'hang' as const;
+  };
+  const { client } = await setup(t, { onRefresh }, { args: ['-c', 'refresh_timeout_secs=3', '-c', 'login_callback_port=0'] });
+  const waiting = client.request('getAuthStatus', { includeToken: true, refreshToken: true }, 'waiting', 30_000);
+  await arrived; // the refresh request is at the issuer, which will never answer
+  const methods = ['ping', 'getAuthStatus', 'ping', 'getAuthStatus', 'loginChatGpt', 'ping', 'getAuthStatus', 'ping', 'logoutChatGpt', 'ping'];
+  const answers = await Promise.all(
+    Array.from({ length: 1000 }, (_, i) => client.request(methods[i % methods.length]!, methods[i % methods.length] === 'getAuthStatus' ? { includeToken: true } : {}, `r${i}`, 30_000)),
+  );
+  assert.equal(answers.length, 1000);
+  for (const answer of answers) assert.ok('result' in answer || 'error' in answer);
+  assert.equal(answers.filter((a) => a.error).length, 0, JSON.stringify(answers.find((a) => a.error)));
+  const outcome = await waiting;
+  assert.equal(outcome.result.authError.code, 'refresh_timeout');
+});
