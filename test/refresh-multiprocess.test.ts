@@ -1,0 +1,51 @@
+/**
+ * Five servers share one CODEX_HOME, and each is made to refresh again and again against an
+ * issuer that rotates refresh tokens and rejects any reuse. Not one reuse may happen, and all
+ * five must end with the same, latest tokens.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { eventually } from './support/eventually.js';
+import { startFakeIssuer, RotatingTokens } from './support/fake-issuer.js';
+import { spawnServer, type RpcClient } from './support/rpc-client.js';
+import { tempHome } from './support/temp-home.js';
+import { chatgptAuthRecord } from './support/tokens.js';
+
+const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
+
+test('5 processes refreshing repeatedly: zero reuse errors, same latest tokens everywhere', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  const issuer = await startFakeIssuer({ onRefresh: (_n, body) => rotating.reply(body) });
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  await home.writeAuth(await chatgptAuthRecord(claims));
+  const clients: RpcClient[] = [];
+  for (let i = 0; i < 5; i++) {
+    const client = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`] });
+    t.after(async () => {
+      client.kill();
+      await client.exited;
+    });
+    clients.push(client);
+  }
+  const ROUNDS = 6;
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const status = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+        assert.equal(status.authError, undefined, JSON.stringify(status.authError));
+      }
+    }),
+  );
+  assert.equal(rotating.reuseErrors, 0);
+  assert.ok(rotating.rotations >= ROUNDS, `${rotating.rotations} rotations`);
+  const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
+  assert.equal(stored.tokens.refresh_token, rotating.current, 'the file holds the latest refresh token');
+  // Every process converges on the stored access token (each notices the file change).
+  await eventually(async () => {
+    const tokens = await Promise.all(clients.map((c) => c.call('getAuthStatus', { includeToken: true }).then((s) => s.authToken)));
+    assert.deepEqual(new Set(tokens), new Set([stored.tokens.access_token]));
+  });
+});
