@@ -11,9 +11,11 @@ const WORKER_FILE = new URL('../../workers/token-service.js', import.meta.url).h
 export class TokenService {
   private readonly pool = new Piscina({
     filename: WORKER_FILE,
-    minThreads: 1,
+    // Validation and refresh are rare (start-up, a changed auth.json, a due refresh), so no thread
+    // is kept waiting: an idle worker costs ~35 MB, a fresh one ~40 ms to start.
+    minThreads: 0,
     maxThreads: 2,
-    idleTimeout: 60_000,
+    idleTimeout: 500,
     // Workers keep sockets and timers between tasks; 'sync' atomics would freeze them.
     atomics: 'disabled',
     maxQueue: 64,

@@ -39,7 +39,7 @@ export type NotificationHandler = (params: unknown) => void;
 export class Dispatcher {
   private readonly methods = new Map<string, MethodSpec>();
   private readonly notifications = new Map<string, NotificationHandler>();
-  private readonly inFlight = new Map<RequestId, AbortController>();
+  private readonly inFlight = new Map<RequestId, { abort(reason: Error): void }>();
   private pendingCount = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -125,9 +125,17 @@ export class Dispatcher {
         encodeError(id, { code: ErrorCode.InvalidParams, message: `Invalid params: ${field}: ${issue.message}` }),
       );
     }
-    const controller = new AbortController();
-    const after: (() => void)[] = [];
-    const context: RequestContext = { id, signal: controller.signal, afterResponse: (fn) => after.push(fn) };
+    // Most requests are answered synchronously from the cache; they never pay for an
+    // AbortController or an after-response list unless they ask for one.
+    let controller: AbortController | undefined;
+    let after: (() => void)[] | undefined;
+    const context: RequestContext = {
+      id,
+      get signal() {
+        return (controller ??= new AbortController()).signal;
+      },
+      afterResponse: (fn) => (after ??= []).push(fn),
+    };
     let outcome: unknown;
     try {
       outcome = spec.handle(parsed.data as never, context);
@@ -136,7 +144,8 @@ export class Dispatcher {
     }
     if (!(outcome instanceof Promise)) return this.respond(id, outcome, after);
 
-    this.inFlight.set(id, controller);
+    const cancellable = { abort: (reason: Error) => controller?.abort(reason) };
+    this.inFlight.set(id, cancellable);
     this.pendingCount++;
     outcome
       .then(
@@ -144,14 +153,14 @@ export class Dispatcher {
         (error) => this.respondError(id, name, error),
       )
       .finally(() => {
-        if (this.inFlight.get(id) === controller) this.inFlight.delete(id);
+        if (this.inFlight.get(id) === cancellable) this.inFlight.delete(id);
         if (--this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
   }
 
-  private respond(id: RequestId, result: unknown, after: (() => void)[]): void {
+  private respond(id: RequestId, result: unknown, after: (() => void)[] | undefined): void {
     this.send(encodeResult(id, result ?? {}));
-    for (const fn of after) fn();
+    if (after) for (const fn of after) fn();
   }
 
   private respondError(id: RequestId, name: string, error: unknown): void {

@@ -81,7 +81,7 @@ export function serve({ loaded }: ServeOptions): void {
   auth.onMethodChange((snapshot) => notifier.authStatusChange(snapshot.authMethod));
   auth.ready.then(
     () => auth.watch(),
-    (error) => log.error({ err: String(error) }, 'could not read the stored credentials'),
+    (error) => stopping || log.error({ err: String(error) }, 'could not read the stored credentials'),
   );
 
   let stopping = false;

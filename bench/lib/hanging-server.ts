@@ -1,0 +1,23 @@
+/**
+ * A loopback TCP server that accepts connections and never answers: as an HTTPS_PROXY it makes a
+ * CONNECT hang (the original's refresh), as an issuer URL it makes a POST hang (ours).
+ */
+import { createServer, type Socket, type AddressInfo } from 'node:net';
+
+export async function startHangingServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
