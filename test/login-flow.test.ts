@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { startEmbeddedIssuer, type EmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { eventually } from './support/eventually.js';
 import { spawnServer, type RpcClient } from './support/rpc-client.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 
@@ -88,7 +89,8 @@ test('loginChatGpt → sign-in at the issuer → tokens stored, completion then 
   const success = await fetch(location);
   assert.equal(success.status, 200);
   assert.match(await success.text(), /signed in/i);
-  assert.equal(await portIsFree(callbackPort(authUrl)), true, 'the listener closes after /success');
+  // The listener closes once /success has been sent; the close itself completes a moment later.
+  await eventually(async () => assert.equal(await portIsFree(callbackPort(authUrl)), true, 'the listener closes after /success'));
   assert.equal(issuer.stats.codeExchanges, 1);
 
   // Nothing secret reached the logs.

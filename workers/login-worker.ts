@@ -6,18 +6,30 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { BrowserLogin } from '../src/login/browser-login.js';
-import { StartBrowserLoginSchema, type LoginWorkerApi } from '../src/protocol/login.js';
+import { DeviceLogin } from '../src/login/device-login.js';
+import { StartBrowserLoginSchema, StartDeviceLoginSchema, type LoginWorkerApi } from '../src/protocol/login.js';
 
-const logins = new Map<string, BrowserLogin>();
+/** Running logins of either kind, by loginId. */
+const logins = new Map<string, BrowserLogin | DeviceLogin>();
+
+function track(login: BrowserLogin | DeviceLogin): void {
+  logins.set(login.loginId, login);
+  login.onClosed(() => logins.delete(login.loginId));
+}
 
 const api: LoginWorkerApi = {
   async startBrowserLogin(request, onEvent) {
     const login = new BrowserLogin(StartBrowserLoginSchema.parse(request), onEvent);
     const started = await login.start();
-    if (started.ok) {
-      logins.set(login.loginId, login);
-      login.onClosed(() => logins.delete(login.loginId));
-    }
+    if (started.ok) track(login);
+    return started;
+  },
+
+  async startDeviceLogin(request, onEvent) {
+    const login = new DeviceLogin(StartDeviceLoginSchema.parse(request), onEvent);
+    track(login); // tracked before start(): polling begins inside it
+    const started = await login.start();
+    if (!started.ok) logins.delete(login.loginId);
     return started;
   },
 

@@ -17,6 +17,7 @@ export const ConfigSchema = z.object({
   login_callback_port: z.int().min(0).max(65535).default(1455),
   login_timeout_secs: seconds().default(600),
   refresh_timeout_secs: seconds().default(20),
+  device_code_timeout_secs: seconds().default(15 * 60),
   forced_login_method: z.enum(['chatgpt', 'api']).optional(),
   cli_auth_credentials_store: z.enum(['file', 'keyring', 'auto']).default('file'),
   logout_revokes_tokens: z.boolean().default(true),

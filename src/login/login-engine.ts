@@ -61,27 +61,44 @@ export class LoginEngine {
 
   /** Starts a browser sign-in; a pending login is superseded first. Throws -32603 when no port can be bound. */
   async startChatGpt(): Promise<{ loginId: string; authUrl: string }> {
-    await this.cancelActive('superseded');
-    const login = this.track('chatgpt');
-    const { config, store } = this.options;
-    const started = await this.worker
-      .startBrowserLogin(
-        {
-          loginId: login.loginId,
-          issuer: config.auth_issuer,
-          clientId: CLIENT_ID,
-          port: config.login_callback_port,
-          timeoutMs: config.login_timeout_secs * 1000,
-          store: { codexHome: store.codexHome, mode: store.mode },
-        },
-        (event) => this.onWorkerEvent(login, event),
-      )
-      .catch((error: Error) => ({ ok: false as const, code: 'port_unavailable' as const, message: error.message }));
-    if (!started.ok) {
-      this.forget(login);
-      throw internalError(`failed to start login server: ${started.message}`);
-    }
+    const { config } = this.options;
+    const { login, started } = await this.start('chatgpt', (loginId, onEvent) =>
+      this.worker.startBrowserLogin(
+        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, port: config.login_callback_port, timeoutMs: config.login_timeout_secs * 1000, store: this.storeOptions() },
+        onEvent,
+      ),
+    );
+    if (!started.ok) throw internalError(`failed to start login server: ${started.message}`);
     return { loginId: login.loginId, authUrl: started.authUrl };
+  }
+
+  /** Starts a device-code sign-in; a pending login is superseded first. */
+  async startDeviceCode(): Promise<{ loginId: string; verificationUrl: string; userCode: string }> {
+    const { config } = this.options;
+    const { login, started } = await this.start('deviceCode', (loginId, onEvent) =>
+      this.worker.startDeviceLogin(
+        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, timeoutMs: config.device_code_timeout_secs * 1000, store: this.storeOptions() },
+        onEvent,
+      ),
+    );
+    if (!started.ok) throw internalError(started.message);
+    return { loginId: login.loginId, verificationUrl: started.verificationUrl, userCode: started.userCode };
+  }
+
+  private async start<R extends { ok: boolean; message?: string }>(
+    kind: LoginKind,
+    begin: (loginId: string, onEvent: (event: LoginWorkerEvent) => Promise<void>) => Promise<R>,
+  ): Promise<{ login: ActiveLogin; started: R | { ok: false; message: string } }> {
+    await this.cancelActive('superseded');
+    const login = this.track(kind);
+    const started = await begin(login.loginId, (event) => this.onWorkerEvent(login, event)).catch((error: Error) => ({ ok: false as const, message: error.message }));
+    if (!started.ok) this.forget(login);
+    return { login, started };
+  }
+
+  private storeOptions() {
+    const { store } = this.options;
+    return { codexHome: store.codexHome, mode: store.mode };
   }
 
   /** Lets a login's completion through once the response that named it has been sent. */

@@ -8,7 +8,13 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { LoginWorkerApi, LoginWorkerEvent } from '../protocol/login.js';
 import type { StartBrowserLogin } from '../protocol/login.js';
-import { StartBrowserLoginResultSchema, type StartBrowserLoginResult } from '../protocol/login.js';
+import {
+  StartBrowserLoginResultSchema,
+  StartDeviceLoginResultSchema,
+  type StartBrowserLoginResult,
+  type StartDeviceLogin,
+  type StartDeviceLoginResult,
+} from '../protocol/login.js';
 
 const WORKER_FILE = new URL('../../workers/login-worker.js', import.meta.url);
 
@@ -20,6 +26,11 @@ export class LoginWorkerClient {
   async startBrowserLogin(request: StartBrowserLogin, onEvent: (event: LoginWorkerEvent) => Promise<void>): Promise<StartBrowserLoginResult> {
     const result: unknown = await this.call((remote) => remote.startBrowserLogin(request, Comlink.proxy(onEvent)) as Promise<unknown>);
     return StartBrowserLoginResultSchema.parse(result);
+  }
+
+  async startDeviceLogin(request: StartDeviceLogin, onEvent: (event: LoginWorkerEvent) => Promise<void>): Promise<StartDeviceLoginResult> {
+    const result: unknown = await this.call((remote) => remote.startDeviceLogin(request, Comlink.proxy(onEvent)) as Promise<unknown>);
+    return StartDeviceLoginResultSchema.parse(result);
   }
 
   cancel(loginId: string, reason: 'cancelled' | 'superseded'): Promise<boolean> {

@@ -27,6 +27,21 @@ export const StartBrowserLoginResultSchema = z.discriminatedUnion('ok', [
 ]);
 export type StartBrowserLoginResult = z.infer<typeof StartBrowserLoginResultSchema>;
 
+export const StartDeviceLoginSchema = z.object({
+  loginId: z.uuid(),
+  issuer: z.string(),
+  clientId: z.string(),
+  timeoutMs: z.number().positive(),
+  store: StoreOptionsSchema,
+});
+export type StartDeviceLogin = z.infer<typeof StartDeviceLoginSchema>;
+
+export const StartDeviceLoginResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), verificationUrl: z.string(), userCode: z.string() }),
+  z.object({ ok: z.literal(false), code: z.enum(['device_code_unsupported', 'device_code_failed']), message: z.string() }),
+]);
+export type StartDeviceLoginResult = z.infer<typeof StartDeviceLoginResultSchema>;
+
 /** Sent by the worker while a login runs. `persisting` comes (and is awaited) before auth.json is written. */
 export const LoginWorkerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('persisting'), loginId: z.string() }),
@@ -43,6 +58,7 @@ export type LoginWorkerEvent = z.infer<typeof LoginWorkerEventSchema>;
 /** What the worker exposes through comlink. */
 export interface LoginWorkerApi {
   startBrowserLogin(request: StartBrowserLogin, onEvent: (event: LoginWorkerEvent) => Promise<void>): Promise<StartBrowserLoginResult>;
+  startDeviceLogin(request: StartDeviceLogin, onEvent: (event: LoginWorkerEvent) => Promise<void>): Promise<StartDeviceLoginResult>;
   /** Ends a running login; resolves once its listener is closed. False when no such login runs. */
   cancel(loginId: string, reason: 'cancelled' | 'superseded'): Promise<boolean>;
   /** Ends every login and closes every listener. */
@@ -52,3 +68,4 @@ export interface LoginWorkerApi {
 /** The text codex 0.25 sends when a login ends without completing (cancel, supersede, shutdown). */
 export const NOT_COMPLETED_ERROR = 'Login server error: Login was not completed';
 export const TIMED_OUT_ERROR = 'Login timed out';
+export const DEVICE_EXPIRED_ERROR = 'device auth timed out after 15 minutes';

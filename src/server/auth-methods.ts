@@ -32,7 +32,7 @@ const isExpired = (snapshot: AuthSnapshot) =>
   snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= Date.now();
 
 /** `getAuthStatus {refreshToken: true}`: waits for a refresh, but never longer than refresh_timeout_secs. */
-async function refreshedStatus(context: ServerContext, includeToken: boolean): Promise<GetAuthStatusResult> {
+export async function refreshedStatus(context: ServerContext, includeToken: boolean): Promise<GetAuthStatusResult> {
   const { auth, refresher, config } = context;
   const timeoutMs = config.refresh_timeout_secs * 1000;
   let timer: NodeJS.Timeout | undefined;
@@ -68,7 +68,7 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
 
     logoutChatGpt: method(LogoutParamsSchema, async (_params, request) => {
       const { snapshot } = await performLogout(context);
-      request.afterResponse(() => context.notifier.authStatusChange(snapshot.authMethod));
+      request.afterResponse(() => context.notifier.authChanged(snapshot));
       return {};
     }),
   };

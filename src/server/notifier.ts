@@ -1,27 +1,69 @@
 /**
- * Notification fan-out: the single place notifications are encoded and queued for the client.
- * Every notification goes through here, so ordering against responses is the transport's FIFO.
+ * Notification fan-out: the single place notifications are encoded and queued for the client,
+ * so their order against responses is the transport's FIFO order.
+ *
+ * Every change goes out in the 0.25 form (`codex/event/*`) to everyone; the v2 form (`account/*`)
+ * also goes to a client once it has used the v2 account API, as codex app-server does.
  */
 import { encodeNotification } from '../protocol/jsonrpc.js';
-import {
-  Notification,
-  type AuthMethod,
-  type LoginChatGptCompleteParams,
-} from '../protocol/auth-wire.js';
+import { Notification, type AuthMethod, type LoginErrorCode } from '../protocol/auth-wire.js';
+import type { AuthSnapshot } from '../protocol/snapshot.js';
+import { v2PlanType } from './account-shapes.js';
+
+export interface LoginEnded {
+  /** null for sign-ins that have no id (API key). */
+  readonly loginId: string | null;
+  readonly success: boolean;
+  readonly error?: string | undefined;
+  readonly errorCode?: LoginErrorCode | undefined;
+}
 
 export class Notifier {
+  private accountApiClient = false;
+
   constructor(private readonly send: (line: string) => void) {}
+
+  /** Called by every `account/*` method: from then on the client also gets v2 notifications. */
+  subscribeAccountApi(): void {
+    this.accountApiClient = true;
+  }
 
   raw(method: string, params: unknown): void {
     this.send(encodeNotification(method, params));
   }
 
-  /** `{authMethod}` with the method in force; omitted when signed out (as 0.25 does). */
-  authStatusChange(authMethod: AuthMethod | undefined): void {
-    this.raw(Notification.authStatusChange, authMethod ? { authMethod } : {});
+  /** The auth method (or account) in force changed. */
+  authChanged(snapshot: Pick<AuthSnapshot, 'authMethod' | 'account'>): void {
+    this.authStatusChange(snapshot.authMethod);
+    if (this.accountApiClient) {
+      this.raw('account/updated', {
+        authMode: snapshot.authMethod ?? null,
+        planType: snapshot.authMethod === 'chatgpt' ? v2PlanType(snapshot.account?.planType) : null,
+      });
+    }
   }
 
-  loginChatGptComplete(params: LoginChatGptCompleteParams): void {
-    this.raw(Notification.loginChatGptComplete, params);
+  loginEnded(ended: LoginEnded): void {
+    if (ended.loginId !== null) {
+      this.raw(Notification.loginChatGptComplete, {
+        loginId: ended.loginId,
+        success: ended.success,
+        ...(ended.error && { error: ended.error }),
+        ...(ended.errorCode && { errorCode: ended.errorCode }),
+      });
+    }
+    if (this.accountApiClient) {
+      this.raw('account/login/completed', {
+        loginId: ended.loginId,
+        success: ended.success,
+        error: ended.error ?? null,
+        ...(ended.errorCode && { errorCode: ended.errorCode }),
+      });
+    }
+  }
+
+  /** `{authMethod}` with the method in force; omitted when signed out (as 0.25 does). */
+  private authStatusChange(authMethod: AuthMethod | undefined): void {
+    this.raw(Notification.authStatusChange, authMethod ? { authMethod } : {});
   }
 }

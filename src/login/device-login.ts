@@ -1,0 +1,160 @@
+/**
+ * Device-code sign-in for headless, SSH and container use, run inside the login worker. Asks the
+ * issuer for a user code, polls until a person has entered it at {issuer}/codex/device, then
+ * exchanges the returned authorization code and persists the tokens like the browser flow.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { chatgptRecord } from '../auth/auth-record.js';
+import { openCredentialStore } from '../auth/credential-store.js';
+import { tryReadTokenClaims } from '../auth/jwt-claims.js';
+import { issuerFetch } from '../net/issuer-fetch.js';
+import {
+  DEVICE_EXPIRED_ERROR,
+  NOT_COMPLETED_ERROR,
+  type LoginWorkerEvent,
+  type StartDeviceLogin,
+  type StartDeviceLoginResult,
+} from '../protocol/login.js';
+import type { LoginEnding } from './browser-login.js';
+import { exchangeCode } from './token-exchange.js';
+
+const REQUEST_TIMEOUT_MS = 15_000;
+const DEFAULT_INTERVAL_SECS = 5;
+const MIN_INTERVAL_MS = 1_000;
+const MAX_INTERVAL_MS = 60_000;
+
+const UserCodeSchema = z.looseObject({
+  device_auth_id: z.string().min(1),
+  user_code: z.string().min(1).optional(),
+  usercode: z.string().min(1).optional(),
+  interval: z.union([z.string(), z.number()]).nullish(),
+});
+const DeviceTokenSchema = z.looseObject({
+  authorization_code: z.string().min(1),
+  code_verifier: z.string().min(1),
+});
+
+export class DeviceLogin {
+  private readonly abort = new AbortController();
+  private ended = false;
+  private deviceAuthId = '';
+  private userCode = '';
+  private intervalMs = DEFAULT_INTERVAL_SECS * 1000;
+  private readonly closedListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly request: StartDeviceLogin,
+    private readonly emit: (event: LoginWorkerEvent) => Promise<void>,
+  ) {}
+
+  get loginId(): string {
+    return this.request.loginId;
+  }
+
+  onClosed(listener: () => void): void {
+    this.closedListeners.push(listener);
+  }
+
+  async start(): Promise<StartDeviceLoginResult> {
+    const { issuer, clientId } = this.request;
+    let response;
+    try {
+      response = await issuerFetch(`${issuer}/api/accounts/deviceauth/usercode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: clientId }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      return { ok: false, code: 'device_code_failed', message: `device-code login failed: the issuer could not be reached (${(error as Error).message})` };
+    }
+    if (response.status === 404) {
+      return { ok: false, code: 'device_code_unsupported', message: 'device-code login is not enabled for this issuer; use the browser login or check auth_issuer' };
+    }
+    const parsed = UserCodeSchema.safeParse(await response.json().catch(() => undefined));
+    if (!response.ok || !parsed.success || !(parsed.data.user_code ?? parsed.data.usercode)) {
+      return { ok: false, code: 'device_code_failed', message: `device-code login failed: the issuer answered ${response.status}` };
+    }
+    this.deviceAuthId = parsed.data.device_auth_id;
+    this.userCode = (parsed.data.user_code ?? parsed.data.usercode)!;
+    const interval = Number(parsed.data.interval ?? DEFAULT_INTERVAL_SECS);
+    this.intervalMs = Math.max(MIN_INTERVAL_MS, (Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_INTERVAL_SECS) * 1000);
+    void this.pollUntilDone();
+    return { ok: true, verificationUrl: `${issuer}/codex/device`, userCode: this.userCode };
+  }
+
+  async cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
+    await this.end({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
+  }
+
+  private async end(ending: LoginEnding): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.abort.abort();
+    await this.emit({
+      type: 'ended',
+      loginId: this.loginId,
+      success: ending.success,
+      ...(!ending.success && { error: ending.error, errorCode: ending.errorCode }),
+    });
+    for (const listener of this.closedListeners) listener();
+  }
+
+  private async pollUntilDone(): Promise<void> {
+    const deadline = Date.now() + this.request.timeoutMs;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const wait = Math.min(this.intervalMs, Math.max(0, deadline - Date.now()));
+      // Cancel stops the wait at once (the abort rejects the delay).
+      if (!(await delay(wait, undefined, { signal }).then(() => true, () => false))) return;
+      if (Date.now() >= deadline) return this.end({ success: false, errorCode: 'expired', error: DEVICE_EXPIRED_ERROR });
+      const poll = await this.pollOnce(signal);
+      if (poll === 'pending') continue;
+      if (poll === 'slow_down') {
+        this.intervalMs = Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
+        continue;
+      }
+      if (signal.aborted) return;
+      if (!poll.ok) return this.end({ success: false, errorCode: 'device_code_failed', error: poll.message });
+      return this.finish(poll.value.authorization_code, poll.value.code_verifier);
+    }
+  }
+
+  private async pollOnce(signal: AbortSignal): Promise<'pending' | 'slow_down' | { ok: true; value: z.infer<typeof DeviceTokenSchema> } | { ok: false; message: string }> {
+    let response;
+    try {
+      response = await issuerFetch(`${this.request.issuer}/api/accounts/deviceauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ device_auth_id: this.deviceAuthId, user_code: this.userCode }),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
+      });
+    } catch {
+      return 'pending'; // a network blip: try again at the next interval
+    }
+    if (response.status === 403 || response.status === 404) return 'pending';
+    if (response.status === 429) return 'slow_down';
+    const parsed = DeviceTokenSchema.safeParse(await response.json().catch(() => undefined));
+    if (!response.ok || !parsed.success) return { ok: false, message: `device-code login failed: the issuer answered ${response.status}` };
+    return { ok: true, value: parsed.data };
+  }
+
+  private async finish(code: string, verifier: string): Promise<void> {
+    const { issuer, clientId } = this.request;
+    const signal = this.abort.signal;
+    const tokens = await exchangeCode({ issuer, clientId, code, verifier, redirectUri: `${issuer}/deviceauth/callback`, signal });
+    if (signal.aborted) return;
+    if (!tokens.ok) return this.end({ success: false, errorCode: 'token_exchange_failed', error: `Token exchange failed: ${tokens.message}` });
+    try {
+      await this.emit({ type: 'persisting', loginId: this.loginId });
+      const accountId = tryReadTokenClaims(tokens.value.id_token)?.accountId ?? null;
+      const store = openCredentialStore(this.request.store);
+      // As codex: a device sign-in stores no exchanged API key.
+      await store.withLock(() => store.save(chatgptRecord({ ...tokens.value, account_id: accountId }, null)));
+    } catch (error) {
+      return this.end({ success: false, errorCode: 'persist_failed', error: `Unable to persist auth file: ${(error as Error).message}` });
+    }
+    await this.end({ success: true });
+  }
+}

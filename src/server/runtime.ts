@@ -1,0 +1,53 @@
+/**
+ * The long-lived actors behind every front end (the stdio server and the CLI): the auth state
+ * cache, the token service, the refresh coordinator and the login engine, wired together once.
+ */
+import { AuthState } from '../auth/auth-state.js';
+import { openCredentialStore } from '../auth/credential-store.js';
+import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
+import { TokenService } from '../auth/token-service.js';
+import type { ValidateTask } from '../auth/token-service-tasks.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { LoginEngine } from '../login/login-engine.js';
+import type { ServerContext } from './context.js';
+import { Notifier } from './notifier.js';
+
+export interface Runtime {
+  readonly context: ServerContext;
+  /** Stops the login worker and the token service; bounded by `graceMs`. */
+  close(graceMs: number): Promise<void>;
+}
+
+export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: string) => void): Runtime {
+  const { config, codexHome } = loaded;
+  const storeOptions = { codexHome, mode: config.cli_auth_credentials_store } as const;
+  const envApiKey = process.env['OPENAI_API_KEY'];
+  const validateTask: ValidateTask = {
+    store: storeOptions,
+    resolve: { preferredAuthMethod: config.preferred_auth_method, ...(envApiKey && { envApiKey }) },
+  };
+  const tokens = new TokenService();
+  const auth = new AuthState(tokens, validateTask, log);
+  const refresher = new RefreshCoordinator(tokens, auth, { ...validateTask, issuer: config.auth_issuer }, log);
+  const notifier = new Notifier(send);
+  const logins = new LoginEngine({ config, store: storeOptions, auth, log });
+  logins.onComplete((completion) => {
+    notifier.loginEnded(completion);
+    if (completion.success && completion.snapshot) notifier.authChanged(completion.snapshot);
+  });
+  auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
+
+  const context: ServerContext = { config, codexHome, auth, store: openCredentialStore(storeOptions), tokens, refresher, notifier, logins, log };
+  return {
+    context,
+    async close(graceMs) {
+      const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+      auth.close();
+      refresher.close();
+      // Ending a pending login sends its completion, before the caller flushes its output.
+      await Promise.race([logins.close(), grace]);
+      await Promise.race([tokens.close(), grace]);
+    },
+  };
+}

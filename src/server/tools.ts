@@ -1,0 +1,132 @@
+/**
+ * Auth as MCP tools, so any generic MCP client (not only codex-aware ones) can see and change the
+ * sign-in: `auth_status`, `login`, `logout`. Input schemas are generated from the same zod schemas
+ * that validate the arguments.
+ */
+import { z } from 'zod';
+import { RpcError } from '../protocol/jsonrpc.js';
+import type { AuthSnapshot } from '../protocol/snapshot.js';
+import { method, type MethodSpec } from '../rpc/dispatcher.js';
+import { v2Account } from './account-shapes.js';
+import { authStatusResult } from './auth-methods.js';
+import type { ServerContext } from './context.js';
+import { performLogout } from './logout.js';
+import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
+
+const AuthStatusArgs = z.object({}).describe('No arguments.');
+const LoginArgs = z.object({
+  method: z.enum(['chatgpt', 'device_code', 'api_key']).describe('How to sign in: a browser, a code entered on another device, or an API key.'),
+  apiKey: z.string().min(1).optional().describe('The API key, for method "api_key".'),
+});
+const LogoutArgs = z.object({});
+
+interface ToolResult {
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+interface Tool<S extends z.ZodType> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly args: S;
+  run(args: z.infer<S>, context: ServerContext, after: (fn: () => void) => void): Promise<ToolResult>;
+}
+
+const tool = <S extends z.ZodType>(definition: Tool<S>) => definition;
+
+const text = (message: string, structured?: Record<string, unknown>): ToolResult => ({
+  content: [{ type: 'text', text: message }],
+  ...(structured && { structuredContent: structured }),
+});
+
+const error = (message: string): ToolResult => ({ content: [{ type: 'text', text: message }], isError: true });
+
+function describeStatus(snapshot: AuthSnapshot, context: ServerContext) {
+  const status = authStatusResult(snapshot, context, false);
+  const account = v2Account(snapshot);
+  const summary =
+    account === null
+      ? 'Signed out.'
+      : account.type === 'apiKey'
+        ? 'Signed in with an OpenAI API key.'
+        : `Signed in with ChatGPT as ${account.email ?? 'an unknown email'} (plan: ${account.planType}).`;
+  const problem = status.authError ? ` Problem: ${status.authError.message}` : '';
+  return text(`${summary}${problem}`, { ...status, account });
+}
+
+const TOOLS = [
+  tool({
+    name: 'auth_status',
+    title: 'Sign-in status',
+    description: 'Shows whether you are signed in to OpenAI / ChatGPT, how, and any problem with the stored credentials.',
+    args: AuthStatusArgs,
+    run: async (_args, context) => describeStatus(await context.auth.ready.then(() => context.auth.current!), context),
+  }),
+  tool({
+    name: 'login',
+    title: 'Sign in',
+    description: 'Signs in to OpenAI: returns a URL to open (chatgpt), a code to enter on another device (device_code), or stores an API key (api_key).',
+    args: LoginArgs,
+    async run(args, context, after) {
+      if (args.method === 'api_key') {
+        if (!args.apiKey) return error('apiKey: required when method is "api_key"');
+        const snapshot = await signInWithApiKey(context, args.apiKey);
+        after(() => {
+          context.notifier.loginEnded({ loginId: null, success: true });
+          context.notifier.authChanged(snapshot);
+        });
+        return text('Signed in with the API key.', { method: 'api_key' });
+      }
+      if (args.method === 'chatgpt') {
+        const { loginId, authUrl } = await startChatGptSignIn(context);
+        after(() => context.logins.release(loginId));
+        return text(`Open this URL in a browser to sign in with ChatGPT:\n${authUrl}`, { method: 'chatgpt', loginId, authUrl });
+      }
+      const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context);
+      after(() => context.logins.release(loginId));
+      return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.`, { method: 'device_code', loginId, verificationUrl, userCode });
+    },
+  }),
+  tool({
+    name: 'logout',
+    title: 'Sign out',
+    description: 'Signs out: removes the stored OpenAI / ChatGPT credentials.',
+    args: LogoutArgs,
+    async run(_args, context, after) {
+      const { snapshot } = await performLogout(context);
+      after(() => context.notifier.authChanged(snapshot));
+      return text(snapshot.authMethod ? `Signed out; still authenticated by ${snapshot.authMethod} from the environment.` : 'Signed out.', { authMethod: snapshot.authMethod ?? null });
+    },
+  }),
+];
+
+/** The fixed tool list, with JSON Schemas generated once from the zod schemas. */
+export const toolList = () => LIST;
+const LIST = TOOLS.map(({ name, title, description, args }) => {
+  const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(args) as Record<string, unknown>;
+  return { name, title, description, inputSchema };
+});
+
+const CallParamsSchema = z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional() });
+
+export function toolMethods(context: ServerContext): Record<string, MethodSpec> {
+  return {
+    'tools/call': method(CallParamsSchema, async ({ name, arguments: args }, request): Promise<ToolResult> => {
+      const found = TOOLS.find((t) => t.name === name);
+      if (!found) return error(`Unknown tool '${name}'`);
+      const parsed = found.args.safeParse(args ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        return error(`${issue.path.join('.') || 'arguments'}: ${issue.message}`);
+      }
+      try {
+        return await (found as Tool<z.ZodType>).run(parsed.data, context, (fn) => request.afterResponse(fn));
+      } catch (failure) {
+        // Tool failures are results the model can read, not protocol errors.
+        return error(failure instanceof RpcError || failure instanceof Error ? failure.message : String(failure));
+      }
+    }),
+  };
+}
