@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { packageInfo } from '../server/package-info.js';
 import { serve } from '../server/server.js';
+import { loginCommand, logoutCommand, statusCommand } from './commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -45,6 +46,8 @@ Environment:
 Examples:
   codex-auth-mcp                                  serve JSON-RPC on stdio
   codex-auth-mcp mcp -c preferred_auth_method=apikey
+  codex-auth-mcp status --json
+  codex-auth-mcp login --device-auth
   CODEX_HOME=/tmp/h codex-auth-mcp serve -c auth_issuer=http://127.0.0.1:4444`,
     );
 
@@ -59,6 +62,31 @@ Examples:
     .description('serve the MCP / codex auth JSON-RPC protocol on stdin/stdout (the default)')
     .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
     .action((_options, command: Command) => serve({ loaded: loadOrExit(overridesOf(command)) }));
+
+  const run = (fn: (loaded: LoadedConfig, options: any) => Promise<number>) => async (options: unknown, command: Command) => {
+    process.exitCode = await fn(loadOrExit(overridesOf(command)), options);
+    process.exit();
+  };
+  program
+    .command('status')
+    .description('show how you are signed in; exit 0 signed in, 1 signed out, 2 unusable credentials')
+    .option('--json', 'machine-readable output')
+    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
+    .action(run(statusCommand));
+  program
+    .command('login')
+    .description('sign in with ChatGPT in a browser, with a device code, or with an API key read from stdin')
+    .option('--device-auth', 'sign in with a code entered on another device (headless, SSH, containers)')
+    .option('--with-api-key', 'read an API key from stdin and store it')
+    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp login\n  codex-auth-mcp login --device-auth\n  printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key')
+    .action(run(loginCommand));
+  program
+    .command('logout')
+    .description('sign out: remove the stored credentials')
+    .option('--local', 'only remove them here; do not revoke them at the issuer')
+    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
+    .action(run(logoutCommand));
 
   return program;
 }

@@ -10,7 +10,12 @@ export interface LogoutOutcome {
   readonly snapshot: AuthSnapshot;
 }
 
-export async function performLogout(context: ServerContext): Promise<LogoutOutcome> {
+export interface LogoutOptions {
+  /** Revoke the tokens at the issuer first (when undefined: config `logout_revokes_tokens`). */
+  readonly revoke?: boolean | undefined;
+}
+
+export async function performLogout(context: ServerContext, _options: LogoutOptions = {}): Promise<LogoutOutcome> {
   const { store, auth } = context;
   await context.logins.cancelActive();
   const snapshot = await auth.mutate(async () => {

@@ -1,0 +1,122 @@
+/**
+ * `status`, `login` and `logout`: the same flows as the server, for a person at a terminal.
+ * Human output goes to stdout (these are not the JSON-RPC server), problems to stderr.
+ */
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { authFilePath } from '../auth/file-store.js';
+import type { LoadedConfig } from '../config/load.js';
+import { createLogger } from '../log.js';
+import type { LoginCompletion } from '../login/login-engine.js';
+import type { AuthSnapshot } from '../protocol/snapshot.js';
+import { v2Account } from '../server/account-shapes.js';
+import { authStatusResult } from '../server/auth-methods.js';
+import { performLogout } from '../server/logout.js';
+import { createRuntime, type Runtime } from '../server/runtime.js';
+import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function withRuntime<T>(loaded: LoadedConfig, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = createRuntime(loaded, createLogger(), () => undefined);
+  try {
+    await runtime.context.auth.ready;
+    return await fn(runtime);
+  } finally {
+    await runtime.close(1_000);
+  }
+}
+
+/** Exit codes: 0 signed in, 1 signed out, 2 credentials that cannot be used. */
+export async function statusCommand(loaded: LoadedConfig, options: { json?: boolean }): Promise<number> {
+  return withRuntime(loaded, async ({ context }) => {
+    const snapshot = context.auth.current!;
+    const status = authStatusResult(snapshot, context, false);
+    const file = authFilePath(loaded.codexHome);
+    const mode = await stat(file).then((s) => `0${(s.mode & 0o777).toString(8)}`, () => undefined);
+    const report = {
+      authMethod: status.authMethod ?? null,
+      account: v2Account(snapshot),
+      accessTokenExpiresAt: snapshot.accessTokenExpiresAt ? new Date(snapshot.accessTokenExpiresAt).toISOString() : null,
+      storage: { kind: snapshot.storage, source: snapshot.source, path: snapshot.source === 'file' ? file : null, fileMode: mode ?? null },
+      authError: status.authError ?? null,
+    };
+    if (options.json) out(JSON.stringify(report, null, 2));
+    else printStatus(report, snapshot);
+    return status.authError ? 2 : status.authMethod ? 0 : 1;
+  });
+}
+
+function printStatus(report: { authMethod: string | null; account: ReturnType<typeof v2Account>; accessTokenExpiresAt: string | null; storage: { path: string | null; fileMode: string | null; source: string }; authError: { message: string } | null }, snapshot: AuthSnapshot): void {
+  if (!report.authMethod) out('Signed out.');
+  else if (report.account?.type === 'chatgpt') {
+    out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
+    if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
+  } else out(`Signed in with an API key${snapshot.source === 'env' ? ' (OPENAI_API_KEY from the environment)' : ''}.`);
+  if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
+  if (report.authError) out(`Problem: ${report.authError.message}`);
+}
+
+export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?: boolean; withApiKey?: boolean }): Promise<number> {
+  if (options.withApiKey) {
+    // Read from stdin so the key never shows up in argv, shell history or `ps`.
+    const key = (await text(process.stdin)).trim();
+    if (!key) {
+      process.stderr.write('codex-auth-mcp: no API key on stdin (e.g. printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key)\n');
+      return 2;
+    }
+    return withRuntime(loaded, async ({ context }) => {
+      await signInWithApiKey(context, key);
+      out('Signed in with the API key.');
+      return 0;
+    });
+  }
+  return withRuntime(loaded, async ({ context }) => {
+    const { logins } = context;
+    const completion = new Promise<LoginCompletion>((resolve) => logins.onComplete(resolve));
+    let loginId: string;
+    if (options.deviceAuth) {
+      const started = await startDeviceCodeSignIn(context);
+      loginId = started.loginId;
+      out(`To sign in, open ${started.verificationUrl} on any device and enter this code:\n\n    ${started.userCode}\n`);
+    } else {
+      const started = await startChatGptSignIn(context);
+      loginId = started.loginId;
+      out(`Open this URL in a browser to sign in:\n\n    ${started.authUrl}\n`);
+      openBrowser(started.authUrl);
+    }
+    logins.release(loginId);
+    const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+    const ticker = setInterval(() => process.stdout.write('.'), 2_000);
+    out('Waiting for you to sign in (Ctrl-C to cancel)…');
+    const result = await Promise.race([completion, interrupted]);
+    clearInterval(ticker);
+    if (result === 'interrupted') {
+      await logins.cancel(loginId);
+      out('\nCancelled.');
+      return 130;
+    }
+    if (!result.success) {
+      out(`\nSign-in failed: ${result.error ?? 'unknown error'}`);
+      return 1;
+    }
+    out(`\nSigned in (${result.snapshot?.authMethod ?? 'chatgpt'}).`);
+    return 0;
+  });
+}
+
+export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {
+  return withRuntime(loaded, async ({ context }) => {
+    const { snapshot } = await performLogout(context, { revoke: options.local ? false : undefined });
+    out(snapshot.authMethod ? `Signed out; ${snapshot.authMethod} from the environment is still in force.` : 'Signed out.');
+    return 0;
+  });
+}
+
+/** Opens the URL when a desktop is there to show it; otherwise the printed URL is enough. */
+function openBrowser(url: string): void {
+  if (!process.env['DISPLAY'] && !process.env['WAYLAND_DISPLAY'] && process.platform === 'linux') return;
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  spawn(opener, [url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+}
