@@ -159,7 +159,7 @@ test('v2: account/read, account/login/start apiKey, account/logout, and their no
   assert.deepEqual((await client.waitForNotification('account/login/completed')).params, { loginId: null, success: true, error: null });
   assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'apikey', planType: null });
   assert.deepEqual((await client.call('account/read')).account, { type: 'apiKey' });
-  assert.deepEqual(await client.call('account/logout'), {});
+  assert.deepEqual(await client.call('account/logout'), { revoked: false });
   assert.deepEqual((await client.waitForNotification('account/updated', (p) => p.authMode === null)).params, { authMode: null, planType: null });
   assert.deepEqual(await client.call('account/read'), { account: null, requiresOpenaiAuth: true });
   const browser = await client.request('account/login/start', { type: 'bogus' });

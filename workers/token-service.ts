@@ -15,3 +15,4 @@ export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
 }
 
 export { runRefresh as refresh } from '../src/auth/refresh-task.js';
+export { runRevoke as revoke } from '../src/auth/revoke-request.js';

@@ -27,3 +27,16 @@ export const RefreshTaskSchema = ValidateTaskSchema.extend({
   attemptTimeoutMs: z.number().positive().optional(),
 });
 export type RefreshTask = z.infer<typeof RefreshTaskSchema>;
+
+export const RevokeTaskSchema = z.object({
+  store: StoreOptionsSchema,
+  issuer: z.string(),
+  timeoutMs: z.number().positive().optional(),
+});
+export type RevokeTask = z.infer<typeof RevokeTaskSchema>;
+
+export const RevokeOutcomeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), revoked: z.boolean() }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+]);
+export type RevokeOutcome = z.infer<typeof RevokeOutcomeSchema>;

@@ -4,7 +4,7 @@
  */
 import { Piscina } from 'piscina';
 import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
-import type { RefreshTask, ValidateTask } from './token-service-tasks.js';
+import { RevokeOutcomeSchema, type RefreshTask, type RevokeOutcome, type RevokeTask, type ValidateTask } from './token-service-tasks.js';
 
 const WORKER_FILE = new URL('../../workers/token-service.js', import.meta.url).href;
 
@@ -28,6 +28,10 @@ export class TokenService {
   /** Never aborted once sent: a rotated refresh token must not be lost. */
   async refresh(task: RefreshTask): Promise<RefreshOutcome> {
     return RefreshOutcomeSchema.parse(await this.pool.run(task, { name: 'refresh' }));
+  }
+
+  async revoke(task: RevokeTask): Promise<RevokeOutcome> {
+    return RevokeOutcomeSchema.parse(await this.pool.run(task, { name: 'revoke' }));
   }
 
   async close(): Promise<void> {

@@ -108,7 +108,8 @@ export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?:
 
 export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {
   return withRuntime(loaded, async ({ context }) => {
-    const { snapshot } = await performLogout(context, { revoke: options.local ? false : undefined });
+    const { snapshot, revoked } = await performLogout(context, { revoke: options.local ? false : undefined });
+    if (revoked) out('The tokens were revoked at the issuer.');
     out(snapshot.authMethod ? `Signed out; ${snapshot.authMethod} from the environment is still in force.` : 'Signed out.');
     return 0;
   });

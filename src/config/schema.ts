@@ -21,6 +21,7 @@ export const ConfigSchema = z.object({
   forced_login_method: z.enum(['chatgpt', 'api']).optional(),
   cli_auth_credentials_store: z.enum(['file', 'keyring', 'auto']).default('file'),
   logout_revokes_tokens: z.boolean().default(true),
+  revoke_timeout_secs: seconds().default(10),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -64,10 +64,10 @@ export function accountMethods(context: ServerContext): Record<string, MethodSpe
       status: (await logins.cancel(loginId)) ? 'canceled' : 'notFound',
     })),
 
-    'account/logout': v2(AnyParams, async (_params, request) => {
-      const { snapshot } = await performLogout(context);
+    'account/logout': v2(AnyParams, async ({ revoke }, request) => {
+      const { snapshot, revoked } = await performLogout(context, { revoke });
       request.afterResponse(() => notifier.authChanged(snapshot));
-      return {};
+      return { revoked };
     }),
   };
 }

@@ -66,10 +66,11 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
       return snapshot ? answer(snapshot) : auth.ready.then(answer);
     }),
 
-    logoutChatGpt: method(LogoutParamsSchema, async (_params, request) => {
-      const { snapshot } = await performLogout(context);
+    logoutChatGpt: method(LogoutParamsSchema, async ({ revoke }, request) => {
+      const { snapshot, revoked } = await performLogout(context, { revoke });
       request.afterResponse(() => context.notifier.authChanged(snapshot));
-      return {};
+      // `revoked` is an extra field: clients that expect 0.25's `{}` ignore it.
+      return { revoked };
     }),
   };
 }

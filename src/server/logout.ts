@@ -1,27 +1,40 @@
 /**
- * Signing out, shared by `logoutChatGpt`, `account/logout`, the `logout` tool and the CLI:
- * remove the stored credentials under the store lock and report what is still in force.
+ * Signing out, shared by `logoutChatGpt`, `account/logout`, the `logout` tool and the CLI: cancel
+ * a pending login, revoke the tokens at the issuer when asked (fail-closed, as codex: if that
+ * fails, nothing is deleted and the caller gets the reason), then remove the stored credentials
+ * and report what is still in force.
  */
+import { internalError } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
-
-export interface LogoutOutcome {
-  /** The snapshot after logout: e.g. `apikey` when OPENAI_API_KEY is still set. */
-  readonly snapshot: AuthSnapshot;
-}
 
 export interface LogoutOptions {
   /** Revoke the tokens at the issuer first (when undefined: config `logout_revokes_tokens`). */
   readonly revoke?: boolean | undefined;
 }
 
-export async function performLogout(context: ServerContext, _options: LogoutOptions = {}): Promise<LogoutOutcome> {
-  const { store, auth } = context;
+export interface LogoutOutcome {
+  /** The snapshot after logout: e.g. `apikey` when OPENAI_API_KEY is still set. */
+  readonly snapshot: AuthSnapshot;
+  /** Whether the issuer confirmed the revocation (false when not asked or nothing to revoke). */
+  readonly revoked: boolean;
+}
+
+export async function performLogout(context: ServerContext, options: LogoutOptions = {}): Promise<LogoutOutcome> {
+  const { store, auth, config } = context;
   await context.logins.cancelActive();
+  let revoked = false;
+  if (options.revoke ?? config.logout_revokes_tokens) {
+    const outcome = await context.tokens.revoke({ store: { codexHome: context.codexHome, mode: config.cli_auth_credentials_store }, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000 });
+    if (!outcome.ok) {
+      throw internalError(`logout failed: ${outcome.message}; your credentials were kept (log out with revoke: false to remove them only here)`);
+    }
+    revoked = outcome.revoked;
+  }
   const snapshot = await auth.mutate(async () => {
     // A refresh stuck on a hung issuer holds the lock; logout still goes ahead after a second,
     // and that refresh discards its result (it re-checks the record before writing).
     await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
   });
-  return { snapshot };
+  return { snapshot, revoked };
 }
