@@ -1,7 +1,9 @@
 /** One short replay of each shipped stream, as `npm run load` runs it: correctness only, no timing. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -29,10 +31,6 @@ for (const stream of (await readdir(streams)).filter((f) => f.endsWith('.jsonl')
 }
 
 test('a session recorded through the proxy replays without mismatch, with secrets redacted', async (t) => {
-  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { spawn } = await import('node:child_process');
-  const { once } = await import('node:events');
   const dir = await mkdtemp(`${tmpdir()}/record-`);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const recorder = fileURLToPath(new URL('../bench/load/record.js', import.meta.url));
