@@ -11,7 +11,7 @@ import type { ValidateTask } from '../src/auth/token-service-tasks.js';
 export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
   const store = openCredentialStore(task.store);
   const stored = await store.load();
-  return resolveSnapshot(stored, { ...task.resolve, storage: store.kind });
+  return resolveSnapshot(stored, { ...task.resolve, storage: store.kind, storageWarning: store.warning });
 }
 
 export { runRefresh as refresh } from '../src/auth/refresh-task.js';

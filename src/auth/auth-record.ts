@@ -23,7 +23,7 @@ export type AuthRecord = z.infer<typeof AuthRecordSchema>;
 export type StoredAuth =
   | { kind: 'missing' }
   | { kind: 'present'; record: AuthRecord; fingerprint: string }
-  | { kind: 'unusable'; reason: string; fingerprint: string };
+  | { kind: 'unusable'; reason: string; fingerprint: string; code?: string };
 
 /** A fresh record for a new ChatGPT sign-in: nothing of a previous account is carried over. */
 export function chatgptRecord(tokens: TokenData, apiKey: string | null, now = new Date()): AuthRecord {

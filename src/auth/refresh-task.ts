@@ -14,7 +14,7 @@ import type { AuthSnapshot, RefreshFailureCode, RefreshOutcome } from '../protoc
 
 export async function runRefresh(task: RefreshTask): Promise<RefreshOutcome> {
   const store = openCredentialStore(task.store);
-  const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { ...task.resolve, storage: store.kind });
+  const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { ...task.resolve, storage: store.kind, storageWarning: store.warning });
 
   return store.withLock(async () => {
     const stored = await store.load();

@@ -26,17 +26,18 @@ export interface ResolveOptions {
   /** The OPENAI_API_KEY environment variable as the server process saw it. */
   envApiKey?: string | undefined;
   storage: StorageKind;
+  storageWarning?: string | undefined;
 }
 
 export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): AuthSnapshot {
-  const base = { storage: options.storage } as const;
+  const base = { storage: options.storage, ...(options.storageWarning && { storageWarning: options.storageWarning }) };
   if (stored.kind === 'missing') {
     const key = options.envApiKey;
     return key
       ? { ...base, authMethod: 'apikey', authToken: key, source: 'env', fingerprint: 'env' }
       : { ...base, source: 'none', fingerprint: 'none' };
   }
-  if (stored.kind === 'unusable') return unusable(stored.reason, stored.fingerprint, options.storage);
+  if (stored.kind === 'unusable') return { ...unusable(stored.reason, stored.fingerprint, options.storage, stored.code), ...base };
 
   const { record, fingerprint } = stored;
   const source = options.storage;
@@ -97,12 +98,12 @@ export function refreshDueTime(expiresAt: number | undefined, lastRefresh: strin
 export const needsRefresh = (snapshot: AuthSnapshot, now = Date.now()) =>
   snapshot.refreshDueAt !== undefined && now >= snapshot.refreshDueAt;
 
-function unusable(reason: string, fingerprint: string, storage: StorageKind): AuthSnapshot {
+function unusable(reason: string, fingerprint: string, storage: StorageKind, code = 'auth_file_unreadable'): AuthSnapshot {
   return {
     storage,
     source: storage,
     fingerprint,
-    authError: { code: 'auth_file_unreadable', message: `Stored credentials cannot be used: ${reason}` },
+    authError: { code, message: `Stored credentials cannot be used: ${reason}` },
   };
 }
 

@@ -39,7 +39,7 @@ export async function statusCommand(loaded: LoadedConfig, options: { json?: bool
       authMethod: status.authMethod ?? null,
       account: v2Account(snapshot),
       accessTokenExpiresAt: snapshot.accessTokenExpiresAt ? new Date(snapshot.accessTokenExpiresAt).toISOString() : null,
-      storage: { kind: snapshot.storage, source: snapshot.source, path: snapshot.source === 'file' ? file : null, fileMode: mode ?? null },
+      storage: { kind: snapshot.storage, source: snapshot.source, path: snapshot.source === 'file' ? file : null, fileMode: mode ?? null, warning: snapshot.storageWarning ?? null },
       authError: status.authError ?? null,
     };
     if (options.json) out(JSON.stringify(report, null, 2));
@@ -48,13 +48,15 @@ export async function statusCommand(loaded: LoadedConfig, options: { json?: bool
   });
 }
 
-function printStatus(report: { authMethod: string | null; account: ReturnType<typeof v2Account>; accessTokenExpiresAt: string | null; storage: { path: string | null; fileMode: string | null; source: string }; authError: { message: string } | null }, snapshot: AuthSnapshot): void {
+function printStatus(report: { authMethod: string | null; account: ReturnType<typeof v2Account>; accessTokenExpiresAt: string | null; storage: { path: string | null; fileMode: string | null; source: string; warning: string | null }; authError: { message: string } | null }, snapshot: AuthSnapshot): void {
   if (!report.authMethod) out('Signed out.');
   else if (report.account?.type === 'chatgpt') {
     out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
     if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
   } else out(`Signed in with an API key${snapshot.source === 'env' ? ' (OPENAI_API_KEY from the environment)' : ''}.`);
   if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
+  else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
+  if (report.storage.warning) out(`Warning: ${report.storage.warning}`);
   if (report.authError) out(`Problem: ${report.authError.message}`);
 }
 

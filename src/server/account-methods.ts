@@ -38,6 +38,8 @@ export function accountMethods(context: ServerContext): Record<string, MethodSpe
         account: v2Account(auth.current!),
         requiresOpenaiAuth: true,
         ...(status.authError && { authError: status.authError }),
+        ...(status.storage && { storage: status.storage }),
+        ...(status.storageWarning && { storageWarning: status.storageWarning }),
       };
     }),
 

@@ -25,6 +25,10 @@ export function authStatusResult(
   const tokenUsable = !permanentError && !(refreshError && isExpired(snapshot));
   if (includeToken && snapshot.authToken && tokenUsable) result.authToken = snapshot.authToken;
   if (authError) result.authError = authError;
+  // Where the credentials live is reported once a person chose keyring storage (the default,
+  // file, keeps the 0.25 response exactly); a fallback or a leftover file is always reported.
+  if (context.config.cli_auth_credentials_store !== 'file') result.storage = snapshot.storage;
+  if (snapshot.storageWarning) result.storageWarning = snapshot.storageWarning;
   return result;
 }
 
