@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { spawnServer } from './support/rpc-client.js';
+import { startServer } from './support/rpc-client.js';
 import { tempHome } from './support/temp-home.js';
 
 const methods = ['initialize', 'ping', 'getAuthStatus', 'logoutChatGpt', 'cancelLoginChatGpt', 'tools/list', 'nope', 'notifications/cancelled'];
@@ -28,12 +28,8 @@ const lineArbitrary = fc.oneof(
 
 test('random lines never crash the server and get at most one well-formed answer each', async (t) => {
   const home = await tempHome();
-  const client = spawnServer({ codexHome: home.path });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-    await home.remove();
-  });
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path });
   const samples = fc.sample(fc.array(lineArbitrary, { minLength: 1, maxLength: 40 }), { numRuns: 60, seed: 4242 }).flat();
   samples.push({ line: `{"jsonrpc":"2.0","id":"huge","method":"ping","params":{"x":"${'a'.repeat(5 * 1024 * 1024)}"}}` });
   samples.push({ line: `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}` });
@@ -58,12 +54,8 @@ test('random lines never crash the server and get at most one well-formed answer
 
 test('notifications with any method and params are never answered', async (t) => {
   const home = await tempHome();
-  const client = spawnServer({ codexHome: home.path });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-    await home.remove();
-  });
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path });
   const notifications = fc.sample(
     fc.record({ method: fc.oneof(fc.constantFrom(...methods), fc.string()), params: fc.anything({ maxDepth: 2 }) }),
     { numRuns: 300, seed: 7 },
@@ -76,12 +68,8 @@ test('notifications with any method and params are never answered', async (t) =>
 
 test('duplicate ids are each answered', async (t) => {
   const home = await tempHome();
-  const client = spawnServer({ codexHome: home.path });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-    await home.remove();
-  });
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path });
   for (let i = 0; i < 5; i++) client.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
   await client.request('ping', undefined, 'end');
   assert.equal(client.messages.filter((m) => m.id === 7).length, 5);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 import { startFakeIssuer, type Reply } from './support/fake-issuer.js';
-import { spawnServer } from './support/rpc-client.js';
+import { startServer } from './support/rpc-client.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from './support/tokens.js';
 
@@ -15,11 +15,7 @@ async function signedInWithFake(t: { after(fn: () => unknown): void }, reply: Re
   const home = await tempHome();
   t.after(() => home.remove());
   await home.writeAuth(await chatgptAuthRecord());
-  const client = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'revoke_timeout_secs=1'] });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-  });
+  const client = startServer(t, { codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'revoke_timeout_secs=1'] });
   return { issuer, home, client };
 }
 
@@ -28,11 +24,7 @@ test('logout revokes the refresh token at the embedded issuer, then removes auth
   t.after(() => issuer.close());
   const home = await tempHome();
   t.after(() => home.remove());
-  const client = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-  });
+  const client = startServer(t, { codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] });
   const { authUrl } = await client.call('loginChatGpt');
   await fetch(await signInAtIssuer(authUrl), { redirect: 'manual' });
   await client.waitForNotification('codex/event/login_chat_gpt_complete');

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { keyringAccount } from '../src/auth/keyring-store.js';
 import { serverEntry } from './support/paths.js';
-import { RpcClient, spawnServer } from './support/rpc-client.js';
+import { RpcClient, startServer } from './support/rpc-client.js';
 import { tempHome } from './support/temp-home.js';
 
 const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
@@ -22,14 +22,10 @@ async function withFakeKeyring(t: { after(fn: () => unknown): void }, behaviour:
   t.after(() => home.remove());
   const entries = await mkdtemp(`${tmpdir()}/fake-keyring-`);
   t.after(() => rm(entries, { recursive: true, force: true }));
-  const client = spawnServer({
+  const client = startServer(t, {
     codexHome: home.path,
     args: ['-c', `cli_auth_credentials_store=${mode}`, '-c', 'logout_revokes_tokens=false'],
     env: { CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: entries },
-  });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
   });
   return { home, client, entries };
 }

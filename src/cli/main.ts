@@ -13,6 +13,10 @@ import { loginCommand, logoutCommand, statusCommand } from './commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** Every command takes `-c key=value`, before or after its name, as codex does. */
+const withConfigOption = (command: Command) =>
+  command.option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, []);
+
 export function codexHomeFromEnv(): string {
   const fromEnv = process.env['CODEX_HOME'];
   return fromEnv ? resolve(fromEnv) : join(homedir(), '.codex');
@@ -32,10 +36,9 @@ function loadOrExit(overrides: string[]): LoadedConfig {
 }
 
 function buildProgram(): Command {
-  const program = new Command('codex-auth-mcp')
+  const program = withConfigOption(new Command('codex-auth-mcp'))
     .description('An MCP server (JSON-RPC on stdio) that manages OpenAI / ChatGPT sign-in for the clients that spawn it.')
     .version(packageInfo.version, '-V, --version')
-    .option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, [])
     .addHelpText(
       'after',
       `
@@ -56,36 +59,28 @@ Examples:
     ...(command.opts<{ config?: string[] }>().config ?? []),
   ];
 
-  program
-    .command('serve', { isDefault: true })
+  withConfigOption(program.command('serve', { isDefault: true }))
     .alias('mcp')
     .description('serve the MCP / codex auth JSON-RPC protocol on stdin/stdout (the default)')
-    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
     .action((_options, command: Command) => serve({ loaded: loadOrExit(overridesOf(command)) }));
 
   const run = (fn: (loaded: LoadedConfig, options: any) => Promise<number>) => async (options: unknown, command: Command) => {
     process.exitCode = await fn(loadOrExit(overridesOf(command)), options);
     process.exit();
   };
-  program
-    .command('status')
+  withConfigOption(program.command('status'))
     .description('show how you are signed in; exit 0 signed in, 1 signed out, 2 unusable credentials')
     .option('--json', 'machine-readable output')
-    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
     .action(run(statusCommand));
-  program
-    .command('login')
+  withConfigOption(program.command('login'))
     .description('sign in with ChatGPT in a browser, with a device code, or with an API key read from stdin')
     .option('--device-auth', 'sign in with a code entered on another device (headless, SSH, containers)')
     .option('--with-api-key', 'read an API key from stdin and store it')
-    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
     .addHelpText('after', '\nExamples:\n  codex-auth-mcp login\n  codex-auth-mcp login --device-auth\n  printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key')
     .action(run(loginCommand));
-  program
-    .command('logout')
-    .description('sign out: remove the stored credentials')
+  withConfigOption(program.command('logout'))
+    .description('sign out: revoke the tokens at the issuer, then remove the stored credentials')
     .option('--local', 'only remove them here; do not revoke them at the issuer')
-    .option('-c, --config <key=value>', 'override a config.toml value (repeatable)', collect, [])
     .action(run(logoutCommand));
 
   return program;

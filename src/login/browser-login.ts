@@ -6,17 +6,13 @@
  * arrives while an exchange is in flight aborts it (AbortController) and is never lost.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { chatgptRecord } from '../auth/auth-record.js';
-import { openCredentialStore } from '../auth/credential-store.js';
-import { tryReadTokenClaims } from '../auth/jwt-claims.js';
-import type { LoginErrorCode } from '../protocol/auth-wire.js';
 import {
   NOT_COMPLETED_ERROR,
   TIMED_OUT_ERROR,
-  type LoginWorkerEvent,
   type StartBrowserLogin,
   type StartBrowserLoginResult,
 } from '../protocol/login.js';
+import { LoginRun, type LoginEnding } from './login-run.js';
 import { listenOnLoopback } from './loopback-listener.js';
 import { errorPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
@@ -26,7 +22,6 @@ import { exchangeApiKey, exchangeCode } from './token-exchange.js';
 const SUCCESS_PAGE_GRACE_MS = 5_000;
 
 type Phase = 'waiting' | 'exchanging' | 'succeeded' | 'ended';
-export type LoginEnding = { success: true } | { success: false; errorCode: LoginErrorCode; error: string };
 
 const COMMON_HEADERS = {
   Connection: 'close',
@@ -35,29 +30,14 @@ const COMMON_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 } as const;
 
-export class BrowserLogin {
+export class BrowserLogin extends LoginRun<StartBrowserLogin> {
   private readonly pkce: Pkce = generatePkce();
   private readonly state = generateState();
-  private readonly abort = new AbortController();
   private servers: Server[] = [];
   private port = 0;
   private phase: Phase = 'waiting';
   private timeout: NodeJS.Timeout | undefined;
   private closed: Promise<void> | undefined;
-  private readonly closedListeners: (() => void)[] = [];
-
-  constructor(
-    private readonly request: StartBrowserLogin,
-    private readonly emit: (event: LoginWorkerEvent) => Promise<void>,
-  ) {}
-
-  get loginId(): string {
-    return this.request.loginId;
-  }
-
-  onClosed(listener: () => void): void {
-    this.closedListeners.push(listener);
-  }
 
   async start(): Promise<StartBrowserLoginResult> {
     const listening = await listenOnLoopback((req, res) => this.route(req, res), this.request.port);
@@ -79,14 +59,7 @@ export class BrowserLogin {
     this.phase = ending.success ? 'succeeded' : 'ended';
     clearTimeout(this.timeout);
     this.abort.abort();
-    if (!wasSucceeded) {
-      await this.emit({
-        type: 'ended',
-        loginId: this.loginId,
-        success: ending.success,
-        ...(!ending.success && { error: ending.error, errorCode: ending.errorCode }),
-      });
-    }
+    if (!wasSucceeded) await this.emitEnded(ending);
     if (ending.success) {
       // Keep serving /success briefly so the browser can follow the redirect, then close.
       setTimeout(() => void this.close(), SUCCESS_PAGE_GRACE_MS).unref();
@@ -95,7 +68,7 @@ export class BrowserLogin {
     return this.close();
   }
 
-  cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
+  override cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
     return this.end({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
   }
 
@@ -109,9 +82,7 @@ export class BrowserLogin {
             server.closeAllConnections();
           }),
       ),
-    ).then(() => {
-      for (const listener of this.closedListeners) listener();
-    });
+    ).then(() => this.notifyClosed());
     return this.closed;
   }
 
@@ -166,10 +137,7 @@ export class BrowserLogin {
     if (signal.aborted) return sendHtml(res, 200, errorPage('This sign-in was cancelled.'));
 
     try {
-      await this.emit({ type: 'persisting', loginId: this.loginId });
-      const accountId = tryReadTokenClaims(tokens.value.id_token)?.accountId ?? null;
-      const store = openCredentialStore(this.request.store);
-      await store.withLock(() => store.save(chatgptRecord({ ...tokens.value, account_id: accountId }, apiKey)));
+      await this.persist(tokens.value, apiKey);
     } catch (error) {
       const message = `Unable to persist auth file: ${(error as Error).message}`;
       sendHtml(res, 500, errorPage(message));

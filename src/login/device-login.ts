@@ -5,18 +5,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { chatgptRecord } from '../auth/auth-record.js';
-import { openCredentialStore } from '../auth/credential-store.js';
-import { tryReadTokenClaims } from '../auth/jwt-claims.js';
 import { issuerFetch } from '../net/issuer-fetch.js';
-import {
-  DEVICE_EXPIRED_ERROR,
-  NOT_COMPLETED_ERROR,
-  type LoginWorkerEvent,
-  type StartDeviceLogin,
-  type StartDeviceLoginResult,
-} from '../protocol/login.js';
-import type { LoginEnding } from './browser-login.js';
+import { DEVICE_EXPIRED_ERROR, NOT_COMPLETED_ERROR, type StartDeviceLogin, type StartDeviceLoginResult } from '../protocol/login.js';
+import { LoginRun, type LoginEnding } from './login-run.js';
 import { exchangeCode } from './token-exchange.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -35,26 +26,11 @@ const DeviceTokenSchema = z.looseObject({
   code_verifier: z.string().min(1),
 });
 
-export class DeviceLogin {
-  private readonly abort = new AbortController();
+export class DeviceLogin extends LoginRun<StartDeviceLogin> {
   private ended = false;
   private deviceAuthId = '';
   private userCode = '';
   private intervalMs = DEFAULT_INTERVAL_SECS * 1000;
-  private readonly closedListeners: (() => void)[] = [];
-
-  constructor(
-    private readonly request: StartDeviceLogin,
-    private readonly emit: (event: LoginWorkerEvent) => Promise<void>,
-  ) {}
-
-  get loginId(): string {
-    return this.request.loginId;
-  }
-
-  onClosed(listener: () => void): void {
-    this.closedListeners.push(listener);
-  }
 
   async start(): Promise<StartDeviceLoginResult> {
     const { issuer, clientId } = this.request;
@@ -84,7 +60,7 @@ export class DeviceLogin {
     return { ok: true, verificationUrl: `${issuer}/codex/device`, userCode: this.userCode };
   }
 
-  async cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
+  override async cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
     await this.end({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
   }
 
@@ -92,13 +68,8 @@ export class DeviceLogin {
     if (this.ended) return;
     this.ended = true;
     this.abort.abort();
-    await this.emit({
-      type: 'ended',
-      loginId: this.loginId,
-      success: ending.success,
-      ...(!ending.success && { error: ending.error, errorCode: ending.errorCode }),
-    });
-    for (const listener of this.closedListeners) listener();
+    await this.emitEnded(ending);
+    this.notifyClosed();
   }
 
   private async pollUntilDone(): Promise<void> {
@@ -147,11 +118,8 @@ export class DeviceLogin {
     if (signal.aborted) return;
     if (!tokens.ok) return this.end({ success: false, errorCode: 'token_exchange_failed', error: `Token exchange failed: ${tokens.message}` });
     try {
-      await this.emit({ type: 'persisting', loginId: this.loginId });
-      const accountId = tryReadTokenClaims(tokens.value.id_token)?.accountId ?? null;
-      const store = openCredentialStore(this.request.store);
       // As codex: a device sign-in stores no exchanged API key.
-      await store.withLock(() => store.save(chatgptRecord({ ...tokens.value, account_id: accountId }, null)));
+      await this.persist(tokens.value, null);
     } catch (error) {
       return this.end({ success: false, errorCode: 'persist_failed', error: `Unable to persist auth file: ${(error as Error).message}` });
     }

@@ -163,3 +163,13 @@ export function spawnServer(options: SpawnOptions): RpcClient {
     : spawn(process.execPath, [serverEntry, ...(options.args ?? [])], { env });
   return new RpcClient(child);
 }
+
+/** Spawns our server for one test and stops it when the test ends. */
+export function startServer(t: { after(fn: () => unknown): void }, options: SpawnOptions): RpcClient {
+  const client = spawnServer(options);
+  t.after(async () => {
+    client.kill();
+    await client.exited;
+  });
+  return client;
+}
