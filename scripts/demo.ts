@@ -5,6 +5,7 @@
  *
  *   npm run demo              sign in yourself in a browser, or press Enter to let the demo do it
  *   npm run demo -- --auto    the demo signs in for you (also when stdin is not a terminal)
+ *   npm run demo -- --device  the device-code flow (account/login/start {type:"chatgptDeviceCode"})
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,11 +18,12 @@ import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 
 const serverEntry = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const auto = process.argv.includes('--auto') || !process.stdin.isTTY;
+const device = process.argv.includes('--device');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const step = (n: number, text: string) => say(`\n[${n}] ${text}`);
 
 step(1, 'Starting the embedded issuer (a local oidc-provider standing in for auth.openai.com)…');
-const issuer = await startEmbeddedIssuer();
+const issuer = await startEmbeddedIssuer({ deviceCodeInterval: 1 });
 const home = await mkdtemp(join(tmpdir(), 'codex-auth-mcp-demo-'));
 say(`    issuer:     ${issuer.url}`);
 say(`    CODEX_HOME: ${home} (thrown away at the end)`);
@@ -57,20 +59,29 @@ const notification = (method: string) => new Promise<any>((resolve) => notificat
 
 try {
   await call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'demo', version: '1' } });
-  step(3, 'Asking to sign in with ChatGPT…');
   const completed = notification('codex/event/login_chat_gpt_complete');
-  const { authUrl } = await call('loginChatGpt');
-  say(`\n    Open this URL in a browser to sign in (any email, password "demo"):\n\n    ${authUrl}\n`);
-  if (auto) {
-    say('    (signing in for you, as a person would: login form, then consent…)');
-    await completeInBrowserlessWay(authUrl);
+  if (device) {
+    step(3, 'Asking for a device code (account/login/start {type: "chatgptDeviceCode"})…');
+    const { verificationUrl, userCode } = await call('account/login/start', { type: 'chatgptDeviceCode' });
+    say(`\n    On any device, open ${verificationUrl} and enter the code ${userCode}\n`);
+    if (auto) {
+      say('    (entering the code for you on the device page…)');
+      await enterDeviceCode(userCode);
+    } else {
+      say('    Waiting for you to enter it. Press Enter to let the demo do it instead.');
+      await raceWithEnter(completed, () => enterDeviceCode(userCode));
+    }
   } else {
-    say('    Waiting for you to sign in. Press Enter to let the demo sign in for you instead.');
-    const rl = createInterface({ input: process.stdin });
-    const enter = new Promise<void>((resolve) => rl.once('line', () => resolve()));
-    const winner = await Promise.race([completed.then(() => 'you'), enter.then(() => 'demo')]);
-    rl.close();
-    if (winner === 'demo') await completeInBrowserlessWay(authUrl);
+    step(3, 'Asking to sign in with ChatGPT…');
+    const { authUrl } = await call('loginChatGpt');
+    say(`\n    Open this URL in a browser to sign in (any email, password "demo"):\n\n    ${authUrl}\n`);
+    if (auto) {
+      say('    (signing in for you, as a person would: login form, then consent…)');
+      await completeInBrowserlessWay(authUrl);
+    } else {
+      say('    Waiting for you to sign in. Press Enter to let the demo sign in for you instead.');
+      await raceWithEnter(completed, () => completeInBrowserlessWay(authUrl));
+    }
   }
   step(4, 'Waiting for the completion notification…');
   const result = await completed;
@@ -85,6 +96,23 @@ try {
   await new Promise((resolve) => server.once('exit', resolve));
   await issuer.close();
   await rm(home, { recursive: true, force: true });
+}
+
+/** Waits for the sign-in, or for Enter, in which case the demo plays the person. */
+async function raceWithEnter(completed: Promise<unknown>, playThePerson: () => Promise<void>): Promise<void> {
+  const rl = createInterface({ input: process.stdin });
+  const enter = new Promise<void>((resolve) => rl.once('line', () => resolve()));
+  const winner = await Promise.race([completed.then(() => 'you'), enter.then(() => 'demo')]);
+  rl.close();
+  if (winner === 'demo') await playThePerson();
+}
+
+async function enterDeviceCode(userCode: string): Promise<void> {
+  await fetch(`${issuer.url}/codex/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user_code: userCode, email: 'demo@example.com' }).toString(),
+  });
 }
 
 async function completeInBrowserlessWay(authUrl: string): Promise<void> {

@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-test('the demo signs in against the embedded issuer and reports chatgpt', async (t) => {
-  const demo = spawn(process.execPath, [fileURLToPath(new URL('../scripts/demo.js', import.meta.url)), '--auto'], {
+for (const flow of ['browser', 'device'] as const) test(`the demo (${flow}) signs in against the embedded issuer and reports chatgpt`, async (t) => {
+  const demo = spawn(process.execPath, [fileURLToPath(new URL('../scripts/demo.js', import.meta.url)), '--auto', ...(flow === 'device' ? ['--device'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => demo.kill('SIGKILL'));

@@ -22,6 +22,8 @@ export type SnapshotListener = (snapshot: AuthSnapshot, previous: AuthSnapshot |
 const SETTLE_MS = 15;
 /** While CODEX_HOME does not exist yet, how often to look for it. */
 const HOME_POLL_MS = 100;
+/** The OS keyring sends no change events: with keyring storage, look again this often. */
+const KEYRING_POLL_MS = 5_000;
 
 export class AuthState {
   private snapshot: AuthSnapshot | undefined;
@@ -32,6 +34,7 @@ export class AuthState {
   private watcher: FSWatcher | undefined;
   private homePoll: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private keyringPoll: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly methodListeners: MethodChangeListener[] = [];
   private readonly snapshotListeners: SnapshotListener[] = [];
@@ -63,6 +66,10 @@ export class AuthState {
 
   /** Starts noticing changes made by other processes. */
   watch(): void {
+    if (this.task.store.mode !== 'file' && !this.keyringPoll) {
+      this.keyringPoll = setInterval(() => this.scheduleRevalidate(), KEYRING_POLL_MS);
+      this.keyringPoll.unref();
+    }
     const directory = this.task.store.codexHome;
     try {
       this.watcher = watch(directory, { persistent: false }, (_event, file) => {
@@ -131,6 +138,7 @@ export class AuthState {
     this.watcher?.close();
     clearTimeout(this.settleTimer);
     clearInterval(this.homePoll);
+    clearInterval(this.keyringPoll);
   }
 
   private async validateLoop(): Promise<AuthSnapshot> {
