@@ -5,12 +5,15 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
 import { parseStoredAuth, type AuthRecord, type StoredAuth } from './auth-record.js';
 
 export const AUTH_FILE_NAME = 'auth.json';
 export const authFilePath = (codexHome: string) => join(codexHome, AUTH_FILE_NAME);
+
+// The writer's libraries (and graceful-fs under them) cost ~20 ms to load; most runs of the
+// server only read, so they are loaded on the first write or lock.
+const loadWriteFileAtomic = () => import('write-file-atomic').then((m) => m.default);
+const loadLockfile = () => import('proper-lockfile').then((m) => m.default);
 
 export const fingerprintOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -30,6 +33,7 @@ export async function readAuthFile(codexHome: string): Promise<StoredAuth> {
 export async function writeAuthFile(codexHome: string, record: AuthRecord): Promise<void> {
   await ensureCodexHome(codexHome);
   const file = authFilePath(codexHome);
+  const writeFileAtomic = await loadWriteFileAtomic();
   await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, fsync: true });
   // write-file-atomic keeps an existing file's mode when told a mode; enforce 0600 regardless.
   await chmod(file, 0o600);
@@ -65,6 +69,7 @@ export async function withAuthLock<T>(codexHome: string, fn: () => Promise<T>, o
   await ensureCodexHome(codexHome);
   const maxTimeout = 100;
   const retries = Math.max(1, Math.ceil((options.maxWaitMs ?? 20_000) / maxTimeout));
+  const lockfile = await loadLockfile();
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(authFilePath(codexHome), {
