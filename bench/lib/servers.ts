@@ -28,6 +28,3 @@ export function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
-
-/** RSS of a process and all its threads' process (Node workers are threads, so one pid is enough). */
-export const totalRssMb = rssMb;

@@ -68,7 +68,7 @@ function autoStore(keyring: CredentialStore, file: CredentialStore): CredentialS
       return active().kind;
     },
     get warning() {
-      return fallback ? `the OS keyring is not usable (${fallback}); credentials are in ${'auth.json'}` : keyring.warning;
+      return fallback ? `the OS keyring is not usable (${fallback}); credentials are in auth.json` : keyring.warning;
     },
     async load() {
       const stored = await keyring.load();

@@ -35,7 +35,8 @@ export const LogoutParamsSchema = z.preprocess(
   z.object({ revoke: z.boolean().optional() }),
 );
 
-export const LogoutResultSchema = z.object({ revoked: z.boolean().optional() });
+export const LogoutResultSchema = z.object({ revoked: z.boolean() });
+export type LogoutResult = z.infer<typeof LogoutResultSchema>;
 
 export const LoginChatGptParamsSchema = z.preprocess(objectOrEmpty, z.object({}));
 export const LoginChatGptResultSchema = z.object({ loginId: z.uuid(), authUrl: z.string() });

@@ -4,6 +4,7 @@ import {
   LogoutParamsSchema,
   type AuthError,
   type GetAuthStatusResult,
+  type LogoutResult,
 } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { method, type MethodSpec } from '../rpc/dispatcher.js';
@@ -70,7 +71,7 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
       return snapshot ? answer(snapshot) : auth.ready.then(answer);
     }),
 
-    logoutChatGpt: method(LogoutParamsSchema, async ({ revoke }, request) => {
+    logoutChatGpt: method(LogoutParamsSchema, async ({ revoke }, request): Promise<LogoutResult> => {
       const { snapshot, revoked } = await performLogout(context, { revoke });
       request.afterResponse(() => context.notifier.authChanged(snapshot));
       // `revoked` is an extra field: clients that expect 0.25's `{}` ignore it.

@@ -3,6 +3,7 @@ import {
   CancelLoginChatGptParamsSchema,
   LoginApiKeyParamsSchema,
   LoginChatGptParamsSchema,
+  type LoginChatGptResult,
 } from '../protocol/auth-wire.js';
 import { invalidRequest } from '../protocol/jsonrpc.js';
 import { method, type MethodSpec } from '../rpc/dispatcher.js';
@@ -12,7 +13,7 @@ import { signInWithApiKey, startChatGptSignIn } from './sign-in.js';
 export function loginMethods(context: ServerContext): Record<string, MethodSpec> {
   const { logins, notifier } = context;
   return {
-    loginChatGpt: method(LoginChatGptParamsSchema, async (_params, request) => {
+    loginChatGpt: method(LoginChatGptParamsSchema, async (_params, request): Promise<LoginChatGptResult> => {
       const { loginId, authUrl } = await startChatGptSignIn(context);
       request.afterResponse(() => logins.release(loginId));
       return { loginId, authUrl };

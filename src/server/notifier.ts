@@ -6,7 +6,13 @@
  * also goes to a client once it has used the v2 account API, as codex app-server does.
  */
 import { encodeNotification } from '../protocol/jsonrpc.js';
-import { Notification, type AuthMethod, type LoginErrorCode } from '../protocol/auth-wire.js';
+import {
+  Notification,
+  type AuthMethod,
+  type AuthStatusChangeParams,
+  type LoginChatGptCompleteParams,
+  type LoginErrorCode,
+} from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2PlanType } from './account-shapes.js';
 
@@ -45,12 +51,13 @@ export class Notifier {
 
   loginEnded(ended: LoginEnded): void {
     if (ended.loginId !== null) {
-      this.raw(Notification.loginChatGptComplete, {
+      const params: LoginChatGptCompleteParams = {
         loginId: ended.loginId,
         success: ended.success,
         ...(ended.error && { error: ended.error }),
         ...(ended.errorCode && { errorCode: ended.errorCode }),
-      });
+      };
+      this.raw(Notification.loginChatGptComplete, params);
     }
     if (this.accountApiClient) {
       this.raw('account/login/completed', {
@@ -64,6 +71,7 @@ export class Notifier {
 
   /** `{authMethod}` with the method in force; omitted when signed out (as 0.25 does). */
   private authStatusChange(authMethod: AuthMethod | undefined): void {
-    this.raw(Notification.authStatusChange, authMethod ? { authMethod } : {});
+    const params: AuthStatusChangeParams = authMethod ? { authMethod } : {};
+    this.raw(Notification.authStatusChange, params);
   }
 }
