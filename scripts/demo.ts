@@ -64,24 +64,12 @@ try {
     step(3, 'Asking for a device code (account/login/start {type: "chatgptDeviceCode"})…');
     const { verificationUrl, userCode } = await call('account/login/start', { type: 'chatgptDeviceCode' });
     say(`\n    On any device, open ${verificationUrl} and enter the code ${userCode}\n`);
-    if (auto) {
-      say('    (entering the code for you on the device page…)');
-      await enterDeviceCode(userCode);
-    } else {
-      say('    Waiting for you to enter it. Press Enter to let the demo do it instead.');
-      await raceWithEnter(completed, () => enterDeviceCode(userCode));
-    }
+    await youOrTheDemo(completed, 'entering the code for you on the device page', () => enterDeviceCode(userCode));
   } else {
     step(3, 'Asking to sign in with ChatGPT…');
     const { authUrl } = await call('loginChatGpt');
     say(`\n    Open this URL in a browser to sign in (any email, password "demo"):\n\n    ${authUrl}\n`);
-    if (auto) {
-      say('    (signing in for you, as a person would: login form, then consent…)');
-      await completeInBrowserlessWay(authUrl);
-    } else {
-      say('    Waiting for you to sign in. Press Enter to let the demo sign in for you instead.');
-      await raceWithEnter(completed, () => completeInBrowserlessWay(authUrl));
-    }
+    await youOrTheDemo(completed, 'signing in for you, as a person would: login form, then consent', () => completeInBrowserlessWay(authUrl));
   }
   step(4, 'Waiting for the completion notification…');
   const result = await completed;
@@ -98,8 +86,16 @@ try {
   await rm(home, { recursive: true, force: true });
 }
 
-/** Waits for the sign-in, or for Enter, in which case the demo plays the person. */
-async function raceWithEnter(completed: Promise<unknown>, playThePerson: () => Promise<void>): Promise<void> {
+/**
+ * With --auto (or no terminal) the demo plays the person at once; otherwise it waits for the
+ * person to sign in, or for Enter, after which it plays the person.
+ */
+async function youOrTheDemo(completed: Promise<unknown>, what: string, playThePerson: () => Promise<void>): Promise<void> {
+  if (auto) {
+    say(`    (${what}…)`);
+    return playThePerson();
+  }
+  say('    Waiting for you. Press Enter to let the demo do it instead.');
   const rl = createInterface({ input: process.stdin });
   const enter = new Promise<void>((resolve) => rl.once('line', () => resolve()));
   const winner = await Promise.race([completed.then(() => 'you'), enter.then(() => 'demo')]);
