@@ -45,7 +45,7 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     this.servers = listening.servers;
     this.port = listening.port;
     this.timeout = setTimeout(
-      () => void this.interrupt({ success: false, errorCode: 'timed_out', error: TIMED_OUT_ERROR }),
+      () => void this.end({ success: false, errorCode: 'timed_out', error: TIMED_OUT_ERROR }),
       this.request.timeoutMs,
     );
     const authUrl = buildAuthorizeUrl(this.request.issuer, this.request.clientId, redirectUriFor(this.port), this.pkce, this.state);
@@ -69,16 +69,7 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
   }
 
   override cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
-    return this.interrupt({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
-  }
-
-  /**
-   * An ending from outside the callback (cancel, /cancel, timeout). Once the tokens are being
-   * written it is too late: wait for that to conclude the login, then just close the listener.
-   */
-  private async interrupt(ending: LoginEnding): Promise<void> {
-    await this.settledByCommit();
-    return this.end(ending);
+    return this.end({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
   }
 
   private close(): Promise<void> {
@@ -145,18 +136,16 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     const apiKey = await exchangeApiKey(issuer, clientId, tokens.value.id_token, signal);
     if (signal.aborted) return sendHtml(res, 200, errorPage('This sign-in was cancelled.'));
 
-    await this.persistAndConclude(tokens.value, apiKey, async (stored) => {
-      if (!stored.ok) {
-        const message = `Unable to persist auth file: ${stored.message}`;
-        sendHtml(res, 500, errorPage(message));
-        return this.end({ success: false, errorCode: 'persist_failed', error: message });
-      }
-      // No token, id or account in the URL: the success page needs none of them.
-      res.writeHead(302, { ...COMMON_HEADERS, Location: `http://localhost:${this.port}/success` }).end();
-      return this.end({ success: true });
-    });
-    // Cancelled while waiting to write: nothing was stored and the cancel has been reported.
-    if (!res.headersSent) sendHtml(res, 200, errorPage('This sign-in was cancelled.'));
+    try {
+      await this.persist(tokens.value, apiKey);
+    } catch (error) {
+      const message = `Unable to persist auth file: ${(error as Error).message}`;
+      sendHtml(res, 500, errorPage(message));
+      return this.end({ success: false, errorCode: 'persist_failed', error: message });
+    }
+    // No token, id or account in the URL: the success page needs none of them.
+    res.writeHead(302, { ...COMMON_HEADERS, Location: `http://localhost:${this.port}/success` }).end();
+    await this.end({ success: true });
   }
 }
 
