@@ -28,7 +28,8 @@ test('sign in with ChatGPT in Chromium against the embedded issuer', async (t) =
     await client.exited;
   });
   await client.initialize();
-  const { loginId, authUrl } = await client.call('loginChatGpt');
+  const response = await client.request('loginChatGpt', {});
+  const { loginId, authUrl } = response.result;
 
   const page = await browser.newPage();
   const seenUrls: string[] = [];
@@ -46,6 +47,9 @@ test('sign in with ChatGPT in Chromium against the embedded issuer', async (t) =
   assert.deepEqual(complete.params, { loginId, success: true });
   const change = await client.waitForNotification('codex/event/auth_status_change');
   assert.deepEqual(change.params, { authMethod: 'chatgpt' });
+  const order = [response, complete, change].map((m) => client.messages.indexOf(m));
+  assert.deepEqual([...order].sort((a, b) => a - b), order, 'response, completion, status change, in that order');
+  assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 1);
 
   const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
   assert.equal(stored.tokens.account_id, 'acct-demo-0002');
@@ -57,5 +61,10 @@ test('sign in with ChatGPT in Chromium against the embedded issuer', async (t) =
     for (const secret of secrets) assert.equal(url.includes(secret), false, `a token appeared in a URL the browser saw: ${url.slice(0, 80)}`);
     assert.equal(/[?&](id_token|access_token|refresh_token)=/.test(url), false, url.slice(0, 120));
   }
-  for (const secret of secrets) assert.equal(client.stderr.includes(secret), false, 'a secret was logged');
+  // The code and state the browser carried back (login-faults.test.ts checks the verifier).
+  const callbackUrl = new URL(seenUrls.find((url) => url.includes('/auth/callback?'))!);
+  const oauthValues = [callbackUrl.searchParams.get('code')!, callbackUrl.searchParams.get('state')!];
+  assert.ok(oauthValues.every((value) => value.length >= 16), 'the callback URL carried a code and the state');
+  for (const secret of [...secrets, ...oauthValues]) assert.equal(client.stderr.includes(secret), false, 'a secret was logged');
+  assert.match(client.stderr, /authorization code exchanged/, 'debug logging was on');
 });

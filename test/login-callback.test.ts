@@ -1,6 +1,7 @@
 /** The callback server as a raw HTTP client sees it: the checks that keep a sign-in safe. */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
@@ -10,7 +11,11 @@ import { tempHome } from './support/temp-home.js';
 async function loginStarted(t: { after(fn: () => unknown): void }) {
   const issuer = await startEmbeddedIssuer();
   const home = await tempHome();
-  const client = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] });
+  const client = spawnServer({
+    codexHome: home.path,
+    args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'],
+    env: { CODEX_AUTH_MCP_LOG: 'debug' },
+  });
   t.after(async () => {
     client.kill();
     await client.exited;
@@ -50,6 +55,34 @@ test('a wrong or missing state is refused and the right callback still works', a
   assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302);
   const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.deepEqual(complete.params, { loginId, success: true });
+  assert.match(client.stderr, /wrong or missing state refused/, 'the refusals were logged');
+  for (const secret of [new URL(callback).searchParams.get('code')!, new URL(authUrl).searchParams.get('state')!]) {
+    assert.equal(client.stderr.includes(secret), false, 'a code or state was logged');
+  }
+});
+
+/** Sends raw bytes (a request line no HTTP client library would produce) and returns the status line. */
+function rawRequestLine(port: number, requestLine: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${requestLine}\r\nHost: localhost:${port}\r\n\r\n`));
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+  });
+}
+
+test('malformed request targets are refused and the login goes on (they once took the worker down)', async (t) => {
+  const { client, authUrl, port, loginId } = await loginStarted(t);
+  for (const line of ['GET // HTTP/1.1', 'GET ///x HTTP/1.1', 'GET //[ HTTP/1.1', 'GET * HTTP/1.1', 'GET http://evil.example/auth/callback HTTP/1.1']) {
+    const status = await rawRequestLine(port, line);
+    assert.match(status, /^HTTP\/1\.1 400 /, `${line} → ${status || 'connection dropped'}`);
+  }
+  assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 0);
+  const callback = await signInAtIssuer(authUrl);
+  assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302, 'the same listener still serves the callback');
+  assert.deepEqual((await client.waitForNotification('codex/event/login_chat_gpt_complete')).params, { loginId, success: true });
 });
 
 test('Host, method and path checks; favicon and /success do not end the flow', async (t) => {

@@ -133,9 +133,10 @@ test('a second loginChatGpt supersedes the first; the first completes before the
 
 test('a short login_timeout_secs ends the login with "Login timed out"', async (t) => {
   const { client } = await setup(t, ['-c', 'login_timeout_secs=0.3']);
-  const { loginId } = await client.call('loginChatGpt');
+  const { loginId, authUrl } = await client.call('loginChatGpt');
   const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.deepEqual(complete.params, { loginId, success: false, error: 'Login timed out', errorCode: 'timed_out' });
+  await eventually(async () => assert.equal(await portIsFree(callbackPort(authUrl)), true, 'the listener closes after a timeout'));
 });
 
 test('logoutChatGpt cancels a pending login first', async (t) => {
@@ -159,4 +160,18 @@ test('an OAuth error with the right state ends the login as access_denied, with 
   const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.equal(complete.params.loginId, loginId);
   assert.equal(complete.params.errorCode, 'access_denied');
+  assert.equal(complete.params.error, 'Sign-in failed: <script>x</script>', 'the notification carries the text as sent; only the page escapes it');
+  await eventually(async () => assert.equal(await portIsFree(port), true, 'the listener closes after an OAuth error'));
+});
+
+test('stdin EOF with a login pending: the login completes as cancelled, the port is freed, the process exits 0', async (t) => {
+  const { client } = await setup(t);
+  const { loginId, authUrl } = await client.call('loginChatGpt');
+  const { code, signal } = await client.close();
+  assert.deepEqual({ code, signal }, { code: 0, signal: null });
+  const complete = client.notifications('codex/event/login_chat_gpt_complete');
+  assert.deepEqual(complete.map((m) => m.params), [
+    { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'cancelled' },
+  ]);
+  assert.equal(await portIsFree(callbackPort(authUrl)), true);
 });

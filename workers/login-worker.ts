@@ -41,7 +41,13 @@ const api: LoginWorkerApi = {
   },
 
   async stop() {
-    await Promise.all([...logins.values()].map((login) => login.cancel('cancelled')));
+    await Promise.all(
+      [...logins.values()].map(async (login) => {
+        await login.cancel('cancelled');
+        // Not terminated in the middle of a lock wait or a write: those finish promptly now.
+        await login.drained();
+      }),
+    );
   },
 };
 

@@ -31,6 +31,7 @@ export class DeviceLogin extends LoginRun<StartDeviceLogin> {
   private deviceAuthId = '';
   private userCode = '';
   private intervalMs = DEFAULT_INTERVAL_SECS * 1000;
+  private polling: Promise<void> = Promise.resolve();
 
   async start(): Promise<StartDeviceLoginResult> {
     const { issuer, clientId } = this.request;
@@ -56,11 +57,19 @@ export class DeviceLogin extends LoginRun<StartDeviceLogin> {
     this.userCode = (parsed.data.user_code ?? parsed.data.usercode)!;
     const interval = Number(parsed.data.interval ?? DEFAULT_INTERVAL_SECS);
     this.intervalMs = Math.max(MIN_INTERVAL_MS, (Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_INTERVAL_SECS) * 1000);
-    void this.pollUntilDone();
+    this.polling = this.pollUntilDone().catch((error: Error) =>
+      this.end({ success: false, errorCode: 'internal_error', error: `Login server error: ${error.message}` }),
+    );
     return { ok: true, verificationUrl: `${issuer}/codex/device`, userCode: this.userCode };
   }
 
+  override drained(): Promise<void> {
+    return this.polling;
+  }
+
   override async cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
+    // Once the tokens are being written it is too late to cancel: the write decides the ending.
+    if (await this.settledByCommit()) return;
     await this.end({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
   }
 
@@ -117,12 +126,9 @@ export class DeviceLogin extends LoginRun<StartDeviceLogin> {
     const tokens = await exchangeCode({ issuer, clientId, code, verifier, redirectUri: `${issuer}/deviceauth/callback`, signal });
     if (signal.aborted) return;
     if (!tokens.ok) return this.end({ success: false, errorCode: 'token_exchange_failed', error: `Token exchange failed: ${tokens.message}` });
-    try {
-      // As codex: a device sign-in stores no exchanged API key.
-      await this.persist(tokens.value, null);
-    } catch (error) {
-      return this.end({ success: false, errorCode: 'persist_failed', error: `Unable to persist auth file: ${(error as Error).message}` });
-    }
-    await this.end({ success: true });
+    // As codex: a device sign-in stores no exchanged API key.
+    await this.persistAndConclude(tokens.value, null, (stored) =>
+      this.end(stored.ok ? { success: true } : { success: false, errorCode: 'persist_failed', error: `Unable to persist auth file: ${stored.message}` }),
+    );
   }
 }

@@ -43,18 +43,27 @@ interface ActiveLogin {
 export interface LoginEngineOptions {
   readonly config: Config;
   readonly store: StoreOptions;
-  readonly auth: AuthState;
+  readonly auth: Pick<AuthState, 'beginMutation'>;
   readonly log: Logger;
+  /** The login worker's file (tests substitute one that misbehaves). */
+  readonly workerFile?: URL;
 }
 
+/** What a login that was running in a worker that died ends with. */
+export const WORKER_STOPPED_ERROR = 'Login server error: the login worker stopped unexpectedly';
+
 export class LoginEngine {
-  private readonly worker = new LoginWorkerClient();
+  private readonly worker: LoginWorkerClient;
   private readonly listeners: CompletionListener[] = [];
   private readonly logins = new Map<string, ActiveLogin>();
   private active: ActiveLogin | undefined;
 
-  constructor(private readonly options: LoginEngineOptions) {}
+  constructor(private readonly options: LoginEngineOptions) {
+    this.worker = new LoginWorkerClient(options.workerFile);
+    this.worker.onUnexpectedExit((reason) => this.workerStopped(reason));
+  }
 
+  /** Every completion goes to every listener, once, after the starting request was answered. */
   onComplete(listener: CompletionListener): void {
     this.listeners.push(listener);
   }
@@ -150,13 +159,27 @@ export class LoginEngine {
     if (this.active === login) this.active = undefined;
   }
 
+  /** The worker died: none of its logins will report an ending, so end them here. */
+  private workerStopped(reason: string): void {
+    this.options.log.error({ reason: reason.slice(0, 200) }, 'the login worker stopped unexpectedly');
+    for (const login of [...this.logins.values()]) {
+      if (login.ended) continue;
+      void login.mutation?.finish().catch(() => undefined);
+      this.complete(login, { success: false, errorCode: 'internal_error', error: WORKER_STOPPED_ERROR });
+    }
+  }
+
   private async onWorkerEvent(login: ActiveLogin, raw: LoginWorkerEvent): Promise<void> {
     const event = LoginWorkerEventSchema.parse(raw);
+    if (login.ended) return; // already ended here (the worker died, or forgot it)
     if (event.type === 'persisting') {
       login.mutation = this.options.auth.beginMutation();
       return;
     }
-    const snapshot = await login.mutation?.finish();
+    const snapshot = await login.mutation?.finish().catch((error: Error) => {
+      this.options.log.error({ err: error.message }, 'could not re-read the credentials after a login');
+      return undefined;
+    });
     this.complete(login, {
       success: event.success,
       ...(event.error !== undefined && { error: event.error }),

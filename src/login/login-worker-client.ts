@@ -22,6 +22,20 @@ export class LoginWorkerClient {
   private worker: Worker | undefined;
   private remote: Comlink.Remote<LoginWorkerApi> | undefined;
   private died: Promise<never> | undefined;
+  /** The worker `stop()` is ending: its exit is expected. */
+  private stopping: Worker | undefined;
+  private readonly exitListeners: ((reason: string) => void)[] = [];
+
+  /** The worker file; tests substitute one that misbehaves. */
+  constructor(private readonly workerFile: URL = WORKER_FILE) {}
+
+  /**
+   * Called once when the worker thread ends without being asked to (an uncaught exception, an
+   * out-of-memory kill): every login it ran is gone and will never report its ending itself.
+   */
+  onUnexpectedExit(listener: (reason: string) => void): void {
+    this.exitListeners.push(listener);
+  }
 
   async startBrowserLogin(request: StartBrowserLogin, onEvent: (event: LoginWorkerEvent) => Promise<void>): Promise<StartBrowserLoginResult> {
     const result: unknown = await this.call((remote) => remote.startBrowserLogin(request, Comlink.proxy(onEvent)) as Promise<unknown>);
@@ -41,6 +55,7 @@ export class LoginWorkerClient {
   async stop(): Promise<void> {
     if (!this.worker) return;
     const worker = this.worker;
+    this.stopping = worker;
     await this.call((remote) => remote.stop()).catch(() => undefined);
     this.remote?.[Comlink.releaseProxy]();
     this.worker = undefined;
@@ -59,16 +74,20 @@ export class LoginWorkerClient {
 
   private ensureWorker(): Comlink.Remote<LoginWorkerApi> {
     if (this.remote) return this.remote;
-    const worker = new Worker(WORKER_FILE);
+    const worker = new Worker(this.workerFile);
     this.worker = worker;
     this.remote = Comlink.wrap<LoginWorkerApi>(nodeEndpoint(worker));
     this.died = new Promise<never>((_, reject) => {
+      let ended = false;
       const fail = (why: string) => {
+        if (ended) return; // 'error' is followed by 'exit'
+        ended = true;
         if (this.worker === worker) {
           this.worker = undefined;
           this.remote = undefined;
         }
         reject(new Error(`login worker stopped: ${why}`));
+        if (this.stopping !== worker) for (const listener of this.exitListeners) listener(why);
       };
       worker.once('error', (error) => fail(error.message));
       worker.once('exit', (code) => fail(`exit code ${code}`));

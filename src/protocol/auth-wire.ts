@@ -59,6 +59,8 @@ export const LoginErrorCodeSchema = z.enum([
   'expired',
   'device_code_unsupported',
   'device_code_failed',
+  /** The login worker stopped unexpectedly; the login is gone and may simply be started again. */
+  'internal_error',
 ]);
 export type LoginErrorCode = z.infer<typeof LoginErrorCodeSchema>;
 
