@@ -6,30 +6,15 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { launchChromium } from './support/browser.js';
-import { spawnServer } from './support/rpc-client.js';
-import { tempHome } from './support/temp-home.js';
+import { embeddedLoginSetup, expectLoginSucceeded } from './support/login-servers.js';
 
 test('sign in with ChatGPT in Chromium against the embedded issuer', async (t) => {
-  const issuer = await startEmbeddedIssuer();
-  t.after(() => issuer.close());
-  const home = await tempHome();
-  t.after(() => home.remove());
   const { browser, close } = await launchChromium();
   t.after(close);
-  const client = spawnServer({
-    codexHome: home.path,
-    args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'],
-    env: { CODEX_AUTH_MCP_LOG: 'debug' },
-  });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-  });
-  await client.initialize();
+  const { home, client } = await embeddedLoginSetup(t);
   const response = await client.request('loginChatGpt', {});
-  const { loginId, authUrl } = response.result;
+  const { authUrl } = response.result;
 
   const page = await browser.newPage();
   const seenUrls: string[] = [];
@@ -43,13 +28,7 @@ test('sign in with ChatGPT in Chromium against the embedded issuer', async (t) =
   await page.waitForURL(/\/success$/);
   assert.match(await page.textContent('#status') ?? '', /signed in/i);
 
-  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
-  assert.deepEqual(complete.params, { loginId, success: true });
-  const change = await client.waitForNotification('codex/event/auth_status_change');
-  assert.deepEqual(change.params, { authMethod: 'chatgpt' });
-  const order = [response, complete, change].map((m) => client.messages.indexOf(m));
-  assert.deepEqual([...order].sort((a, b) => a - b), order, 'response, completion, status change, in that order');
-  assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 1);
+  await expectLoginSucceeded(client, response);
 
   const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
   assert.equal(stored.tokens.account_id, 'acct-demo-0002');

@@ -3,27 +3,13 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
-import { spawnServer } from './support/rpc-client.js';
-import { tempHome } from './support/temp-home.js';
+import { callbackPortOf, embeddedLoginSetup } from './support/login-servers.js';
 
 async function loginStarted(t: { after(fn: () => unknown): void }) {
-  const issuer = await startEmbeddedIssuer();
-  const home = await tempHome();
-  const client = spawnServer({
-    codexHome: home.path,
-    args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'],
-    env: { CODEX_AUTH_MCP_LOG: 'debug' },
-  });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-    await issuer.close();
-    await home.remove();
-  });
+  const { issuer, home, client } = await embeddedLoginSetup(t);
   const { loginId, authUrl } = await client.call('loginChatGpt');
-  const port = Number(/localhost%3A(\d+)/.exec(authUrl)![1]);
+  const port = callbackPortOf(authUrl);
   const state = new URL(authUrl).searchParams.get('state')!;
   return { issuer, home, client, loginId, authUrl, port, state };
 }

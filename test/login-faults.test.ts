@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startFakeIssuer, type FakeCall, type FakeIssuerScript, type Reply } from './support/fake-issuer.js';
 import { eventually } from './support/eventually.js';
-import { spawnServer, type RpcClient } from './support/rpc-client.js';
+import { loginServer } from './support/login-servers.js';
+import type { RpcClient } from './support/rpc-client.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { testJwt } from './support/tokens.js';
 
@@ -40,20 +41,8 @@ async function issueTokens(): Promise<Reply> {
   };
 }
 
-async function serverFor(t: T, issuerUrl: string, home?: TempHome, extraArgs: string[] = []) {
-  home ??= await tempHome();
-  const client = spawnServer({
-    codexHome: home.path,
-    args: ['-c', `auth_issuer=${issuerUrl}`, '-c', 'login_callback_port=0', ...extraArgs],
-    env: { CODEX_AUTH_MCP_LOG: 'debug' },
-  });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-    await home.remove();
-  });
-  await client.initialize();
-  return { client, home };
+function serverFor(t: T, issuerUrl: string, home?: TempHome, extraArgs: string[] = []) {
+  return loginServer(t, issuerUrl, { ...(home && { home }), args: extraArgs });
 }
 
 async function startLogin(client: RpcClient) {

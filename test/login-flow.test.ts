@@ -6,37 +6,12 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { startEmbeddedIssuer, type EmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 import { eventually } from './support/eventually.js';
-import { spawnServer, type RpcClient } from './support/rpc-client.js';
-import { tempHome, type TempHome } from './support/temp-home.js';
+import { callbackPortOf, embeddedLoginSetup, expectLoginSucceeded } from './support/login-servers.js';
 
-interface Setup {
-  issuer: EmbeddedIssuer;
-  home: TempHome;
-  client: RpcClient;
-}
-
-async function setup(t: { after(fn: () => unknown): void }, extraArgs: string[] = []): Promise<Setup> {
-  const issuer = await startEmbeddedIssuer();
-  const home = await tempHome();
-  const client = spawnServer({
-    codexHome: home.path,
-    args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0', ...extraArgs],
-    env: { CODEX_AUTH_MCP_LOG: 'debug' },
-  });
-  t.after(async () => {
-    client.kill();
-    await client.exited;
-    await issuer.close();
-    await home.remove();
-  });
-  await client.initialize();
-  return { issuer, home, client };
-}
-
-const callbackPort = (authUrl: string) => Number(/localhost%3A(\d+)/.exec(authUrl)![1]);
+const setup = embeddedLoginSetup;
+const callbackPort = callbackPortOf;
 
 /** Resolves when nothing listens on the port any more (the listener was closed). */
 async function portIsFree(port: number): Promise<boolean> {
@@ -69,12 +44,7 @@ test('loginChatGpt → sign-in at the issuer → tokens stored, completion then 
   assert.equal(redirect.headers.get('cache-control'), 'no-store');
   assert.equal(redirect.headers.get('referrer-policy'), 'no-referrer');
 
-  const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
-  assert.deepEqual(complete.params, { loginId, success: true });
-  const change = await client.waitForNotification('codex/event/auth_status_change');
-  assert.deepEqual(change.params, { authMethod: 'chatgpt' });
-  const order = [response, complete, change].map((m) => client.messages.indexOf(m));
-  assert.deepEqual([...order].sort((a, b) => a - b), order, 'response, completion, status change, in that order');
+  await expectLoginSucceeded(client, response);
 
   const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
   assert.match(stored.OPENAI_API_KEY, /^sk-demo-/);
