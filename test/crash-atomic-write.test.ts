@@ -1,11 +1,12 @@
 /**
  * Kill a writer at random points, many times: auth.json must always parse and hold either the old
- * or the new tokens, never a mix, a truncation or an empty file.
+ * or the new tokens, never a mix, a truncation or an empty file, and keep mode 0600. A reader
+ * running alongside the writer must never see anything else either.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempHome } from './support/temp-home.js';
@@ -13,30 +14,39 @@ import { tempHome } from './support/temp-home.js';
 const writer = fileURLToPath(new URL('./support/auth-writer.js', import.meta.url));
 const KILLS = 200;
 
-test(`auth.json survives ${KILLS} SIGKILLs of its writer`, async (t) => {
+/** Asserts that `text` is one whole record, A or B; returns which. */
+function wholeRecord(text: string): 'A' | 'B' {
+  const record = JSON.parse(text);
+  const which = record.tokens.id_token.slice(3);
+  assert.ok(which === 'A' || which === 'B', `id_token ${record.tokens.id_token}`);
+  assert.equal(record.tokens.access_token, `access-${which}`.repeat(2_000), 'never a mix of two records');
+  assert.equal(record.tokens.refresh_token, `refresh-${which}`);
+  return which;
+}
+
+test(`auth.json survives ${KILLS} SIGKILLs of its writer`, { timeout: 600_000 }, async (t) => {
   const home = await tempHome();
   t.after(() => home.remove());
+  const seen = { A: 0, B: 0 };
+  let concurrentReads = 0;
   for (let i = 0; i < KILLS; i++) {
     const child = spawn(process.execPath, [writer, home.path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await once(child.stdout, 'data'); // it is about to write
-    // Random moments inside the write loop: from at once to a few writes in.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 15));
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-    let text: string;
+    const exited = once(child, 'exit');
     try {
-      text = await readFile(home.authFile, 'utf8');
-    } catch (error) {
-      assert.equal((error as NodeJS.ErrnoException).code, 'ENOENT', 'only "not written yet" is acceptable');
-      continue;
+      await once(child.stdout, 'data'); // the first write is done; the loop is running
+      // Read while it writes, then kill it at a random moment of the loop.
+      const killAt = Date.now() + Math.random() * 20;
+      do {
+        wholeRecord(await readFile(home.authFile, 'utf8'));
+        concurrentReads++;
+      } while (Date.now() < killAt);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
     }
-    const record = JSON.parse(text);
-    const which = record.tokens.id_token.slice(3);
-    assert.ok(which === 'A' || which === 'B');
-    assert.equal(record.tokens.access_token, `access-${which}`.repeat(200), 'never a mix of two records');
-    assert.equal(record.tokens.refresh_token, `refresh-${which}`);
+    seen[wholeRecord(await readFile(home.authFile, 'utf8'))]++;
     assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
   }
-  // At least the file was written at some point in all those runs.
-  assert.ok((await readdir(home.path)).includes('auth.json'));
+  t.diagnostic(`after the kills: ${seen.A}× record A, ${seen.B}× record B; ${concurrentReads} reads during writes`);
+  assert.ok(seen.A > 0 && seen.B > 0, 'kills landed at different points of the loop');
 });

@@ -16,7 +16,13 @@ const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1
 
 test('5 processes refreshing repeatedly: zero reuse errors, same latest tokens everywhere', async (t) => {
   const rotating = new RotatingTokens('rt-test-1', claims);
-  const issuer = await startFakeIssuer({ onRefresh: (_n, body) => rotating.reply(body) });
+  // A real issuer takes a while to answer; without the lock, siblings' refreshes overlap in that time.
+  const issuer = await startFakeIssuer({
+    onRefresh: async (_n, body) => {
+      const reply = await rotating.reply(body);
+      return typeof reply === 'string' ? reply : { ...reply, delayMs: 40 };
+    },
+  });
   t.after(() => issuer.close());
   const home = await tempHome();
   t.after(() => home.remove());
@@ -30,16 +36,18 @@ test('5 processes refreshing repeatedly: zero reuse errors, same latest tokens e
     });
     clients.push(client);
   }
-  const ROUNDS = 6;
+  const ROUNDS = 8;
   await Promise.all(
     clients.map(async (client) => {
       for (let round = 0; round < ROUNDS; round++) {
-        const status = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
-        assert.equal(status.authError, undefined, JSON.stringify(status.authError));
+        // Three callers at once in each process, five processes at once.
+        const statuses = await Promise.all([1, 2, 3].map(() => client.call('getAuthStatus', { includeToken: true, refreshToken: true })));
+        for (const status of statuses) assert.equal(status.authError, undefined, JSON.stringify(status.authError));
       }
     }),
   );
-  assert.equal(rotating.reuseErrors, 0);
+  assert.equal(rotating.reuseErrors, 0, 'no refresh token was ever presented twice');
+  assert.equal(issuer.refreshCalls().length, rotating.rotations, 'every request carried the current refresh token');
   assert.ok(rotating.rotations >= ROUNDS, `${rotating.rotations} rotations`);
   const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
   assert.equal(stored.tokens.refresh_token, rotating.current, 'the file holds the latest refresh token');

@@ -104,3 +104,79 @@ test('while a refresh hangs, every other request is answered; the waiting call e
   const outcome = await waiting;
   assert.equal(outcome.result.authError.code, 'refresh_timeout');
 });
+
+test('a refresh that outlives refresh_timeout_secs is not abandoned: its result is stored and served', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const { client, home, record, issuer } = await setup(
+    t,
+    {
+      onRefresh: async (_n, body) => {
+        await released; // answers only after the caller has been told "refresh_timeout"
+        return rotating.reply(body);
+      },
+    },
+    { args: ['-c', 'refresh_timeout_secs=1'] },
+  );
+  const first = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(first.authError.code, 'refresh_timeout');
+  assert.equal(first.authToken, record.tokens.access_token, 'the still-valid token is served meanwhile');
+  release();
+  const stored = await eventually(async () => {
+    const json = JSON.parse(await readFile(home.authFile, 'utf8'));
+    assert.equal(json.tokens.refresh_token, 'rt-rotated-1');
+    return json;
+  });
+  const after = await eventually(async () => {
+    const status = await client.call('getAuthStatus', { includeToken: true });
+    assert.equal(status.authToken, stored.tokens.access_token);
+    return status;
+  });
+  assert.equal(after.authError, undefined);
+  assert.equal(issuer.refreshCalls().length, 1, 'one request, never sent twice');
+  assert.equal(rotating.reuseErrors, 0);
+});
+
+test('a logout during a refresh wins: the refresh result is not written back', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const atIssuer = new Promise<void>((resolve) => (arrived = resolve));
+  const { client, home } = await setup(t, {
+    onRefresh: async (_n, body) => {
+      arrived();
+      await released;
+      return rotating.reply(body);
+    },
+  });
+  const waiting = client.request('getAuthStatus', { includeToken: true, refreshToken: true }, 'waiting', 30_000);
+  await atIssuer;
+  await client.call('logoutChatGpt', { revoke: false });
+  release();
+  const outcome = await waiting;
+  assert.equal(outcome.result.authMethod, undefined, 'signed out');
+  assert.equal(outcome.result.authToken, undefined);
+  assert.equal(rotating.rotations, 1, 'the request that was sent was let finish…');
+  await assert.rejects(readFile(home.authFile, 'utf8'), { code: 'ENOENT' }, '…but nothing was written back after the logout');
+  const status = await client.call('getAuthStatus', { includeToken: true });
+  assert.equal(status.authMethod, undefined);
+});
+
+test('shutting down while a refresh request is out waits for its answer and stores it', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', claims);
+  const { client, home, issuer } = await setup(t, {
+    onRefresh: async (_n, body) => {
+      const reply = await rotating.reply(body);
+      // Slow enough that stdin closes while the request is at the issuer.
+      return typeof reply === 'string' ? reply : { ...reply, delayMs: 1_500 };
+    },
+  });
+  void client.request('getAuthStatus', { includeToken: true, refreshToken: true }, 'waiting', 30_000).catch(() => undefined);
+  await issuer.waitForCall((call) => call.path === '/oauth/token');
+  const exit = await client.close(20_000);
+  assert.deepEqual(exit, { code: 0, signal: null }, 'a clean exit, not the SIGKILL fallback');
+  const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
+  assert.equal(stored.tokens.refresh_token, 'rt-rotated-1', 'the rotated refresh token was not lost');
+});

@@ -73,3 +73,108 @@ test('an oversized line is reported once and the next line still works', async (
   assert.equal(h.oversized(), 1);
   assert.deepEqual(h.lines, ['{"ok":1}']);
 });
+
+/** Lets queued setImmediate callbacks (the transport's flush) run. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('CRLF line endings: every line still parses, and a bare CRLF is a blank line', async () => {
+  const h = harness();
+  h.input.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\r\n\r\n{"a":');
+  h.input.write('[1,2]}\r\n');
+  await turn();
+  assert.deepEqual(h.lines.map((line) => JSON.parse(line)), [{ jsonrpc: '2.0', id: 1, method: 'ping' }, { a: [1, 2] }]);
+});
+
+test('a multi-byte character split between chunks arrives whole', async () => {
+  const h = harness();
+  const bytes = Buffer.from('{"name":"é😀ü"}\n', 'utf8');
+  const cut = bytes.indexOf(0xf0) + 2; // inside the 4-byte emoji
+  h.input.write(bytes.subarray(0, cut));
+  await turn();
+  assert.deepEqual(h.lines, []);
+  h.input.write(bytes.subarray(cut));
+  await turn();
+  assert.deepEqual(h.lines, ['{"name":"é😀ü"}']);
+});
+
+test('an oversized line is reported once whether it comes in one chunk or runs into EOF', async () => {
+  const oneChunk = harness({ maxLineBytes: 10 });
+  oneChunk.input.write('0123456789abcdef\n{"ok":1}\n');
+  await turn();
+  assert.equal(oneChunk.oversized(), 1);
+  assert.deepEqual(oneChunk.lines, ['{"ok":1}']);
+
+  const atEof = harness({ maxLineBytes: 10 });
+  atEof.input.write('{"ok":2}\n0123456789');
+  atEof.input.end('abcdef');
+  await new Promise((resolve) => atEof.input.once('end', resolve));
+  await turn();
+  assert.equal(atEof.oversized(), 1);
+  assert.deepEqual(atEof.lines, ['{"ok":2}']);
+  assert.equal(atEof.closed(), true);
+
+  const exactly = harness({ maxLineBytes: 10 });
+  exactly.input.write('0123456789\n');
+  await turn();
+  assert.deepEqual([exactly.oversized(), exactly.lines], [0, ['0123456789']], 'the limit itself is allowed');
+});
+
+test('sends in different turns are different writes; sends while blocked go out together after drain', async () => {
+  const h = harness({ highWaterMark: 1 });
+  h.transport.send('first');
+  await turn();
+  assert.equal(h.input.isPaused(), true);
+  for (let i = 0; i < 50; i++) h.transport.send(`queued-${i}`);
+  await turn();
+  assert.equal(h.writes.length, 1, 'nothing more is written while the client is not reading');
+  h.release();
+  await turn();
+  assert.equal(h.writes.length, 2);
+  assert.equal(h.writes[1]!.split('\n').filter(Boolean).length, 50, 'one write for everything queued meanwhile');
+  h.release();
+  await h.transport.drained();
+  h.transport.send('later');
+  await turn();
+  assert.equal(h.writes.length, 3);
+});
+
+test('while the output is blocked, input waiting in the pipe is not read', async () => {
+  const h = harness({ highWaterMark: 1 });
+  h.transport.send('x');
+  await turn();
+  h.input.write('{"id":1}\n');
+  await turn();
+  assert.deepEqual(h.lines, [], 'a paused input delivers nothing');
+  h.release();
+  await turn();
+  assert.deepEqual(h.lines, ['{"id":1}']);
+});
+
+test('drained() resolves at once when nothing is queued', async () => {
+  const h = harness();
+  await h.transport.drained();
+  assert.deepEqual(h.writes, []);
+});
+
+test('a client that goes away (EPIPE on the output) closes the transport; nothing waits for a drain', async () => {
+  const h = harness({ highWaterMark: 1 });
+  h.transport.send('stuck');
+  await turn();
+  const drained = h.transport.drained();
+  h.output.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  await drained; // would hang forever if the transport still waited for 'drain'
+  assert.equal(h.closed(), true);
+  h.transport.send('dropped');
+  await h.transport.drained();
+  assert.equal(h.writes.length, 1);
+});
+
+test('onClose runs once, for end and close together', async () => {
+  let closes = 0;
+  const input = new PassThrough();
+  new StdioTransport(input, new PassThrough(), { onLine: () => undefined, onOversizedLine: () => undefined, onClose: () => closes++ });
+  input.end();
+  input.resume();
+  await new Promise((resolve) => input.once('close', resolve));
+  assert.equal(closes, 1);
+});

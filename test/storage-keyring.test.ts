@@ -1,33 +1,74 @@
 /**
- * Credential storage in the OS keyring: a real secret service (gnome-keyring in a private D-Bus
- * session that the test starts and ends), and fake keyrings that hang or fail for the timeout and
- * fallback paths.
+ * Credential storage in the OS keyring, through the server: fake keyrings (one that works, one
+ * that hangs, one that fails) for the keyring, auto, timeout and fallback paths, and a real
+ * secret service (gnome-keyring in a private D-Bus session that the test starts and ends).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, constants, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { keyringAccount } from '../src/auth/keyring-store.js';
+import { promisify } from 'node:util';
+import { KEYRING_SERVICE, keyringAccount } from '../src/auth/keyring-store.js';
+import { eventually } from './support/eventually.js';
+import { RotatingTokens, startFakeIssuer } from './support/fake-issuer.js';
+import { entryFile } from './support/fake-keyring.js';
 import { serverEntry } from './support/paths.js';
 import { RpcClient, startServer } from './support/rpc-client.js';
 import { tempHome } from './support/temp-home.js';
+import { chatgptAuthRecord } from './support/tokens.js';
 
 const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
+const run = promisify(execFile);
 
-async function withFakeKeyring(t: { after(fn: () => unknown): void }, behaviour: 'memory' | 'hang' | 'fail', mode: 'keyring' | 'auto') {
+type Behaviour = 'memory' | 'hang' | 'fail';
+
+const refreshClaims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
+
+async function fakeKeyringDir(t: { after(fn: () => unknown): void }, behaviour: Behaviour) {
+  const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  if (behaviour === 'hang') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
+  return dir;
+}
+
+const fakeEnv = (behaviour: Behaviour, dir: string) => ({ CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
+
+async function withFakeKeyring(t: { after(fn: () => unknown): void }, behaviour: Behaviour, mode: 'keyring' | 'auto', setup?: (home: string, entry: string) => Promise<void>) {
   const home = await tempHome();
   t.after(() => home.remove());
-  const entries = await mkdtemp(`${tmpdir()}/fake-keyring-`);
-  t.after(() => rm(entries, { recursive: true, force: true }));
+  const dir = await fakeKeyringDir(t, behaviour);
+  const entry = entryFile(dir, KEYRING_SERVICE, keyringAccount(home.path));
+  await setup?.(home.path, entry);
   const client = startServer(t, {
     codexHome: home.path,
     args: ['-c', `cli_auth_credentials_store=${mode}`, '-c', 'logout_revokes_tokens=false'],
-    env: { CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: entries },
+    env: fakeEnv(behaviour, dir),
   });
-  return { home, client, entries };
+  return { home, client, dir, entry };
+}
+
+/** The next `auth_status_change` (one already received does not count) that names `authMethod`. */
+function nextAuthChange(client: RpcClient, authMethod: string) {
+  const seen = client.messages.length;
+  return client.waitFor(
+    (m) => client.messages.indexOf(m) >= seen && m.method === 'codex/event/auth_status_change' && m.params?.authMethod === authMethod,
+    `auth_status_change to ${authMethod}`,
+    // The keyring is looked at every 15 s; generous for a busy machine.
+    40_000,
+  );
+}
+
+/** Every keyring helper process the fake saw is gone. */
+async function noHelperLeft(dir: string): Promise<void> {
+  const pids = (await readdir(join(dir, 'pids'))).map(Number);
+  assert.ok(pids.length > 0, 'the fake keyring was used');
+  await eventually(() => {
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `keyring helper ${pid} is still running`);
+  });
 }
 
 test('the keyring entry uses the original key: "cli|" + 16 hex of sha256(canonical CODEX_HOME)', async (t) => {
@@ -37,71 +78,256 @@ test('the keyring entry uses the original key: "cli|" + 16 hex of sha256(canonic
   assert.equal(keyringAccount(`${home.path}/.`), `cli|${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`);
 });
 
-test('keyring mode stores the record in the keyring, not in auth.json, and a leftover auth.json is removed', async (t) => {
-  const { client, home, entries } = await withFakeKeyring(t, 'memory', 'keyring');
-  await home.writeAuth({ OPENAI_API_KEY: 'sk-old-plaintext' });
-  const before = await client.call('getAuthStatus', {});
-  assert.equal(before.storageWarning !== undefined, true, 'a plaintext auth.json next to keyring storage is reported');
+test('keyring mode: a plaintext auth.json left from file mode is read and reported, and the next save moves it into the keyring', async (t) => {
+  const { client, home, entry } = await withFakeKeyring(t, 'memory', 'keyring', async (path) => {
+    await mkdir(path, { recursive: true });
+    await writeFile(join(path, 'auth.json'), JSON.stringify({ OPENAI_API_KEY: 'sk-old-plaintext' }));
+  });
+  const before = await client.call('getAuthStatus', { includeToken: true });
+  assert.equal(before.authToken, 'sk-old-plaintext', 'not lost by switching to keyring storage');
+  assert.equal(before.storage, 'file');
+  assert.match(before.storageWarning, /still in plaintext .*auth\.json, not in the OS keyring/);
+
   await client.call('loginApiKey', { apiKey: 'sk-in-keyring' });
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
-  assert.equal((await readdir(entries)).length, 1);
-  const status = await client.call('getAuthStatus', { includeToken: true });
-  assert.deepEqual(status, { preferredAuthMethod: 'chatgpt', authMethod: 'apikey', authToken: 'sk-in-keyring', storage: 'keyring' });
-  await client.call('logoutChatGpt');
-  assert.equal((await readdir(entries)).length, 0);
+  assert.deepEqual(JSON.parse(await readFile(entry, 'utf8')), { OPENAI_API_KEY: 'sk-in-keyring', tokens: null }, 'the same JSON record codex stores');
+  assert.deepEqual(await client.call('getAuthStatus', { includeToken: true }), { preferredAuthMethod: 'chatgpt', authMethod: 'apikey', authToken: 'sk-in-keyring', storage: 'keyring' });
+  const account = await client.call('account/read');
+  assert.equal(account.storage, 'keyring');
+
+  assert.deepEqual(await client.call('logoutChatGpt'), { revoked: false });
+  await assert.rejects(stat(entry), { code: 'ENOENT' });
   assert.equal((await client.call('getAuthStatus')).authMethod, undefined);
 });
 
-test('a keyring that hangs never hangs the server: other requests are answered, the status reports it', async (t) => {
-  const { client } = await withFakeKeyring(t, 'hang', 'keyring');
-  const status = client.request('getAuthStatus', {}, 'status', 15_000);
+test('keyring mode: an auth.json that cannot be removed after a keyring save is reported, not hidden', async (t) => {
+  const { client, entry } = await withFakeKeyring(t, 'memory', 'keyring', async (path) => {
+    // A directory in the way: as root no permission bit would stop the removal.
+    await mkdir(join(path, 'auth.json', 'stuck'), { recursive: true });
+  });
+  await client.call('loginApiKey', { apiKey: 'sk-saved' });
+  assert.ok(await stat(entry), 'saved in the keyring');
+  const status = await client.call('getAuthStatus', { includeToken: true });
+  assert.equal(status.authToken, 'sk-saved');
+  assert.equal(status.storage, 'keyring');
+  assert.match(status.storageWarning, /plaintext .*auth\.json is still present next to the OS keyring entry/);
+});
+
+test('a keyring that hangs never hangs the server: other requests are answered, the status says why, and the server still exits', async (t) => {
+  const { client, dir } = await withFakeKeyring(t, 'hang', 'keyring');
+  const status = client.request('getAuthStatus', {}, 'status', 20_000);
   assert.deepEqual(await client.call('ping'), {});
   const answer = await status;
   assert.equal(answer.result.authError.code, 'keyring_unavailable');
   assert.match(answer.result.authError.message, /did not answer within 3 s/);
+  assert.equal(answer.result.storage, 'keyring');
+  // A call stuck in a system call must not keep the server alive, nor outlive it.
+  assert.deepEqual(await client.close(15_000), { code: 0, signal: null });
+  await noHelperLeft(dir);
 });
 
 test('keyring mode with a failing keyring is an error, never a silent file', async (t) => {
   const { client, home } = await withFakeKeyring(t, 'fail', 'keyring');
-  const response = await client.request('loginApiKey', { apiKey: 'sk-x' });
-  assert.equal(response.error?.code, -32603);
-  assert.match(response.error!.message, /keyring/);
+  const status = await client.call('getAuthStatus');
+  assert.equal(status.authError.code, 'keyring_unavailable');
+  assert.match(status.authError.message, /no secret service/);
+  const login = await client.request('loginApiKey', { apiKey: 'sk-x' });
+  assert.equal(login.error?.code, -32603);
+  assert.match(login.error!.message, /cannot store the credentials in the OS keyring/);
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
+  const logout = await client.request('logoutChatGpt', { revoke: false });
+  assert.equal(logout.error?.code, -32603, 'a logout that cannot reach the keyring does not claim success');
+  assert.match(logout.error!.message, /cannot remove the credentials from the OS keyring/);
 });
 
-test('auto mode falls back to auth.json when the keyring fails, and says so', async (t) => {
-  const { client, home } = await withFakeKeyring(t, 'fail', 'auto');
+test('auto mode falls back to auth.json when the keyring fails, and says so in every status', async (t) => {
+  const { client, home, dir } = await withFakeKeyring(t, 'fail', 'auto');
   await client.call('loginApiKey', { apiKey: 'sk-auto' });
-  assert.ok(await stat(home.authFile));
+  assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
   const status = await client.call('getAuthStatus', { includeToken: true });
   assert.equal(status.authToken, 'sk-auto');
   assert.equal(status.storage, 'file');
-  assert.match(status.storageWarning, /keyring is not usable/);
+  assert.match(status.storageWarning, /OS keyring is not usable \(.*no secret service.*\); the credentials are kept in plaintext/);
   const account = await client.call('account/read');
   assert.equal(account.storage, 'file');
   assert.match(account.storageWarning, /keyring is not usable/);
+
+  const cli = await run(process.execPath, [serverEntry, 'status', '-c', 'cli_auth_credentials_store=auto'], {
+    env: { PATH: process.env['PATH'] ?? '', CODEX_HOME: home.path, ...fakeEnv('fail', dir) },
+  });
+  assert.match(cli.stdout, /Warning: the OS keyring is not usable/);
+});
+
+test('auto mode with a keyring that hangs falls back to auth.json within the timeout', async (t) => {
+  const { client, home, dir } = await withFakeKeyring(t, 'hang', 'auto');
+  const login = await client.request('loginApiKey', { apiKey: 'sk-despite-hang' }, 'login', 20_000);
+  assert.deepEqual(login.result, {});
+  assert.ok(await stat(home.authFile));
+  const status = (await client.request('getAuthStatus', { includeToken: true }, 'status', 20_000)).result;
+  assert.equal(status.authToken, 'sk-despite-hang');
+  assert.equal(status.storage, 'file');
+  assert.match(status.storageWarning, /did not answer within 3 s/);
+  assert.deepEqual(await client.close(15_000), { code: 0, signal: null });
+  await noHelperLeft(dir);
+});
+
+test('auto mode: credentials written to auth.json during a fallback win over an older keyring entry, then move into the keyring', async (t) => {
+  const { client, home, entry } = await withFakeKeyring(t, 'memory', 'auto', async (path, entryPath) => {
+    await mkdir(path, { recursive: true });
+    await writeFile(entryPath, JSON.stringify({ OPENAI_API_KEY: 'sk-older-in-keyring', tokens: null }));
+    await writeFile(join(path, 'auth.json'), JSON.stringify({ OPENAI_API_KEY: 'sk-newer-in-file', tokens: null }));
+  });
+  const before = await client.call('getAuthStatus', { includeToken: true });
+  assert.equal(before.authToken, 'sk-newer-in-file');
+  assert.equal(before.storage, 'file');
+  assert.match(before.storageWarning, /move to the OS keyring at the next sign-in/);
+
+  await client.call('loginApiKey', { apiKey: 'sk-now-in-keyring' });
+  await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
+  assert.equal(JSON.parse(await readFile(entry, 'utf8')).OPENAI_API_KEY, 'sk-now-in-keyring');
+  assert.deepEqual(await client.call('getAuthStatus', { includeToken: true }), { preferredAuthMethod: 'chatgpt', authMethod: 'apikey', authToken: 'sk-now-in-keyring', storage: 'keyring' });
+});
+
+test('keyring mode notices a change another program makes to the keyring entry', async (t) => {
+  const { client, entry, dir } = await withFakeKeyring(t, 'memory', 'keyring');
+  assert.equal((await client.call('getAuthStatus')).authMethod, undefined);
+  // Let the start-up reads finish (the validation, the first look at the entry, and the
+  // validation that first look always asks for), so that only a later look can find the change.
+  await eventually(async () => {
+    const pids = (await readdir(join(dir, 'pids'))).map(Number);
+    assert.ok(pids.length >= 3);
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+  });
+  const changed = nextAuthChange(client, 'apikey');
+  await writeFile(entry, JSON.stringify({ OPENAI_API_KEY: 'sk-from-elsewhere', tokens: null }));
+  // Nothing tells the server: it finds the change by looking at the entry (every 15 s).
+  await changed;
+  assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, 'sk-from-elsewhere');
+});
+
+test('keyring mode: a sign-in by a sibling server sharing CODEX_HOME is announced by the other', async (t) => {
+  const { client, home, dir } = await withFakeKeyring(t, 'memory', 'keyring');
+  const sibling = startServer(t, {
+    codexHome: home.path,
+    args: ['-c', 'cli_auth_credentials_store=keyring', '-c', 'logout_revokes_tokens=false'],
+    env: fakeEnv('memory', dir),
+  });
+  assert.equal((await client.call('getAuthStatus')).authMethod, undefined);
+  const changed = nextAuthChange(client, 'apikey');
+  await sibling.call('loginApiKey', { apiKey: 'sk-from-sibling' });
+  await changed;
+  assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, 'sk-from-sibling');
+});
+
+test('keyring mode: rotated tokens the keyring refuses are kept in auth.json, reported, and move back once it takes them', async (t) => {
+  const rotating = new RotatingTokens('rt-test-1', refreshClaims);
+  const issuer = await startFakeIssuer({ onRefresh: (_n, body) => rotating.reply(body) });
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const dir = await fakeKeyringDir(t, 'memory');
+  const entry = entryFile(dir, KEYRING_SERVICE, keyringAccount(home.path));
+  await writeFile(entry, JSON.stringify(await chatgptAuthRecord({ ...refreshClaims, exp: Math.floor(Date.now() / 1000) + 3600 })));
+  const client = startServer(t, {
+    codexHome: home.path,
+    args: ['-c', 'cli_auth_credentials_store=keyring', '-c', `auth_issuer=${issuer.url}`],
+    env: fakeEnv('memory', dir),
+  });
+  assert.equal((await client.call('getAuthStatus')).storage, 'keyring');
+
+  // The collection is locked after the server has read it; the refresh spends rt-test-1.
+  await writeFile(join(dir, 'refuse-writes'), '');
+  const refreshed = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(refreshed.authError, undefined);
+  assert.equal(refreshed.storage, 'file');
+  assert.match(refreshed.storageWarning, /refreshed credentials are in plaintext .*auth\.json because the OS keyring refused them/);
+  const rescued = JSON.parse(await readFile(home.authFile, 'utf8'));
+  assert.equal(rescued.tokens.refresh_token, 'rt-rotated-1', 'the only copy of the live refresh token');
+  assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
+  assert.equal(JSON.parse(await readFile(entry, 'utf8')).tokens.refresh_token, 'rt-test-1', 'the keyring still holds the spent one');
+  assert.equal(refreshed.authToken, rescued.tokens.access_token);
+
+  // The keyring works again: the next refresh uses the rescued token and moves everything back.
+  await rm(join(dir, 'refuse-writes'));
+  const back = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(back.authError, undefined);
+  assert.equal(back.storage, 'keyring');
+  assert.equal(back.storageWarning, undefined);
+  assert.equal(JSON.parse(await readFile(entry, 'utf8')).tokens.refresh_token, 'rt-rotated-2');
+  await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
+  assert.equal(rotating.reuseErrors, 0, 'no refresh token was used twice');
+});
+
+test('the real binding with no Secret Service to talk to: keyring mode is an error (not "signed out"), auto uses the file', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  // A bus that is not there. (Without pinning the Secret Service, the binding would quietly use
+  // the kernel keyring and read "no entry".)
+  const env = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home.path, 'no-bus')}` };
+  const keyring = startServer(t, { codexHome: home.path, args: ['-c', 'cli_auth_credentials_store=keyring'], env });
+  const status = await keyring.call('getAuthStatus');
+  assert.equal(status.authError?.code, 'keyring_unavailable');
+  assert.match(status.authError.message, /OS keyring is not usable/);
+  assert.equal((await keyring.request('loginApiKey', { apiKey: 'sk-x' })).error?.code, -32603);
+  await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
+
+  const auto = startServer(t, { codexHome: home.path, args: ['-c', 'cli_auth_credentials_store=auto'], env });
+  await auto.call('loginApiKey', { apiKey: 'sk-auto-real' });
+  const autoStatus = await auto.call('getAuthStatus', { includeToken: true });
+  assert.equal(autoStatus.authToken, 'sk-auto-real');
+  assert.equal(autoStatus.storage, 'file');
+  assert.match(autoStatus.storageWarning, /OS keyring is not usable/);
+  assert.ok(await stat(home.authFile));
 });
 
 test('a real secret service: gnome-keyring in a private D-Bus session', async (t) => {
-  for (const tool of ['/usr/bin/dbus-run-session', '/usr/bin/gnome-keyring-daemon']) {
+  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool']) {
     // CI installs these (.ci/run); a missing one fails this test rather than skipping it.
-    await access(tool, constants.X_OK).catch(() => assert.fail(`${tool} is missing: apt-get install dbus gnome-keyring`));
+    await run('sh', ['-c', `command -v ${tool}`]).catch(() => assert.fail(`${tool} is missing: apt-get install dbus gnome-keyring libsecret-tools`));
   }
   const home = await tempHome();
   t.after(() => home.remove());
-  const script = `echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "${process.execPath}" "${serverEntry}" mcp -c cli_auth_credentials_store=keyring -c logout_revokes_tokens=false`;
-  const child = spawn('dbus-run-session', ['--', 'sh', '-c', script], { env: { PATH: process.env['PATH'] ?? '', HOME: home.path, CODEX_HOME: home.path } });
+  const busFile = join(home.path, 'bus-address');
+  // The session bus and the keyring daemon live as long as the server: dbus-run-session ends
+  // the bus when its command (the server) exits, and gnome-keyring-daemon leaves with the bus.
+  const script = [
+    `echo "$DBUS_SESSION_BUS_ADDRESS" > "${busFile}"`,
+    'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1',
+    `exec "${process.execPath}" "${serverEntry}" mcp -c cli_auth_credentials_store=keyring -c logout_revokes_tokens=false`,
+  ].join('; ');
+  const child = spawn('dbus-run-session', ['--', 'sh', '-c', script], { env: { PATH: process.env['PATH'] ?? '', HOME: home.path, CODEX_HOME: home.path }, detached: true });
   const client = new RpcClient(child);
   t.after(async () => {
-    client.kill();
-    await client.exited;
+    const { signal } = await client.close(10_000);
+    // Only if the orderly end failed: the whole process group (bus, daemon, server).
+    if (signal) process.kill(-child.pid!, 'SIGKILL');
   });
   await client.call('loginApiKey', { apiKey: 'sk-real-keyring' });
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
   const status = await client.call('getAuthStatus', { includeToken: true });
   assert.equal(status.authToken, 'sk-real-keyring', 'read back from the secret service');
   assert.equal(status.storage, 'keyring');
+
+  // The entry is where the original looks: service "Codex Auth", username cli|<hash>.
+  const bus = { ...process.env, DBUS_SESSION_BUS_ADDRESS: (await readFile(busFile, 'utf8')).trim() };
+  const account = keyringAccount(home.path);
+  const lookup = await run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus });
+  assert.deepEqual(JSON.parse(lookup.stdout), { OPENAI_API_KEY: 'sk-real-keyring', tokens: null });
+
   await client.call('logoutChatGpt');
   assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, undefined);
-  assert.equal((await client.close()).code, 0);
+  await assert.rejects(run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus }));
+
+  // An entry stored the way the original's keyring-rs 3.6 stores it (extra `target` and
+  // `application` attributes) is found, and noticed without a restart.
+  const changed = nextAuthChange(client, 'apikey');
+  const store = spawn('secret-tool', ['store', '--label', 'codex', 'service', KEYRING_SERVICE, 'username', account, 'target', 'default', 'application', 'rust-keyring'], { env: bus, stdio: ['pipe', 'ignore', 'inherit'] });
+  store.stdin.end(JSON.stringify({ OPENAI_API_KEY: 'sk-stored-by-codex', tokens: null }));
+  assert.equal(await new Promise((resolve) => store.once('exit', resolve)), 0);
+  await changed;
+  assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, 'sk-stored-by-codex');
+  await client.call('logoutChatGpt');
+  await assert.rejects(run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus }));
+
+  assert.deepEqual(await client.close(10_000), { code: 0, signal: null });
 });

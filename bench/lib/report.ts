@@ -1,5 +1,5 @@
 /** Medians, ratios and the markdown table the benchmarks print and store. */
-import { cpus } from 'node:os';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -7,9 +7,18 @@ export const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** The contestants in a different order each round, so none always runs first (or right after another). */
+export const rotate = <T>(items: readonly T[], round: number): T[] => items.map((_, i) => items[(i + round) % items.length]!);
+
 export function machine() {
   const cpu = cpus();
   return { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` };
+}
+
+/** What else the machine is doing: load averages and memory, at the start and the end of a run. */
+export function machineState() {
+  const [one, five, fifteen] = loadavg();
+  return { loadavg: [one!, five!, fifteen!].map((v) => Number(v.toFixed(2))), freeMemMb: Math.round(freemem() / 2 ** 20), totalMemMb: Math.round(totalmem() / 2 ** 20) };
 }
 
 export interface Row {

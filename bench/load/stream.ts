@@ -1,7 +1,8 @@
 /**
  * The request-stream format (JSONL), documented in bench/README.md. Line 1 is a header; every
  * other line is a client message to send `t` ms after the start, optionally with the response
- * it must get, or an action another process performs (rewriting or removing auth.json).
+ * it must get, or an action another party performs (another process rewriting or removing
+ * auth.json, a person signing in at the issuer in a browser).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -21,12 +22,30 @@ export const StreamHeaderSchema = z.object({
 });
 export type StreamHeader = z.infer<typeof StreamHeaderSchema>;
 
-export const StreamStepSchema = z.object({
-  t: z.number().nonnegative(),
-  send: z.record(z.string(), z.unknown()).optional(),
-  expect: z.unknown().optional(),
-  action: z.union([z.object({ writeAuth: z.unknown() }), z.object({ removeAuth: z.literal(true) })]).optional(),
-});
+export const StreamStepSchema = z
+  .object({
+    t: z.number().nonnegative(),
+    /** A client message, sent as written (its id included) after `${result:ID.field}` substitution. */
+    send: z.record(z.string(), z.unknown()).optional(),
+    /** The response without `id`/`jsonrpc`: exact, except `{"$match": regex}` and `{"$any": true}`. */
+    expect: z.unknown().optional(),
+    /**
+     * The response must match `expect` within this many ms (not scaled by --speed): the request is
+     * sent again, with fresh ids, until it does. For states that settle after outside changes.
+     */
+    eventually: z.number().positive().optional(),
+    action: z
+      .union([
+        z.object({ writeAuth: z.unknown() }).strict(),
+        z.object({ removeAuth: z.literal(true) }).strict(),
+        /** Sign in at the embedded issuer as a browser would, then follow the redirect to the callback. */
+        z.object({ signIn: z.string() }).strict(),
+      ])
+      .optional(),
+  })
+  .strict()
+  .refine((step) => (step.send === undefined) !== (step.action === undefined), 'a step has exactly one of send and action')
+  .refine((step) => step.eventually === undefined || step.expect !== undefined, 'eventually needs expect');
 export type StreamStep = z.infer<typeof StreamStepSchema>;
 
 export function readStream(path: string): { header: StreamHeader; steps: StreamStep[] } {

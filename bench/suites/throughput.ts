@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, progress, type Row } from '../lib/report.js';
+import { median, progress, rotate, type Row } from '../lib/report.js';
 import { RpcPipe } from '../lib/rpc-pipe.js';
 import { spawnContestant, type Contestant } from '../lib/servers.js';
 
@@ -19,8 +19,12 @@ async function measure(which: Contestant, inFlight: number, requests: number): P
   const pipe = new RpcPipe(spawnContestant(which, home));
   try {
     await pipe.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
+    // Every contestant must really be answering the question, not failing fast.
+    const { result } = await pipe.request('getAuthStatus', { includeToken: false });
+    if (result?.authMethod !== 'apikey') throw new Error(`${which}: getAuthStatus answered ${JSON.stringify(result)}`);
     await pipe.load('getAuthStatus', { includeToken: false }, Math.min(2_000, requests), inFlight); // warm-up
-    const { perSecond, histogram } = await pipe.load('getAuthStatus', { includeToken: false }, requests, inFlight);
+    const { perSecond, histogram, errors } = await pipe.load('getAuthStatus', { includeToken: false }, requests, inFlight);
+    if (errors > 0) throw new Error(`${which}: ${errors} error answers under load`);
     return { perSecond, p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), max: histogram.maxValue };
   } finally {
     await pipe.close();
@@ -33,7 +37,7 @@ export async function benchThroughput({ rounds, requests }: { rounds: number; re
   for (const inFlight of [64, 1]) {
     const samples: Record<Contestant, Sample[]> = { ours: [], original: [], floor: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const which of ['ours', 'original', 'floor'] as const) {
+      for (const which of rotate(['ours', 'original', 'floor'] as const, round)) {
         progress(`throughput ${inFlight} in flight, round ${round + 1}/${rounds}: ${which}`);
         samples[which].push(await measure(which, inFlight, requests));
       }

@@ -15,7 +15,8 @@ export type TokenData = z.infer<typeof TokenDataSchema>;
 export const AuthRecordSchema = z.looseObject({
   OPENAI_API_KEY: z.string().nullish(),
   tokens: TokenDataSchema.nullish(),
-  last_refresh: z.string().optional(),
+  // codex reads null as "none" (its own fixtures hold `"tokens": null, "last_refresh": null`).
+  last_refresh: z.string().nullish(),
 });
 export type AuthRecord = z.infer<typeof AuthRecordSchema>;
 

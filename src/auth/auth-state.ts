@@ -6,12 +6,10 @@
  * A change of auth method made by someone else is announced through `onMethodChange`. Changes we
  * make ourselves go through `mutate`, whose caller announces them itself (after its response).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { Logger } from '../log.js';
-import { AUTH_FILE_NAME } from './file-store.js';
+import { openCredentialStore } from './credential-store.js';
 import type { TokenService } from './token-service.js';
 import type { ValidateTask } from './token-service-tasks.js';
 
@@ -20,10 +18,6 @@ export type SnapshotListener = (snapshot: AuthSnapshot, previous: AuthSnapshot |
 
 /** How long a burst of file events is gathered before one revalidation. */
 const SETTLE_MS = 15;
-/** While CODEX_HOME does not exist yet, how often to look for it. */
-const HOME_POLL_MS = 100;
-/** The OS keyring sends no change events: with keyring storage, look again this often. */
-const KEYRING_POLL_MS = 5_000;
 
 export class AuthState {
   private snapshot: AuthSnapshot | undefined;
@@ -31,10 +25,8 @@ export class AuthState {
   private validating: Promise<AuthSnapshot> | undefined;
   private stale = false;
   private mutations = 0;
-  private watcher: FSWatcher | undefined;
-  private homePoll: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
-  private keyringPoll: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly methodListeners: MethodChangeListener[] = [];
   private readonly snapshotListeners: SnapshotListener[] = [];
@@ -64,21 +56,10 @@ export class AuthState {
     this.snapshotListeners.push(listener);
   }
 
-  /** Starts noticing changes made by other processes. */
+  /** Starts noticing changes made by other processes (the store's watch: file events, keyring polling). */
   watch(): void {
-    if (this.task.store.mode !== 'file' && !this.keyringPoll) {
-      this.keyringPoll = setInterval(() => this.scheduleRevalidate(), KEYRING_POLL_MS);
-      this.keyringPoll.unref();
-    }
-    const directory = this.task.store.codexHome;
-    try {
-      this.watcher = watch(directory, { persistent: false }, (_event, file) => {
-        if (file === null || file === AUTH_FILE_NAME) this.scheduleRevalidate();
-      });
-      this.watcher.on('error', () => this.rewatchLater());
-    } catch {
-      this.rewatchLater();
-    }
+    if (this.closed || this.stopWatching) return;
+    this.stopWatching = openCredentialStore(this.task.store).watch(() => this.scheduleRevalidate());
   }
 
   /**
@@ -135,10 +116,8 @@ export class AuthState {
 
   close(): void {
     this.closed = true;
-    this.watcher?.close();
+    this.stopWatching?.();
     clearTimeout(this.settleTimer);
-    clearInterval(this.homePoll);
-    clearInterval(this.keyringPoll);
   }
 
   private async validateLoop(): Promise<AuthSnapshot> {
@@ -169,25 +148,5 @@ export class AuthState {
       if (this.mutations > 0) return this.scheduleRevalidate();
       this.revalidate().catch((error) => this.log.warn({ err: String(error) }, 'revalidation failed'));
     }, SETTLE_MS);
-  }
-
-  /** CODEX_HOME is missing (or went away): poll until it exists, then watch it. */
-  private rewatchLater(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    if (this.closed || this.homePoll) return;
-    this.homePoll = setInterval(() => {
-      stat(this.task.store.codexHome).then(
-        () => {
-          clearInterval(this.homePoll);
-          this.homePoll = undefined;
-          if (this.closed) return;
-          this.watch();
-          this.scheduleRevalidate();
-        },
-        () => undefined,
-      );
-    }, HOME_POLL_MS);
-    this.homePoll.unref();
   }
 }

@@ -28,6 +28,37 @@ export function readTokenClaims(jwt: string): TokenClaims {
   return claims;
 }
 
+/** The two id_token claims codex 0.25 bases its choice of auth method on, as it reads them. */
+export interface CodexIdTokenClaims {
+  /** The top-level `email` claim only (0.25 has no `https://api.openai.com/profile` fallback). */
+  email?: string;
+  /** `chatgpt_plan_type` exactly as stored: 0.25 compares it case-sensitively. */
+  planType?: string;
+}
+
+/**
+ * Reads the id_token the way codex 0.25's `parse_id_token` does, and throws wherever that fails
+ * (which makes codex read the whole auth.json as unusable): fewer than three non-empty
+ * dot-separated parts (more are ignored), a payload that is not unpadded base64url of a UTF-8
+ * JSON object, or an `email`, auth claim or `chatgpt_plan_type` of the wrong JSON type (null is
+ * allowed). jose's decodeJwt is more forgiving (padding, an empty signature), so it cannot be used
+ * to decide what codex would accept.
+ */
+export function readCodexIdTokenClaims(jwt: string): CodexIdTokenClaims {
+  const [header, payload, signature] = jwt.split('.');
+  if (!header || !payload || !signature) throw new Error('invalid ID token format');
+  if (!/^[A-Za-z0-9_-]+$/.test(payload) || payload.length % 4 === 1) throw new Error('id_token payload is not base64url');
+  const claims: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(payload, 'base64url')));
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw new Error('id_token payload is not an object');
+  const email = (claims as Record<string, unknown>)['email'];
+  const auth = (claims as Record<string, unknown>)[AUTH_CLAIM];
+  if (email != null && typeof email !== 'string') throw new Error('id_token email is not a string');
+  if (auth != null && (typeof auth !== 'object' || Array.isArray(auth))) throw new Error('id_token auth claim is not an object');
+  const plan = (auth as Record<string, unknown> | null | undefined)?.['chatgpt_plan_type'];
+  if (plan != null && typeof plan !== 'string') throw new Error('id_token chatgpt_plan_type is not a string');
+  return { ...(typeof email === 'string' && { email }), ...(typeof plan === 'string' && { planType: plan }) };
+}
+
 /** Like readTokenClaims, but an unreadable token gives `undefined` instead of throwing. */
 export function tryReadTokenClaims(jwt: string): TokenClaims | undefined {
   try {

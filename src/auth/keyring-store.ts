@@ -1,33 +1,29 @@
 /**
- * Credentials in the OS keyring, under the key the original uses (service "Codex Auth", account
- * `cli|` + the first 16 hex characters of the SHA-256 of the canonical CODEX_HOME), so both read
- * the same entry. Every call runs in a throwaway thread with a timeout: a locked or missing
- * secret service never hangs the server. The auth.json lock still serialises writers.
+ * The OS keyring entry that holds the credential record, under the key the original uses
+ * (service "Codex Auth", account `cli|` + the first 16 hex characters of the SHA-256 of the
+ * canonical CODEX_HOME), so both read the same entry.
+ *
+ * Every call runs in its own short-lived process (workers/keyring-process.ts) with a timeout: a
+ * locked or absent secret service never hangs the server, and a call stuck in native code is
+ * killed rather than left behind (a stuck thread would keep the server from ever exiting).
+ * Nothing here throws: each call answers `{ok: true, …}` or `{ok: false, message}`.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { parseStoredAuth, type AuthRecord, type StoredAuth } from './auth-record.js';
-import { deleteAuthFile, fingerprintOf, withAuthLock } from './file-store.js';
-import type { CredentialStore } from './credential-store.js';
+import { fileURLToPath } from 'node:url';
+import { KeyringMessageSchema, type KeyringReply, type KeyringRequest } from '../protocol/keyring.js';
 
 export const KEYRING_SERVICE = 'Codex Auth';
+/** How long one keyring call may take once it has started (gh uses the same 3 s). */
 export const KEYRING_TIMEOUT_MS = 3_000;
-/** Test hook: a module exporting an `Entry` class with the @napi-rs/keyring API (e.g. a fake that hangs). */
+/** How long the helper process may take to start and load the binding (generous: a busy machine). */
+const START_TIMEOUT_MS = 20_000;
+/** Test hook: a module exporting an `AsyncEntry` class with the @napi-rs/keyring API (e.g. a fake that hangs). */
 export const KEYRING_MODULE_ENV = 'CODEX_AUTH_MCP_KEYRING_MODULE';
 
-export interface KeyringCall {
-  op: 'get' | 'set' | 'delete';
-  service: string;
-  account: string;
-  value?: string;
-  module?: string;
-}
-
-type KeyringAnswer = { ok: true; value: string | null } | { ok: false; message: string };
-
-const WORKER_FILE = new URL('../../workers/keyring-call.js', import.meta.url);
+const HELPER = fileURLToPath(new URL('../../workers/keyring-process.js', import.meta.url));
 
 export function keyringAccount(codexHome: string): string {
   let canonical: string;
@@ -39,47 +35,64 @@ export function keyringAccount(codexHome: string): string {
   return `cli|${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }
 
-export function callKeyring(call: Omit<KeyringCall, 'module'>, timeoutMs = KEYRING_TIMEOUT_MS): Promise<KeyringAnswer> {
+/** One keyring call in a helper process; resolves (never rejects) within start + `timeoutMs`. */
+export function callKeyring(request: Omit<KeyringRequest, 'module'>, timeoutMs = KEYRING_TIMEOUT_MS): Promise<KeyringReply> {
   const module = process.env[KEYRING_MODULE_ENV];
   return new Promise((done) => {
-    const worker = new Worker(WORKER_FILE, { workerData: { ...call, ...(module && { module }) } });
-    const finish = (answer: KeyringAnswer) => {
+    let child: ChildProcess;
+    try {
+      // stdin stays open until we have the answer: its end tells the helper we are gone.
+      child = spawn(process.execPath, [HELPER], { stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true });
+    } catch (error) {
+      done({ ok: false, message: `cannot start the keyring helper (${(error as Error).message})` });
+      return;
+    }
+    let settled = false;
+    let buffer = '';
+    let timer = setTimeout(() => finish({ ok: false, message: 'the keyring helper did not start in time' }), START_TIMEOUT_MS);
+    const finish = (reply: KeyringReply) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      worker.removeAllListeners();
-      void worker.terminate();
-      done(answer);
+      child.stdout!.removeAllListeners('data');
+      if (!reply.ok) child.kill('SIGKILL');
+      child.stdin!.end();
+      done(reply);
     };
-    const timer = setTimeout(() => finish({ ok: false, message: `the keyring did not answer within ${timeoutMs / 1000} s` }), timeoutMs);
-    worker.once('message', (answer: KeyringAnswer) => finish(answer));
-    worker.once('error', (error) => finish({ ok: false, message: error.message }));
-    worker.once('exit', () => finish({ ok: false, message: 'the keyring call ended without an answer' }));
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.write(`${JSON.stringify({ ...request, ...(module && { module }) } satisfies KeyringRequest)}\n`);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        let parsed;
+        try {
+          parsed = KeyringMessageSchema.safeParse(JSON.parse(line));
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed?.success) return finish({ ok: false, message: 'the keyring helper gave an unexpected answer' });
+        if ('started' in parsed.data) {
+          clearTimeout(timer);
+          timer = setTimeout(() => finish({ ok: false, message: `the OS keyring did not answer within ${timeoutMs / 1000} s` }), timeoutMs);
+        } else return finish(parsed.data);
+      }
+    });
+    child.once('error', (error) => finish({ ok: false, message: `cannot run the keyring helper (${error.message})` }));
+    // 'close' comes after the helper's output has all been read.
+    child.once('close', (code, signal) => finish({ ok: false, message: `the keyring helper ended without an answer (${signal ?? `exit code ${code}`})` }));
   });
 }
 
-export function keyringStore(codexHome: string): CredentialStore {
-  const account = keyringAccount(codexHome);
-  const entry = { service: KEYRING_SERVICE, account };
+/** The entry for one CODEX_HOME. */
+export function keyringEntry(codexHome: string) {
+  const key = { service: KEYRING_SERVICE, account: keyringAccount(codexHome) };
   return {
-    kind: 'keyring',
-    async load(): Promise<StoredAuth> {
-      const answer = await callKeyring({ ...entry, op: 'get' });
-      if (!answer.ok) return { kind: 'unusable', code: 'keyring_unavailable', reason: `the OS keyring is not usable (${answer.message})`, fingerprint: 'keyring-unavailable' };
-      if (answer.value === null) return { kind: 'missing' };
-      return parseStoredAuth(answer.value, `keyring:${fingerprintOf(answer.value)}`);
-    },
-    async save(record: AuthRecord): Promise<void> {
-      const answer = await callKeyring({ ...entry, op: 'set', value: JSON.stringify(record) });
-      if (!answer.ok) throw new Error(`cannot store the credentials in the OS keyring: ${answer.message}`);
-      // A plaintext copy left from file mode must not outlive the move to the keyring; if it
-      // cannot be removed, the status reports it (storageWarning).
-      await deleteAuthFile(codexHome).catch(() => undefined);
-    },
-    async delete(): Promise<boolean> {
-      const answer = await callKeyring({ ...entry, op: 'delete' });
-      const removedFile = await deleteAuthFile(codexHome);
-      if (!answer.ok && !/no (matching )?entry|not found/i.test(answer.message)) throw new Error(`cannot remove the credentials from the OS keyring: ${answer.message}`);
-      return (answer.ok && answer.value === 'deleted') || removedFile;
-    },
-    withLock: (fn, options) => withAuthLock(codexHome, fn, options),
+    get: () => callKeyring({ ...key, op: 'get' }),
+    set: (value: string) => callKeyring({ ...key, op: 'set', value }),
+    remove: () => callKeyring({ ...key, op: 'delete' }),
   };
 }
+export type KeyringEntry = ReturnType<typeof keyringEntry>;

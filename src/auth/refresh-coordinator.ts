@@ -1,116 +1,251 @@
 /**
- * The main thread's side of token refresh. It never waits on the network itself: it asks the
- * token service, one refresh at a time (single-flight: any number of callers share one request),
- * schedules a background refresh when the snapshot enters the refresh window, and remembers a
- * permanent failure for the record it happened on, so a dead refresh token causes no storm.
+ * The main thread's side of token refresh. It never touches the network and never makes a
+ * request wait that does not ask to: it hands refreshes to the token service, one at a time
+ * (single-flight: any number of callers share one refresh), starts one in the background when the
+ * snapshot enters the refresh window, and remembers failures per stored record, so that a dead
+ * refresh token or an issuer asking for a pause causes no storm of requests.
+ *
+ * A refresh already sent is never aborted (with rotation, its new refresh token would be lost):
+ * `close()` lets the attempt in flight finish and persist, and a logout (`exclusive`) forbids the
+ * write of its result instead of killing it.
  */
 import type { Logger } from '../log.js';
 import type { AuthError } from '../protocol/auth-wire.js';
-import type { AuthSnapshot, RefreshOutcome } from '../protocol/snapshot.js';
-import type { AuthState } from './auth-state.js';
-import type { TokenService } from './token-service.js';
+import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
+import { RefreshControl } from './refresh-control.js';
+import { ATTEMPT_TIMEOUT_MS } from './refresh-request.js';
 import type { RefreshTask } from './token-service-tasks.js';
 
-/** Background refreshes never follow each other closer than this (an issuer handing out short-lived tokens cannot cause a loop). */
-const MIN_BACKGROUND_INTERVAL_MS = 30_000;
-/** After a transient background failure, try again this much later. */
-const TRANSIENT_RETRY_MS = 60_000;
+/** Background refreshes never start closer together than this (an issuer handing out very short-lived tokens cannot cause a loop). */
+export const MIN_BACKGROUND_INTERVAL_MS = 30_000;
+/** A background refresh due in the future starts up to this much later, so sibling processes do not all start at once. */
+export const BACKGROUND_JITTER_MS = 30_000;
+/** After transient failures, the next background refresh waits this long, doubling up to the cap. */
+export const TRANSIENT_RETRY_MS = 60_000;
+export const TRANSIENT_RETRY_CAP_MS = 10 * 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type RefreshBase = Omit<RefreshTask, 'basedOn' | 'accountId' | 'force'>;
+export type RefreshBase = Omit<RefreshTask, 'basedOn' | 'accountId' | 'force' | 'control'>;
+
+/** What the coordinator needs of the token service and the auth state (tests pass fakes). */
+export interface RefreshTokensPort {
+  refresh(task: RefreshTask): Promise<RefreshOutcome>;
+}
+export interface RefreshAuthPort {
+  readonly current: AuthSnapshot | undefined;
+  readonly ready: Promise<AuthSnapshot>;
+  onSnapshot(listener: (snapshot: AuthSnapshot) => void): void;
+  revalidate(): Promise<AuthSnapshot>;
+}
+
+export interface RefreshClock {
+  now(): number;
+  random(): number;
+}
+const systemClock: RefreshClock = { now: () => Date.now(), random: () => Math.random() };
+
+/** How a status request should present a snapshot. */
+export interface StatusOverlay {
+  /** An error to report with it. */
+  readonly error?: AuthError;
+  /** Whether its token may be handed out. */
+  readonly serveToken: boolean;
+}
+
+interface Flight {
+  readonly promise: Promise<RefreshOutcome>;
+  readonly control: RefreshControl;
+}
+
+interface TransientMemory {
+  readonly fingerprint: string;
+  readonly error: AuthError;
+  readonly at: number;
+  readonly retryAt: number | undefined;
+}
 
 export class RefreshCoordinator {
-  private inFlight: Promise<RefreshOutcome> | undefined;
-  private remembered: { fingerprint: string; error: AuthError } | undefined;
+  private flight: Flight | undefined;
+  /** Flights still running, including ones a logout cut loose. */
+  private readonly running = new Set<Flight>();
+  private needsSignIn: { fingerprint: string; error: AuthError } | undefined;
+  private transient: TransientMemory | undefined;
+  private transientStreak = 0;
+  private exclusiveCount = 0;
+  private barrier: { promise: Promise<void>; release: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private lastBackgroundAt = 0;
+  private lastBackgroundAt = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(
-    private readonly tokens: TokenService,
-    private readonly auth: AuthState,
+    private readonly tokens: RefreshTokensPort,
+    private readonly auth: RefreshAuthPort,
     private readonly base: RefreshBase,
     private readonly log: Logger,
+    private readonly clock: RefreshClock = systemClock,
   ) {
     auth.onSnapshot((snapshot) => this.schedule(snapshot));
   }
 
-  /** Refreshes (or joins the refresh under way). `force` refreshes even tokens that are not due. */
+  /**
+   * Refreshes, or joins the refresh under way. `force` refreshes tokens that are not due yet
+   * (getAuthStatus {refreshToken: true}); otherwise tokens that are not due are left alone.
+   */
   refresh(force: boolean): Promise<RefreshOutcome> {
-    if (this.inFlight) return this.inFlight;
+    if (this.barrier) return this.barrier.promise.then(() => this.refresh(force));
+    if (this.flight) return this.flight.promise;
     const snapshot = this.auth.current;
     if (!snapshot) return this.auth.ready.then(() => this.refresh(force));
-    const remembered = this.authErrorFor(snapshot);
-    if (remembered) {
-      // This record's refresh token is known to be dead: no new request until it changes.
-      return Promise.resolve({ ok: false, code: remembered.code as never, message: remembered.message, permanent: true, snapshot });
+    if (this.closed) return Promise.resolve(failed(snapshot, 'refresh_stopped', 'Token refresh stopped: the server is shutting down.', false));
+    if (this.needsSignIn?.fingerprint === snapshot.fingerprint) {
+      // This record's refresh token is known to be dead: no new request until the record changes.
+      const { code, message } = this.needsSignIn.error;
+      return Promise.resolve(failed(snapshot, code as never, message, true));
     }
+    const memory = this.transient;
+    if (memory?.fingerprint === snapshot.fingerprint && memory.retryAt !== undefined && memory.retryAt > this.clock.now()) {
+      // The issuer asked for a pause (Retry-After): honour it, whoever asks.
+      return Promise.resolve(failed(snapshot, memory.error.code as never, memory.error.message, false));
+    }
+    return this.launch(snapshot, force);
+  }
+
+  /** What status requests report with this snapshot: a remembered failure, and whether its token may be served. */
+  statusOf(snapshot: AuthSnapshot): StatusOverlay {
+    if (this.needsSignIn?.fingerprint === snapshot.fingerprint) return { error: this.needsSignIn.error, serveToken: false };
+    const expired = snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= this.clock.now();
+    // After a transient failure a token that is still valid keeps being served, silently.
+    if (expired && this.transient?.fingerprint === snapshot.fingerprint) return { error: this.transient.error, serveToken: false };
+    return { serveToken: true };
+  }
+
+  /**
+   * Runs a change of ours that must win over a refresh in flight (logout): that refresh may no
+   * longer write its result (if its write has already begun, this waits for it), and no new
+   * refresh starts until `change` is done.
+   */
+  async exclusive<T>(change: () => Promise<T>): Promise<T> {
+    if (this.exclusiveCount++ === 0) {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      this.barrier = { promise, release };
+    }
+    try {
+      const flight = this.flight;
+      if (flight) {
+        // Cut it loose: later refreshes (of whatever is stored after the change) start their own.
+        this.flight = undefined;
+        if (flight.control.supersede()) await flight.promise;
+      }
+      return await change();
+    } finally {
+      if (--this.exclusiveCount === 0) {
+        const barrier = this.barrier!;
+        this.barrier = undefined;
+        barrier.release();
+      }
+    }
+  }
+
+  /**
+   * Starts no new refresh, and waits (at most `maxWaitMs`) for an attempt already sent to finish
+   * and be persisted; one that has not been sent yet is dropped.
+   */
+  async close(maxWaitMs = ATTEMPT_TIMEOUT_MS + 5_000): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxWaitMs);
+    });
+    const settled = Promise.all(
+      [...this.running].map(async (flight) => {
+        await flight.control.stop();
+        // Not sending any more: what is left is quick (returning the outcome).
+        await flight.promise;
+      }),
+    );
+    await Promise.race([settled, bound]).finally(() => clearTimeout(timer));
+  }
+
+  private launch(snapshot: AuthSnapshot, force: boolean): Promise<RefreshOutcome> {
+    const control = new RefreshControl();
     const task: RefreshTask = {
       ...this.base,
       basedOn: snapshot.fingerprint,
       ...(snapshot.account?.accountId && { accountId: snapshot.account.accountId }),
       force,
+      control: control.buffer,
     };
-    this.inFlight = this.tokens
+    const promise = this.tokens
       .refresh(task)
-      .catch((error: Error): RefreshOutcome => ({
-        ok: false,
-        code: 'refresh_unavailable',
-        message: `Token refresh failed: ${error.message}`,
-        permanent: false,
-        snapshot,
-      }))
+      .catch((error: Error): RefreshOutcome => failed(snapshot, 'refresh_unavailable', `Token refresh failed: ${error.message}.`, false))
       .then((outcome) => this.settle(outcome))
       .finally(() => {
-        this.inFlight = undefined;
+        this.running.delete(flight);
+        if (this.flight === flight) this.flight = undefined;
       });
-    return this.inFlight;
+    const flight: Flight = { promise, control };
+    this.flight = flight;
+    this.running.add(flight);
+    return promise;
   }
 
-  /** The error to report with this snapshot, when its refresh failed for good. */
-  authErrorFor(snapshot: AuthSnapshot): AuthError | undefined {
-    return this.remembered?.fingerprint === snapshot.fingerprint ? this.remembered.error : undefined;
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-  }
-
-  private settle(outcome: RefreshOutcome): RefreshOutcome {
+  private async settle(outcome: RefreshOutcome): Promise<RefreshOutcome> {
+    const fingerprint = outcome.snapshot.fingerprint;
     if (outcome.ok) {
-      this.remembered = undefined;
-      this.log.info({ via: outcome.via }, 'tokens refreshed');
+      this.transient = undefined;
+      this.transientStreak = 0;
+      this.log.info({ via: outcome.via }, 'token refresh done');
     } else {
-      this.log.warn({ code: outcome.code, permanent: outcome.permanent }, 'token refresh failed');
-      if (outcome.permanent) {
-        this.remembered = { fingerprint: outcome.snapshot.fingerprint, error: { code: outcome.code, message: outcome.message } };
+      this.log.warn({ reason: outcome.code, permanent: outcome.permanent }, 'token refresh failed');
+      const error = { code: outcome.code, message: outcome.message };
+      if (NEEDS_SIGN_IN.has(outcome.code)) {
+        this.needsSignIn = { fingerprint, error };
+      } else if (outcome.code === 'refresh_timeout' || outcome.code === 'refresh_unavailable') {
+        this.transientStreak = this.transient?.fingerprint === fingerprint ? this.transientStreak + 1 : 1;
+        const at = this.clock.now();
+        this.transient = { fingerprint, error, at, retryAt: outcome.retryAfterMs === undefined ? undefined : at + outcome.retryAfterMs };
       }
     }
-    this.auth.accept(outcome.snapshot);
+    // The store is the truth (a logout may have landed meanwhile): read it again rather than
+    // trusting the snapshot the worker saw. Installing it also schedules the next refresh.
+    try {
+      await this.auth.revalidate();
+    } catch (error) {
+      this.log.warn({ err: String(error) }, 'revalidation after a refresh failed');
+      if (this.auth.current) this.schedule(this.auth.current);
+    }
     return outcome;
   }
 
-  /** Arms one timer for when the current snapshot's refresh falls due. */
+  /** Arms one timer for when the current snapshot's next background refresh is due. */
   private schedule(snapshot: AuthSnapshot): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed || snapshot.authMethod !== 'chatgpt' || snapshot.refreshDueAt === undefined) return;
-    if (this.authErrorFor(snapshot)) return;
-    const earliest = this.lastBackgroundAt + MIN_BACKGROUND_INTERVAL_MS;
-    const at = Math.max(snapshot.refreshDueAt, earliest);
-    this.timer = setTimeout(() => this.refreshInBackground(), Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
+    if (this.needsSignIn?.fingerprint === snapshot.fingerprint) return;
+    const now = this.clock.now();
+    let at = snapshot.refreshDueAt;
+    if (at > now) at += this.clock.random() * BACKGROUND_JITTER_MS;
+    at = Math.max(at, this.lastBackgroundAt + MIN_BACKGROUND_INTERVAL_MS);
+    const memory = this.transient;
+    if (memory?.fingerprint === snapshot.fingerprint) {
+      const backoff = Math.min(TRANSIENT_RETRY_CAP_MS, TRANSIENT_RETRY_MS * 2 ** (this.transientStreak - 1));
+      at = Math.max(at, memory.at + backoff, memory.retryAt ?? 0);
+    }
+    this.timer = setTimeout(() => this.refreshInBackground(), Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
     this.timer.unref();
   }
 
   private refreshInBackground(): void {
-    this.lastBackgroundAt = Date.now();
-    void this.refresh(false).then((outcome) => {
-      if (!outcome.ok && !outcome.permanent && !this.closed) {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.refreshInBackground(), TRANSIENT_RETRY_MS);
-        this.timer.unref();
-      }
-    });
+    this.timer = undefined;
+    this.lastBackgroundAt = this.clock.now();
+    void this.refresh(false);
   }
+}
+
+function failed(snapshot: AuthSnapshot, code: (RefreshOutcome & { ok: false })['code'], message: string, permanent: boolean): RefreshOutcome {
+  return { ok: false, code, message, permanent, snapshot };
 }

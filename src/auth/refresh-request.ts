@@ -1,27 +1,48 @@
 /**
- * One refresh of ChatGPT tokens at `{issuer}/oauth/token`, as codex sends it (JSON body), with a
- * hard timeout per attempt, retries for transient failures, and codex's classification of
- * permanent ones. Runs in the token service worker.
+ * One refresh request at `{issuer}/oauth/token`, as codex sends it (a JSON body), with a hard
+ * timeout, and codex's classification of what came back. Runs in the token service worker; the
+ * retry loop around it (refresh-task.ts) releases the auth.json lock between attempts.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { issuerFetch } from '../net/issuer-fetch.js';
 import { CLIENT_ID } from '../protocol/login.js';
 import type { RefreshFailureCode } from '../protocol/snapshot.js';
+import { readCodexIdTokenClaims } from './jwt-claims.js';
 
-/** Every response field is optional: absent (or empty) ones keep their stored values. */
+/** Hard timeout of one attempt. Below the 20 s other writers wait for the auth.json lock. */
+export const ATTEMPT_TIMEOUT_MS = 15_000;
+/** A Retry-After longer than this ends the refresh; the next one starts after it (coordinator). */
+export const MAX_RETRY_AFTER_MS = 30_000;
+
+export interface RetryPolicy {
+  /** Attempts after the first, for transient failures only. */
+  readonly retries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 10_000 };
+
+/** Every response field is optional; null and "" count as absent (an empty string is never stored). */
 const RefreshResponseSchema = z.looseObject({
-  id_token: z.string().optional(),
-  access_token: z.string().optional(),
-  refresh_token: z.string().optional(),
+  id_token: z.string().nullish(),
+  access_token: z.string().nullish(),
+  refresh_token: z.string().nullish(),
 });
 export type RefreshedTokens = { id_token?: string; access_token?: string; refresh_token?: string };
 
-export type RefreshAttemptResult =
-  | { ok: true; tokens: RefreshedTokens }
-  | { ok: false; permanent: boolean; code: RefreshFailureCode; message: string };
+export type AttemptFailure = {
+  ok: false;
+  permanent: boolean;
+  code: RefreshFailureCode;
+  message: string;
+  /** From a Retry-After header. */
+  retryAfterMs?: number;
+};
+export type AttemptResult = { ok: true; tokens: RefreshedTokens } | AttemptFailure;
 
-export const PERMANENT_MESSAGES: Record<string, string> = {
+/** codex's messages, word for word. */
+export const REFRESH_MESSAGES = {
   refresh_token_expired:
     'Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again.',
   refresh_token_reused:
@@ -29,100 +50,114 @@ export const PERMANENT_MESSAGES: Record<string, string> = {
   refresh_token_invalidated:
     'Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again.',
   refresh_failed_permanently: 'Your access token could not be refreshed. Please log out and sign in again.',
-};
+  account_changed:
+    'Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.',
+} as const;
 
-export interface RefreshPolicy {
-  readonly attemptTimeoutMs: number;
-  /** Retries after the first attempt, for transient failures only. */
-  readonly retries: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-export const DEFAULT_REFRESH_POLICY: RefreshPolicy = { attemptTimeoutMs: 30_000, retries: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
-
-export async function requestRefresh(issuer: string, refreshToken: string, policy = DEFAULT_REFRESH_POLICY): Promise<RefreshAttemptResult> {
-  let last: RefreshAttemptResult | undefined;
-  for (let attempt = 0; attempt <= policy.retries; attempt++) {
-    const { result, retryAfterMs } = await attemptRefresh(issuer, refreshToken, policy.attemptTimeoutMs);
-    if (result.ok || result.permanent) return result;
-    last = result;
-    if (attempt < policy.retries) await delay(backoff(attempt, retryAfterMs, policy));
-  }
-  return last!;
-}
-
-/** Exponential with full jitter; a server's Retry-After wins when it asks for longer. */
-export function backoff(attempt: number, retryAfterMs: number | undefined, policy: RefreshPolicy): number {
-  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  const jittered = exponential / 2 + Math.random() * (exponential / 2);
-  return Math.min(policy.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));
-}
-
-async function attemptRefresh(issuer: string, refreshToken: string, timeoutMs: number) {
+export async function attemptRefresh(issuer: string, refreshToken: string, timeoutMs = ATTEMPT_TIMEOUT_MS): Promise<AttemptResult> {
   let response;
+  let text: string;
   try {
     response = await issuerFetch(`${issuer}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid profile email' }),
+      // The timeout covers the whole answer, body included.
       signal: AbortSignal.timeout(timeoutMs),
     });
+    text = await response.text();
   } catch (error) {
-    const timedOut = (error as Error).name === 'TimeoutError';
-    return { result: transient(timedOut ? 'refresh_timeout' : 'refresh_unavailable', timedOut ? `the issuer did not answer within ${timeoutMs / 1000} s` : `the issuer could not be reached (${(error as Error).message})`) };
+    const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+    return timedOut
+      ? transient('refresh_timeout', `the issuer did not answer within ${timeoutMs / 1000} s`)
+      : transient('refresh_unavailable', `the issuer could not be reached (${describe(error)})`);
   }
-  const text = await response.text().catch(() => '');
-  if (response.ok) {
-    const parsed = RefreshResponseSchema.safeParse(safeJson(text));
-    if (!parsed.success) return { result: transient('refresh_unavailable', 'the issuer answered with a malformed body') };
-    const { id_token, access_token, refresh_token } = parsed.data;
-    // Never store an empty string: an empty field counts as absent.
-    const tokens: RefreshedTokens = {
+  if (response.ok) return parseTokens(text);
+  const failure = classifyFailure(response.status, text);
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  return retryAfterMs === undefined ? failure : { ...failure, retryAfterMs };
+}
+
+function parseTokens(text: string): AttemptResult {
+  const parsed = RefreshResponseSchema.safeParse(safeJson(text));
+  if (!parsed.success) return transient('refresh_unavailable', 'the issuer answered with a malformed body');
+  const { id_token, access_token, refresh_token } = parsed.data;
+  // An id_token codex cannot parse would make the whole stored record unreadable: refuse it.
+  if (id_token && !parsesAsIdToken(id_token)) return transient('refresh_unavailable', 'the issuer answered with a malformed id_token');
+  return {
+    ok: true,
+    tokens: {
       ...(id_token && { id_token }),
       ...(access_token && { access_token }),
       ...(refresh_token && { refresh_token }),
-    };
-    return { result: { ok: true as const, tokens } };
+    },
+  };
+}
+
+/**
+ * As codex: permanent for any 401, for the three refresh-token codes whatever the status, and for
+ * a 400 `invalid_grant` (RFC 6749's word for a dead refresh token); everything else (429, 5xx,
+ * other 4xx) is transient.
+ */
+export function classifyFailure(status: number, body: string): AttemptFailure {
+  const code = errorCodeOf(safeJson(body))?.toLowerCase();
+  if (code === 'refresh_token_expired' || code === 'refresh_token_reused' || code === 'refresh_token_invalidated') {
+    return { ok: false, permanent: true, code, message: REFRESH_MESSAGES[code] };
   }
-  return { result: classifyFailure(response.status, text), retryAfterMs: retryAfter(response.headers.get('retry-after')) };
+  if (status === 401 || (status === 400 && code === 'invalid_grant')) {
+    return { ok: false, permanent: true, code: 'refresh_failed_permanently', message: REFRESH_MESSAGES.refresh_failed_permanently };
+  }
+  return transient('refresh_unavailable', `the issuer answered ${status}${code ? ` (${code})` : ''}`);
 }
 
-/** Permanent: invalid_grant and 401s (codes expired/reused/invalidated); transient: 429 and 5xx. */
-export function classifyFailure(status: number, body: string): RefreshAttemptResult & { ok: false } {
-  if (status === 429 || status >= 500) return transient('refresh_unavailable', `the issuer answered ${status}`);
-  const code = errorCodeOf(safeJson(body));
-  if (code && code in PERMANENT_MESSAGES) return permanent(code as RefreshFailureCode);
-  return permanent('refresh_failed_permanently', status);
+/**
+ * Exponential with jitter (between half and all of base·2^attempt, capped), never shorter than
+ * the server's Retry-After.
+ */
+export function backoff(attempt: number, retryAfterMs: number | undefined, policy: RetryPolicy, random = Math.random): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  const jittered = exponential / 2 + random() * (exponential / 2);
+  return Math.max(jittered, retryAfterMs ?? 0);
 }
 
-function permanent(code: RefreshFailureCode, status?: number): RefreshAttemptResult & { ok: false } {
-  const message = PERMANENT_MESSAGES[code] ?? PERMANENT_MESSAGES['refresh_failed_permanently']!;
-  return { ok: false, permanent: true, code, message: status ? `${message} (issuer answered ${status})` : message };
+/** Seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function transient(code: RefreshFailureCode, message: string): RefreshAttemptResult & { ok: false } {
-  return { ok: false, permanent: false, code, message: `Token refresh failed: ${message}` };
+function transient(code: RefreshFailureCode, reason: string): AttemptFailure {
+  return { ok: false, permanent: false, code, message: `Token refresh failed: ${reason}.` };
 }
 
-/** `{"error":{"code":"x"}}` (ChatGPT), `{"error":"x"}` or `{"code":"x"}`. */
+/** `{"error":{"code":"x"}}` (ChatGPT), `{"error":"x"}` (RFC 6749) or `{"code":"x"}`. */
 function errorCodeOf(json: unknown): string | undefined {
   if (!json || typeof json !== 'object') return undefined;
   const record = json as Record<string, unknown>;
   const error = record['error'];
-  if (error && typeof error === 'object' && typeof (error as Record<string, unknown>)['code'] === 'string') {
-    return (error as Record<string, string>)['code'];
+  if (error && typeof error === 'object') {
+    const code = (error as Record<string, unknown>)['code'];
+    if (typeof code === 'string') return code;
   }
-  if (typeof record['code'] === 'string') return record['code'];
-  return typeof error === 'string' ? error : undefined;
+  if (typeof error === 'string') return error;
+  return typeof record['code'] === 'string' ? record['code'] : undefined;
 }
 
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+function parsesAsIdToken(jwt: string): boolean {
+  try {
+    readCodexIdTokenClaims(jwt);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function safeJson(text: string): unknown {

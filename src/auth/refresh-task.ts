@@ -1,75 +1,163 @@
 /**
- * The token service's refresh, safe across processes that share one CODEX_HOME: under the
- * auth.json lock, re-read the record; adopt tokens a sibling already rotated (same account)
- * instead of spending a refresh token twice; refuse a different account; otherwise refresh and
- * write atomically. A failed refresh never deletes or damages the stored record.
+ * The token service's refresh, safe across processes that share one CODEX_HOME. Each attempt
+ * runs under the auth.json lock: re-read the record; adopt tokens a sibling already rotated (same
+ * account) instead of spending the refresh token twice; refuse another account's; otherwise POST,
+ * then write atomically. The lock is released between attempts (so a login or a sibling never
+ * waits longer than one attempt), and the record is read again after each wait. A failed refresh
+ * never deletes or damages the stored record.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AuthSnapshot, RefreshFailureCode, RefreshOutcome } from '../protocol/snapshot.js';
 import type { AuthRecord, StoredAuth } from './auth-record.js';
-import { openCredentialStore } from './credential-store.js';
+import { openCredentialStore, type CredentialStore } from './credential-store.js';
 import { tryReadTokenClaims } from './jwt-claims.js';
-import { DEFAULT_REFRESH_POLICY, requestRefresh } from './refresh-request.js';
+import { RefreshControl } from './refresh-control.js';
+import {
+  ATTEMPT_TIMEOUT_MS,
+  attemptRefresh,
+  backoff,
+  DEFAULT_RETRY_POLICY,
+  MAX_RETRY_AFTER_MS,
+  REFRESH_MESSAGES,
+  type RefreshedTokens,
+} from './refresh-request.js';
 import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
 import type { RefreshTask } from './token-service-tasks.js';
-import type { AuthSnapshot, RefreshFailureCode, RefreshOutcome } from '../protocol/snapshot.js';
 
-export async function runRefresh(task: RefreshTask): Promise<RefreshOutcome> {
+/** What one attempt under the lock ended with: a final outcome, or a transient failure to retry. */
+type Step =
+  | { kind: 'done'; outcome: RefreshOutcome }
+  | { kind: 'retry'; outcome: RefreshOutcome & { ok: false }; retryAfterMs?: number | undefined; fingerprint: string };
+
+export interface RefreshDeps {
+  readonly sleep?: (ms: number) => Promise<unknown>;
+  readonly random?: () => number;
+}
+
+export async function runRefresh(task: RefreshTask, deps: RefreshDeps = {}): Promise<RefreshOutcome> {
   const store = openCredentialStore(task.store);
+  const control = task.control ? new RefreshControl(task.control) : undefined;
+  const policy = { ...DEFAULT_RETRY_POLICY, ...(task.baseDelayMs !== undefined && { baseDelayMs: task.baseDelayMs }) };
+  const sleep = deps.sleep ?? (control ? (ms: number) => control.pause(ms) : delay);
   const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { ...task.resolve, storage: store.kind, storageWarning: store.warning });
+  const attempt: AttemptContext = { task, store, control, snapshotOf, basedOn: task.basedOn };
 
-  return store.withLock(async () => {
-    const stored = await store.load();
-    const current = snapshotOf(stored);
-    if (stored.kind !== 'present' || !stored.record.tokens || current.authMethod !== 'chatgpt') {
-      return failure('not_chatgpt', 'There are no ChatGPT tokens to refresh.', true, current);
-    }
-    if (task.accountId && current.account?.accountId && current.account.accountId !== task.accountId) {
-      return failure('account_changed', 'The stored credentials now belong to another account; they were not adopted.', true, current);
-    }
-    const changedSinceCaller = stored.fingerprint !== task.basedOn;
-    if ((changedSinceCaller || !task.force) && !needsRefresh(current)) {
-      // Another process rotated the tokens (or they are simply not due): use them, no network.
-      return { ok: true, via: 'adopted', snapshot: current };
-    }
-
-    const policy = { ...DEFAULT_REFRESH_POLICY, ...(task.attemptTimeoutMs && { attemptTimeoutMs: task.attemptTimeoutMs }) };
-    const result = await requestRefresh(task.issuer, stored.record.tokens.refresh_token, policy);
-    if (!result.ok) {
-      if (result.permanent) {
-        // One guarded re-read: a process outside our lock (an older codex) may have won the race.
-        const again = await store.load();
-        const sibling = snapshotOf(again);
-        if (again.kind === 'present' && again.fingerprint !== stored.fingerprint && sibling.account?.accountId === current.account?.accountId && sibling.authMethod === 'chatgpt') {
-          return { ok: true, via: 'adopted', snapshot: sibling };
-        }
+  for (let retry = 0; ; retry++) {
+    let step: Step;
+    try {
+      step = await store.withLock(() => refreshStep(attempt));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+        return failure('refresh_unavailable', `Token refresh failed: ${(error as Error).message}.`, false, snapshotOf(await safeLoad(store)));
       }
-      return failure(result.code, result.message, result.permanent, current);
+      // A sibling (or a stuck writer) kept the lock for the whole wait: a transient failure.
+      step = {
+        kind: 'retry',
+        outcome: failure('refresh_unavailable', 'Token refresh failed: another process kept auth.json locked.', false, snapshotOf(await safeLoad(store))),
+        fingerprint: attempt.basedOn,
+      };
     }
+    if (step.kind === 'done') return step.outcome;
+    const { outcome, retryAfterMs } = step;
+    if (retry >= policy.retries || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
+      // Out of attempts, or the server asked for a long pause: the coordinator tries again later.
+      return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
+    }
+    // The next attempt retries the same record (still forced); a changed one is judged afresh.
+    attempt.basedOn = step.fingerprint;
+    await sleep(backoff(retry, retryAfterMs, policy, deps.random));
+  }
+}
 
-    // Compare-and-swap: a logout (or another writer) that got in meanwhile wins.
-    const latest = await store.load();
-    if (latest.kind !== 'present' || latest.fingerprint !== stored.fingerprint) {
-      return failure('refresh_unavailable', 'The stored credentials changed while refreshing; the new tokens were discarded.', false, snapshotOf(latest));
+interface AttemptContext {
+  readonly task: RefreshTask;
+  readonly store: CredentialStore;
+  readonly control: RefreshControl | undefined;
+  readonly snapshotOf: (stored: StoredAuth) => AuthSnapshot;
+  basedOn: string;
+}
+
+/** One attempt, holding the lock. */
+async function refreshStep({ task, store, control, snapshotOf, basedOn }: AttemptContext): Promise<Step> {
+  const stored = await store.load();
+  const current = snapshotOf(stored);
+  const done = (outcome: RefreshOutcome): Step => ({ kind: 'done', outcome });
+  if (stored.kind !== 'present' || !stored.record.tokens || current.authMethod !== 'chatgpt') {
+    return done(failure('not_chatgpt', 'There are no ChatGPT tokens to refresh (signed out, or signed in with an API key).', true, current));
+  }
+  if (task.accountId && current.account?.accountId && current.account.accountId !== task.accountId) {
+    return done(failure('account_changed', REFRESH_MESSAGES.account_changed, true, current));
+  }
+  const changed = stored.fingerprint !== basedOn;
+  if (!needsRefresh(current) && (changed || !task.force)) {
+    // Another process rotated the tokens already (or they are simply not due): no network.
+    return done({ ok: true, via: changed ? 'adopted' : 'not_due', snapshot: current });
+  }
+
+  if (control && !control.beginSend()) {
+    return done(failure('refresh_stopped', 'Token refresh stopped: the server is shutting down.', false, current));
+  }
+  try {
+    const result = await attemptRefresh(task.issuer, stored.record.tokens.refresh_token, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+    if (result.ok) return done(await commit(store, control, stored, result.tokens, snapshotOf));
+    if (!result.permanent) {
+      return { kind: 'retry', outcome: failure(result.code, result.message, false, current), retryAfterMs: result.retryAfterMs, fingerprint: stored.fingerprint };
     }
-    await store.save(mergeRefreshed(stored.record, result.tokens));
-    return { ok: true, via: 'network', snapshot: snapshotOf(await store.load()) };
-  });
+    // One guarded re-read: a process outside our lock (an older codex) may have won the race.
+    const again = await store.load();
+    const sibling = snapshotOf(again);
+    if (again.kind === 'present' && again.fingerprint !== stored.fingerprint && sibling.authMethod === 'chatgpt' && sibling.account?.accountId === current.account?.accountId && !needsRefresh(sibling)) {
+      return done({ ok: true, via: 'adopted', snapshot: sibling });
+    }
+    return done(failure(result.code, result.message, true, current));
+  } finally {
+    control?.endSend();
+  }
+}
+
+/** Writes refreshed tokens, unless the record changed meanwhile or a logout of ours superseded the refresh. */
+async function commit(
+  store: CredentialStore,
+  control: RefreshControl | undefined,
+  stored: StoredAuth & { kind: 'present' },
+  tokens: RefreshedTokens,
+  snapshotOf: (stored: StoredAuth) => AuthSnapshot,
+): Promise<RefreshOutcome> {
+  const latest = await store.load();
+  const discarded = 'The stored credentials changed while refreshing (a logout or a new sign-in); the refreshed tokens were discarded.';
+  // Writers that gave up waiting for the lock (logout does, after a second) may have got in.
+  if (latest.kind !== 'present' || latest.fingerprint !== stored.fingerprint) return failure('credentials_changed', discarded, false, snapshotOf(latest));
+  if (control && !control.beginCommit()) return failure('credentials_changed', discarded, false, snapshotOf(latest));
+  await store.save(mergeRefreshed(stored.record, tokens), { irreplaceable: true });
+  return { ok: true, via: 'network', snapshot: snapshotOf(await store.load()) };
 }
 
 /** New tokens over the old record: fields the issuer did not return keep their stored values. */
-export function mergeRefreshed(record: AuthRecord, tokens: { id_token?: string; access_token?: string; refresh_token?: string }): AuthRecord {
+export function mergeRefreshed(record: AuthRecord, tokens: RefreshedTokens, now = new Date()): AuthRecord {
   const previous = record.tokens!;
   const idToken = tokens.id_token ?? previous.id_token;
   return {
     ...record,
     tokens: {
       ...previous,
-      ...tokens,
+      ...(tokens.id_token && { id_token: tokens.id_token }),
+      ...(tokens.access_token && { access_token: tokens.access_token }),
+      ...(tokens.refresh_token && { refresh_token: tokens.refresh_token }),
+      // As codex: a stored account_id is kept, not recomputed from the new id_token.
       account_id: previous.account_id ?? tryReadTokenClaims(idToken)?.accountId ?? null,
     },
-    last_refresh: new Date().toISOString(),
+    last_refresh: now.toISOString(),
   };
 }
 
-function failure(code: RefreshFailureCode, message: string, permanent: boolean, snapshot: AuthSnapshot): RefreshOutcome {
+async function safeLoad(store: CredentialStore): Promise<StoredAuth> {
+  try {
+    return await store.load();
+  } catch (error) {
+    return { kind: 'unusable', reason: (error as Error).message, fingerprint: 'error' };
+  }
+}
+
+function failure(code: RefreshFailureCode, message: string, permanent: boolean, snapshot: AuthSnapshot): RefreshOutcome & { ok: false } {
   return { ok: false, code, message, permanent, snapshot };
 }

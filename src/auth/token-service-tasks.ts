@@ -24,7 +24,12 @@ export const RefreshTaskSchema = ValidateTaskSchema.extend({
   accountId: z.string().optional(),
   /** Refresh even when the tokens are not yet due (getAuthStatus {refreshToken: true}). */
   force: z.boolean(),
+  /** Hard timeout of one attempt (one POST); the default is ATTEMPT_TIMEOUT_MS. */
   attemptTimeoutMs: z.number().positive().optional(),
+  /** Backoff between transient failures (tests shorten it); see refresh-request.ts. */
+  baseDelayMs: z.number().nonnegative().optional(),
+  /** The RefreshControl words shared with the main thread (absent: nobody else steers this refresh). */
+  control: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
 });
 export type RefreshTask = z.infer<typeof RefreshTaskSchema>;
 

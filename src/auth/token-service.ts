@@ -18,6 +18,9 @@ export class TokenService {
     idleTimeout: 500,
     // Workers keep sockets and timers between tasks; 'sync' atomics would freeze them.
     atomics: 'disabled',
+    // Tasks wait on the network and on the auth.json lock, not on the CPU: a refresh hanging on
+    // a dead issuer (or a slow revocation) must not hold up the validation of a changed auth.json.
+    concurrentTasksPerWorker: 8,
     maxQueue: 64,
   });
 
@@ -25,7 +28,10 @@ export class TokenService {
     return AuthSnapshotSchema.parse(await this.pool.run(task, { name: 'validate' }));
   }
 
-  /** Never aborted once sent: a rotated refresh token must not be lost. */
+  /**
+   * Never aborted (aborting a piscina task kills its thread, and with rotation the new refresh
+   * token would be lost); the RefreshControl in the task steers it instead.
+   */
   async refresh(task: RefreshTask): Promise<RefreshOutcome> {
     return RefreshOutcomeSchema.parse(await this.pool.run(task, { name: 'refresh' }));
   }

@@ -14,7 +14,7 @@ import { v2Account } from '../server/account-shapes.js';
 import { authStatusResult } from '../server/auth-methods.js';
 import { performLogout } from '../server/logout.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
-import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
+import { DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -54,15 +54,24 @@ function printStatus(report: { authMethod: string | null; account: ReturnType<ty
     out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
     if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
   } else out(`Signed in with an API key${snapshot.source === 'env' ? ' (OPENAI_API_KEY from the environment)' : ''}.`);
-  if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
-  else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
+  if (report.storage.path) {
+    out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
+    if (report.storage.fileMode && (Number.parseInt(report.storage.fileMode, 8) & 0o077) !== 0) {
+      out(`Warning: other users can read or change that file; run: chmod 600 ${report.storage.path}`);
+    }
+  } else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
   if (report.storage.warning) out(`Warning: ${report.storage.warning}`);
   if (report.authError) out(`Problem: ${report.authError.message}`);
 }
 
+/** Signals that end a waiting `login` (cancelling it cleanly), with the exit code each gives. */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
 export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?: boolean; withApiKey?: boolean }): Promise<number> {
   if (options.withApiKey) {
     // Read from stdin so the key never shows up in argv, shell history or `ps`.
+    if (process.stdin.isTTY) process.stderr.write('Paste the API key, then press Enter and Ctrl-D:\n');
     const key = (await text(process.stdin)).trim();
     if (!key) {
       process.stderr.write('codex-auth-mcp: no API key on stdin (e.g. printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key)\n');
@@ -74,38 +83,85 @@ export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?:
       return 0;
     });
   }
-  return withRuntime(loaded, async ({ context }) => {
-    const { logins } = context;
-    const completion = new Promise<LoginCompletion>((resolve) => logins.onComplete(resolve));
-    let loginId: string;
-    if (options.deviceAuth) {
-      const started = await startDeviceCodeSignIn(context);
-      loginId = started.loginId;
-      out(`To sign in, open ${started.verificationUrl} on any device and enter this code:\n\n    ${started.userCode}\n`);
-    } else {
-      const started = await startChatGptSignIn(context);
-      loginId = started.loginId;
-      out(`Open this URL in a browser to sign in:\n\n    ${started.authUrl}\n`);
-      openBrowser(started.authUrl);
-    }
-    logins.release(loginId);
-    const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
-    const ticker = setInterval(() => process.stdout.write('.'), 2_000);
-    out('Waiting for you to sign in (Ctrl-C to cancel)…');
-    const result = await Promise.race([completion, interrupted]);
-    clearInterval(ticker);
-    if (result === 'interrupted') {
-      await logins.cancel(loginId);
-      out('\nCancelled.');
-      return 130;
-    }
-    if (!result.success) {
-      out(`\nSign-in failed: ${result.error ?? 'unknown error'}`);
-      return 1;
-    }
-    out(`\nSigned in (${result.snapshot?.authMethod ?? 'chatgpt'}).`);
-    return 0;
+  // Listen for Ctrl-C before anything starts, so one pressed while the login starts still cancels it.
+  let stopped: ((signal: StopSignal) => void) | undefined;
+  let interruptedBy: StopSignal | undefined;
+  const interrupted = new Promise<StopSignal>((resolve) => (stopped = resolve));
+  const onSignal = (signal: StopSignal) => {
+    if (interruptedBy) process.exit(STOP_SIGNALS[signal]); // a second Ctrl-C does not wait
+    interruptedBy = signal;
+    stopped!(signal);
+  };
+  const handlers = Object.keys(STOP_SIGNALS).map((name) => {
+    const handler = () => onSignal(name as StopSignal);
+    process.on(name, handler);
+    return () => process.off(name, handler);
   });
+  try {
+    return await withRuntime(loaded, async ({ context }) => {
+      const { logins } = context;
+      const completion = new Promise<LoginCompletion>((resolve) => logins.onComplete(resolve));
+      let loginId: string;
+      let expiresAt: number | undefined;
+      if (options.deviceAuth) {
+        const started = await startDeviceCodeSignIn(context);
+        loginId = started.loginId;
+        expiresAt = Date.now() + loaded.config.device_code_timeout_secs * 1000;
+        out(`To sign in, open this page on any device:\n\n    ${started.verificationUrl}\n\nand enter this code:\n\n    ${started.userCode}\n\n${DEVICE_CODE_WARNING}\n`);
+      } else {
+        const started = await startChatGptSignIn(context);
+        loginId = started.loginId;
+        out(`Open this URL in a browser to sign in:\n\n    ${started.authUrl}\n`);
+        openBrowser(started.authUrl);
+      }
+      logins.release(loginId);
+      const progress = showProgress(expiresAt);
+      const result = await Promise.race([completion, interrupted]).finally(() => progress.stop());
+      if (typeof result === 'string') {
+        // Ends the login in the worker: polling stops, the callback port is closed.
+        await logins.cancel(loginId);
+        out('Cancelled.');
+        return STOP_SIGNALS[result];
+      }
+      if (!result.success) {
+        out(`Sign-in failed: ${result.error ?? 'unknown error'}`);
+        return 1;
+      }
+      const account = result.snapshot ? v2Account(result.snapshot) : null;
+      if (account?.type === 'chatgpt') out(`Signed in with ChatGPT as ${account.email ?? '(no email)'} — plan ${account.planType}.`);
+      else out(`Signed in (${result.snapshot?.authMethod ?? 'chatgpt'}).`);
+      return 0;
+    });
+  } finally {
+    for (const remove of handlers) remove();
+  }
+}
+
+/**
+ * While a sign-in waits: on a terminal, one line updated in place with the time waited (and, for
+ * a device code, the time it stays valid); elsewhere (a pipe, a log), the line once.
+ */
+function showProgress(expiresAt: number | undefined): { stop(): void } {
+  const waiting = 'Waiting for you to sign in (Ctrl-C to cancel)…';
+  if (!process.stdout.isTTY) {
+    out(waiting);
+    return { stop: () => undefined };
+  }
+  const began = Date.now();
+  const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
+  const draw = () => {
+    const now = Date.now();
+    const left = expiresAt === undefined ? '' : `, code valid for ${clock(Math.max(0, expiresAt - now))}`;
+    process.stdout.write(`\r\x1b[2K${waiting} ${clock(now - began)} elapsed${left}`);
+  };
+  draw();
+  const ticker = setInterval(draw, 1_000);
+  return {
+    stop() {
+      clearInterval(ticker);
+      process.stdout.write('\n');
+    },
+  };
 }
 
 export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { packageInfo } from '../server/package-info.js';
 import { serve } from '../server/server.js';
@@ -71,16 +71,18 @@ Examples:
   withConfigOption(program.command('status'))
     .description('show how you are signed in; exit 0 signed in, 1 signed out, 2 unusable credentials')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nShows the method, email, plan, token expiry, where the credentials are stored (and the file mode), and any problem.\n\nExamples:\n  codex-auth-mcp status\n  codex-auth-mcp status --json\n  CODEX_HOME=/srv/codex codex-auth-mcp status -c cli_auth_credentials_store=keyring')
     .action(run(statusCommand));
   withConfigOption(program.command('login'))
     .description('sign in with ChatGPT in a browser, with a device code, or with an API key read from stdin')
     .option('--device-auth', 'sign in with a code entered on another device (headless, SSH, containers)')
-    .option('--with-api-key', 'read an API key from stdin and store it')
-    .addHelpText('after', '\nExamples:\n  codex-auth-mcp login\n  codex-auth-mcp login --device-auth\n  printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key')
+    .addOption(new Option('--with-api-key', 'read an API key from stdin and store it').conflicts('deviceAuth'))
+    .addHelpText('after', '\nPrints the URL (or the code) and waits; Ctrl-C cancels the sign-in and frees the callback port.\nExit codes: 0 signed in, 1 sign-in failed, 2 no API key on stdin, 130 cancelled.\n\nExamples:\n  codex-auth-mcp login\n  codex-auth-mcp login --device-auth\n  printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key\n  codex-auth-mcp login -c auth_issuer=http://127.0.0.1:4444 -c login_callback_port=0')
     .action(run(loginCommand));
   withConfigOption(program.command('logout'))
     .description('sign out: revoke the tokens at the issuer, then remove the stored credentials')
     .option('--local', 'only remove them here; do not revoke them at the issuer')
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp logout\n  codex-auth-mcp logout --local\n  CODEX_HOME=/srv/codex codex-auth-mcp logout -c logout_revokes_tokens=false')
     .action(run(logoutCommand));
 
   return program;

@@ -72,11 +72,19 @@ function applyProfile(
 ): { effective: Record<string, unknown>; origins: Map<string, Origin> } {
   const origins = new Map<string, Origin>();
   for (const key of Object.keys(table)) origins.set(key, { kind: 'file', path: [key] });
+  // The last override that wrote into a dotted path, so an error names the argument, not the file.
+  const overrideAt = (path: readonly string[]) =>
+    overrides.findLast((o) => path.every((part, i) => o.path[i] === part));
+  for (const key of Object.keys(table)) {
+    const override = overrideAt([key]);
+    if (override) origins.set(key, { kind: 'override', raw: override.raw });
+  }
   const profileName = table['profile'];
   const effective: Record<string, unknown> = { ...table };
   if (profileName !== undefined) {
     if (typeof profileName !== 'string') {
-      throw new ConfigError(`config error: ${file}: profile: expected a string`);
+      const override = overrideAt(['profile']);
+      throw new ConfigError(`config error: ${override ? `-c ${override.raw}` : file}: profile: expected a string`);
     }
     const profiles = table['profiles'];
     const profile =
@@ -87,7 +95,8 @@ function applyProfile(
     for (const key of KNOWN_KEYS) {
       if (key in profile) {
         effective[key] = (profile as Record<string, unknown>)[key];
-        origins.set(key, { kind: 'file', path: ['profiles', profileName, key] });
+        const override = overrideAt(['profiles', profileName, key]);
+        origins.set(key, override ? { kind: 'override', raw: override.raw } : { kind: 'file', path: ['profiles', profileName, key] });
       }
     }
   }

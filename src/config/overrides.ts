@@ -50,11 +50,16 @@ export function applyOverrides(
   for (const { path, value } of overrides) {
     let cursor = result;
     for (const part of path.slice(0, -1)) {
-      const next = cursor[part];
-      if (next === null || typeof next !== 'object' || Array.isArray(next)) cursor[part] = {};
+      // Own properties only: `-c __proto__.x=1` must make a key, never reach Object.prototype.
+      const next = Object.hasOwn(cursor, part) ? cursor[part] : undefined;
+      if (next === null || typeof next !== 'object' || Array.isArray(next)) setOwn(cursor, part, {});
       cursor = cursor[part] as Record<string, unknown>;
     }
-    cursor[path[path.length - 1]!] = value;
+    setOwn(cursor, path[path.length - 1]!, value);
   }
   return result;
 }
+
+/** Like `table[key] = value`, except that `__proto__` becomes an ordinary key. */
+const setOwn = (table: Record<string, unknown>, key: string, value: unknown) =>
+  Object.defineProperty(table, key, { value, writable: true, enumerable: true, configurable: true });

@@ -15,9 +15,10 @@ export type AuthError = z.infer<typeof AuthErrorSchema>;
 const objectOrEmpty = (value: unknown) =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
 
+// codex's params are `Option<bool>`: an explicit null is accepted and means "not set".
 export const GetAuthStatusParamsSchema = z.object({
-  includeToken: z.boolean().optional(),
-  refreshToken: z.boolean().optional(),
+  includeToken: z.boolean().nullish(),
+  refreshToken: z.boolean().nullish(),
 });
 
 export const GetAuthStatusResultSchema = z.object({

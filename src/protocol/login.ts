@@ -68,4 +68,9 @@ export interface LoginWorkerApi {
 /** The text codex 0.25 sends when a login ends without completing (cancel, supersede, shutdown). */
 export const NOT_COMPLETED_ERROR = 'Login server error: Login was not completed';
 export const TIMED_OUT_ERROR = 'Login timed out';
-export const DEVICE_EXPIRED_ERROR = 'device auth timed out after 15 minutes';
+/** codex's text for a device code nobody entered in time ("… after 15 minutes" with the default). */
+export const deviceExpiredError = (timeoutMs: number) => {
+  const minutes = timeoutMs / 60_000;
+  const span = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${timeoutMs / 1000} seconds`;
+  return `device auth timed out after ${span}`;
+};

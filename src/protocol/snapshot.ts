@@ -35,29 +35,47 @@ export const AuthSnapshotSchema = z.object({
 export type AuthSnapshot = z.infer<typeof AuthSnapshotSchema>;
 
 export const RefreshFailureCodeSchema = z.enum([
+  // Permanent: the refresh token is dead; the person has to sign in again.
   'refresh_token_expired',
   'refresh_token_reused',
   'refresh_token_invalidated',
   'refresh_failed_permanently',
+  // Transient: retried; a still-valid access token keeps being served meanwhile.
   'refresh_timeout',
   'refresh_unavailable',
+  // The stored record is not (or no longer) the one the refresh was for.
   'account_changed',
+  'credentials_changed',
   'not_chatgpt',
+  // The server is stopping; no new request was sent.
+  'refresh_stopped',
 ]);
 export type RefreshFailureCode = z.infer<typeof RefreshFailureCodeSchema>;
+
+/** Failures after which the stored tokens must not be served: only a new sign-in helps. */
+export const NEEDS_SIGN_IN: ReadonlySet<RefreshFailureCode> = new Set([
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+  'refresh_failed_permanently',
+]);
 
 export const RefreshOutcomeSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
-    /** `network`: we rotated the tokens; `adopted`: another process had already done it. */
-    via: z.enum(['network', 'adopted']),
+    /** `network`: we rotated the tokens; `adopted`: another process had already done it; `not_due`: nothing to do. */
+    via: z.enum(['network', 'adopted', 'not_due']),
     snapshot: AuthSnapshotSchema,
   }),
   z.object({
     ok: z.literal(false),
     code: RefreshFailureCodeSchema,
     message: z.string(),
+    /** Trying again (now or later) cannot help; false for transient failures. */
     permanent: z.boolean(),
+    /** The issuer's Retry-After, when it asked for a longer pause than a refresh waits. */
+    retryAfterMs: z.number().nonnegative().optional(),
+    /** The stored record as the token service last read it. */
     snapshot: AuthSnapshotSchema,
   }),
 ]);

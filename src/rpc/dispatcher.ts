@@ -159,8 +159,24 @@ export class Dispatcher {
   }
 
   private respond(id: RequestId, result: unknown, after: (() => void)[] | undefined): void {
-    this.send(encodeResult(id, result ?? {}));
-    if (after) for (const fn of after) fn();
+    let line: string;
+    try {
+      line = encodeResult(id, result ?? {});
+    } catch (error) {
+      // A result JSON cannot hold (a BigInt, a cycle) must not take the process down; codex
+      // answers the same way ("failed to serialize response").
+      this.log.error({ err: errorMessage(error) }, 'response could not be serialised');
+      return this.send(encodeError(id, { code: ErrorCode.InternalError, message: `Internal error: failed to serialize response` }));
+    }
+    this.send(line);
+    if (!after) return;
+    for (const fn of after) {
+      try {
+        fn();
+      } catch (error) {
+        this.log.error({ err: errorMessage(error) }, 'after-response hook failed');
+      }
+    }
   }
 
   private respondError(id: RequestId, name: string, error: unknown): void {

@@ -4,6 +4,7 @@
  * the v2 notifications (`account/login/completed`, `account/updated`).
  */
 import { z } from 'zod';
+import { invalidRequest } from '../protocol/jsonrpc.js';
 import { method, type MethodSpec, type RequestContext } from '../rpc/dispatcher.js';
 import { authStatusResult, refreshedStatus } from './auth-methods.js';
 import { v2Account } from './account-shapes.js';
@@ -17,7 +18,9 @@ export const AccountLoginStartParamsSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chatgpt') }),
   z.object({ type: z.literal('chatgptDeviceCode') }),
 ]);
-export const AccountLoginCancelParamsSchema = z.object({ loginId: z.uuid() });
+/** Any string: codex answers a loginId that is not a UUID with -32600 (below), not -32602. */
+export const AccountLoginCancelParamsSchema = z.object({ loginId: z.string() });
+const isUuid = (value: string) => z.uuid().safeParse(value).success;
 const AnyParams = z.preprocess((v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {}), z.object({ revoke: z.boolean().optional() }));
 
 export function accountMethods(context: ServerContext): Record<string, MethodSpec> {
@@ -34,8 +37,13 @@ export function accountMethods(context: ServerContext): Record<string, MethodSpe
       const snapshot = await auth.ready.then(() => auth.current!);
       // The refresh path also reports authError (e.g. refresh_timeout); the account itself comes from the snapshot.
       const status = refreshToken && snapshot.authMethod === 'chatgpt' ? await refreshedStatus(context, false) : authStatusResult(snapshot, context, false);
+      const account = v2Account(auth.current!);
+      // codex's Account type has no room for a ChatGPT sign-in without an email; it refuses likewise.
+      if (account?.type === 'chatgpt' && account.email === null) {
+        throw invalidRequest('email and plan type are required for chatgpt authentication');
+      }
       return {
-        account: v2Account(auth.current!),
+        account,
         requiresOpenaiAuth: true,
         ...(status.authError && { authError: status.authError }),
         ...(status.storage && { storage: status.storage }),
@@ -62,9 +70,10 @@ export function accountMethods(context: ServerContext): Record<string, MethodSpe
       return { type: 'chatgptDeviceCode', loginId, verificationUrl, userCode };
     }),
 
-    'account/login/cancel': v2(AccountLoginCancelParamsSchema, async ({ loginId }) => ({
-      status: (await logins.cancel(loginId)) ? 'canceled' : 'notFound',
-    })),
+    'account/login/cancel': v2(AccountLoginCancelParamsSchema, async ({ loginId }) => {
+      if (!isUuid(loginId)) throw invalidRequest(`invalid login id: ${loginId}`);
+      return { status: (await logins.cancel(loginId)) ? 'canceled' : 'notFound' };
+    }),
 
     'account/logout': v2(AnyParams, async ({ revoke }, request) => {
       const { snapshot, revoked } = await performLogout(context, { revoke });

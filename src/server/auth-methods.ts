@@ -6,7 +6,7 @@ import {
   type GetAuthStatusResult,
   type LogoutResult,
 } from '../protocol/auth-wire.js';
-import type { AuthSnapshot } from '../protocol/snapshot.js';
+import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshFailureCode } from '../protocol/snapshot.js';
 import { method, type MethodSpec } from '../rpc/dispatcher.js';
 import type { ServerContext } from './context.js';
 import { performLogout } from './logout.js';
@@ -19,11 +19,11 @@ export function authStatusResult(
 ): GetAuthStatusResult {
   const result: GetAuthStatusResult = { preferredAuthMethod: context.config.preferred_auth_method };
   if (snapshot.authMethod) result.authMethod = snapshot.authMethod;
-  // A refresh that failed for good means the stored token must not be handed out any more; after
-  // a transient failure or a timeout, a token that has not expired yet is still served.
-  const permanentError = snapshot.authError ?? context.refresher.authErrorFor(snapshot);
-  const authError = permanentError ?? refreshError;
-  const tokenUsable = !permanentError && !(refreshError && isExpired(snapshot));
+  // A refresh that failed for good ("needs sign-in") withholds the stored token; after a
+  // transient failure or a timeout, a token that has not expired yet is still served.
+  const overlay = context.refresher.statusOf(snapshot);
+  const authError = snapshot.authError ?? overlay.error ?? refreshError;
+  const tokenUsable = !snapshot.authError && overlay.serveToken && !(refreshError && isExpired(snapshot));
   if (includeToken && snapshot.authToken && tokenUsable) result.authToken = snapshot.authToken;
   if (authError) result.authError = authError;
   // Where the credentials live is reported once a person chose keyring storage (the default,
@@ -36,15 +36,20 @@ export function authStatusResult(
 const isExpired = (snapshot: AuthSnapshot) =>
   snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= Date.now();
 
-/** `getAuthStatus {refreshToken: true}`: waits for a refresh, but never longer than refresh_timeout_secs. */
+/** Outcomes that make a refresh moot rather than failed: the answer is simply the current state. */
+const MOOT: ReadonlySet<RefreshFailureCode> = new Set(['not_chatgpt', 'credentials_changed']);
+
+/**
+ * `getAuthStatus {refreshToken: true}`: waits for a refresh, never longer than
+ * refresh_timeout_secs. On timeout the refresh itself goes on in the token service and its result
+ * is still stored; this answer carries `authError.code = "refresh_timeout"`.
+ */
 export async function refreshedStatus(context: ServerContext, includeToken: boolean): Promise<GetAuthStatusResult> {
   const { auth, refresher, config } = context;
-  const timeoutMs = config.refresh_timeout_secs * 1000;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    timer = setTimeout(() => resolve('timeout'), config.refresh_timeout_secs * 1000);
   });
-  // The refresh itself keeps going in the token service; its result is still stored.
   const outcome = await Promise.race([refresher.refresh(true), timedOut]).finally(() => clearTimeout(timer));
   const snapshot = auth.current!;
   if (outcome === 'timeout') {
@@ -53,8 +58,9 @@ export async function refreshedStatus(context: ServerContext, includeToken: bool
       message: `The token refresh did not finish within ${config.refresh_timeout_secs} s; it goes on in the background.`,
     });
   }
-  const transient = !outcome.ok && !outcome.permanent ? { code: outcome.code, message: outcome.message } : undefined;
-  return authStatusResult(snapshot, context, includeToken, transient);
+  // "Needs sign-in" failures are remembered against their record and shown by the overlay.
+  const reported = !outcome.ok && !NEEDS_SIGN_IN.has(outcome.code) && !MOOT.has(outcome.code);
+  return authStatusResult(snapshot, context, includeToken, reported ? { code: outcome.code, message: outcome.message } : undefined);
 }
 
 export function authMethods(context: ServerContext): Record<string, MethodSpec> {

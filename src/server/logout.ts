@@ -27,14 +27,17 @@ export async function performLogout(context: ServerContext, options: LogoutOptio
   if (options.revoke ?? config.logout_revokes_tokens) {
     const outcome = await context.tokens.revoke({ store: { codexHome: context.codexHome, mode: config.cli_auth_credentials_store }, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000 });
     if (!outcome.ok) {
-      throw internalError(`logout failed: ${outcome.message}; your credentials were kept (log out with revoke: false to remove them only here)`);
+      throw internalError(`logout failed: ${outcome.message}; your credentials were kept (to remove them only here: revoke: false, or codex-auth-mcp logout --local)`);
     }
     revoked = outcome.revoked;
   }
-  const snapshot = await auth.mutate(async () => {
-    // A refresh stuck on a hung issuer holds the lock; logout still goes ahead after a second,
-    // and that refresh discards its result (it re-checks the record before writing).
-    await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
-  });
+  // A refresh of ours in flight may no longer write its result (exclusive); one stuck on a hung
+  // issuer holds the lock, so logout goes ahead after a second regardless, and a sibling's
+  // refresh re-checks the record before writing.
+  const snapshot = await context.refresher.exclusive(() =>
+    auth.mutate(async () => {
+      await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
+    }),
+  );
   return { snapshot, revoked };
 }

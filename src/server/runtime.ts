@@ -44,9 +44,12 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
     async close(graceMs) {
       const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       auth.close();
-      refresher.close();
+      // A refresh already sent is let finish and persist (bounded by its attempt timeout): exiting
+      // mid-request would lose a rotated refresh token. Meanwhile the login winds down.
+      const refreshes = refresher.close();
       // Ending a pending login sends its completion, before the caller flushes its output.
       await Promise.race([logins.close(), grace]);
+      await refreshes;
       await Promise.race([tokens.close(), grace]);
     },
   };

@@ -44,10 +44,10 @@ export function serve({ loaded }: ServeOptions): void {
     .registerAll(toolMethods(context))
     .onNotification('notifications/initialized', () => undefined);
 
-  context.auth.ready.then(
-    () => context.auth.watch(),
-    (error) => stopping || log.error({ err: String(error) }, 'could not read the stored credentials'),
-  );
+  // Watch from the start, not once the first read is done: a change landing between that read
+  // and a later watch would go unnoticed (a change during the first read makes it read again).
+  context.auth.watch();
+  context.auth.ready.catch((error) => stopping || log.error({ err: String(error) }, 'could not read the stored credentials'));
 
   let stopping = false;
   async function shutdown(reason: string): Promise<void> {
@@ -57,7 +57,8 @@ export function serve({ loaded }: ServeOptions): void {
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([dispatcher!.idle(), grace]);
     await runtime.close(SHUTDOWN_GRACE_MS);
-    await transport.drained();
+    // A client that closed stdin but stopped reading stdout would keep 'drain' from ever coming.
+    await Promise.race([transport.drained(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
     process.exit(0);
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

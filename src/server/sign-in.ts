@@ -8,6 +8,9 @@ import { invalidRequest } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
 
+/** RFC 8628 §5.4: entering a code someone else started is how device-code phishing works. */
+export const DEVICE_CODE_WARNING = 'Never enter a code you did not start yourself: device codes are a common phishing target.';
+
 /** `forced_login_method` refuses the other way of signing in, with codex's messages. */
 export function assertLoginAllowed(config: Config, method: 'api' | 'chatgpt'): void {
   if (config.forced_login_method === 'chatgpt' && method === 'api') {

@@ -11,14 +11,17 @@ import { v2Account } from './account-shapes.js';
 import { authStatusResult } from './auth-methods.js';
 import type { ServerContext } from './context.js';
 import { performLogout } from './logout.js';
-import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
+import { DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
 
-const AuthStatusArgs = z.object({}).describe('No arguments.');
-const LoginArgs = z.object({
+// Strict, as the generated schemas say (additionalProperties: false): an unknown argument is named in the error.
+const AuthStatusArgs = z.strictObject({}).describe('No arguments.');
+const LoginArgs = z.strictObject({
   method: z.enum(['chatgpt', 'device_code', 'api_key']).describe('How to sign in: a browser, a code entered on another device, or an API key.'),
   apiKey: z.string().min(1).optional().describe('The API key, for method "api_key".'),
 });
-const LogoutArgs = z.object({});
+const LogoutArgs = z.strictObject({
+  revoke: z.boolean().optional().describe('Revoke the tokens at the issuer first (default: config logout_revokes_tokens). false only removes them here.'),
+});
 
 interface ToolResult {
   content: { type: 'text'; text: string }[];
@@ -86,18 +89,19 @@ const TOOLS = [
       }
       const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context);
       after(() => context.logins.release(loginId));
-      return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.`, { method: 'device_code', loginId, verificationUrl, userCode });
+      return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.\n${DEVICE_CODE_WARNING}`, { method: 'device_code', loginId, verificationUrl, userCode });
     },
   }),
   tool({
     name: 'logout',
     title: 'Sign out',
-    description: 'Signs out: removes the stored OpenAI / ChatGPT credentials.',
+    description: 'Signs out: revokes the tokens at the issuer (unless revoke is false) and removes the stored OpenAI / ChatGPT credentials.',
     args: LogoutArgs,
-    async run(_args, context, after) {
-      const { snapshot } = await performLogout(context);
+    async run(args, context, after) {
+      const { snapshot, revoked } = await performLogout(context, { revoke: args.revoke });
       after(() => context.notifier.authChanged(snapshot));
-      return text(snapshot.authMethod ? `Signed out; still authenticated by ${snapshot.authMethod} from the environment.` : 'Signed out.', { authMethod: snapshot.authMethod ?? null });
+      const summary = snapshot.authMethod ? `Signed out; still authenticated by ${snapshot.authMethod} from the environment.` : 'Signed out.';
+      return text(`${summary}${revoked ? ' The tokens were revoked at the issuer.' : ''}`, { authMethod: snapshot.authMethod ?? null, revoked });
     },
   }),
 ];

@@ -22,6 +22,7 @@ export class StdioTransport {
   private carryBytes = 0;
   private discarding = false;
   private closed = false;
+  private outputClosed = false;
   private readonly drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -35,11 +36,12 @@ export class StdioTransport {
     input.once('close', () => this.finishInput());
     output.on('drain', () => this.onDrain());
     // A client that went away makes stdout error with EPIPE; that is a normal way to end.
-    output.on('error', () => this.finishInput());
+    output.on('error', () => this.outputGone());
   }
 
   /** Queues one JSON-RPC line; it is written with the others queued in this turn. */
   send(line: string): void {
+    if (this.outputClosed) return;
     this.pending.push(line);
     if (!this.flushScheduled && !this.blocked) {
       this.flushScheduled = true;
@@ -116,6 +118,15 @@ export class StdioTransport {
     if (bytes.length > this.maxLineBytes) return this.handlers.onOversizedLine();
     const line = bytes.toString('utf8');
     if (line.trim() !== '') this.handlers.onLine(line);
+  }
+
+  /** Nothing can be written any more: drop what is queued so `drained()` never waits for a 'drain' that cannot come. */
+  private outputGone(): void {
+    this.outputClosed = true;
+    this.pending.length = 0;
+    this.blocked = false;
+    this.notifyDrained();
+    this.finishInput();
   }
 
   private finishInput(): void {

@@ -1,39 +1,64 @@
 /**
- * Fake OS keyrings with the @napi-rs/keyring `Entry` API, selected by the server through
- * CODEX_AUTH_MCP_KEYRING_MODULE. FAKE_KEYRING=hang blocks forever (a locked secret service),
- * FAKE_KEYRING=fail throws; otherwise entries live in FAKE_KEYRING_DIR as files (a keyring that works).
+ * Fake OS keyrings with the @napi-rs/keyring `AsyncEntry` API, loaded by the keyring helper
+ * process when the server runs with CODEX_AUTH_MCP_KEYRING_MODULE pointing here.
+ *
+ *  - FAKE_KEYRING=memory (default): a keyring that works; entries are files in FAKE_KEYRING_DIR,
+ *    so a test can read and change them as another program would.
+ *  - FAKE_KEYRING=hang: a locked secret service waiting for an unlock: each call blocks a libuv
+ *    thread in a system call (opening a FIFO nobody writes to), as a stuck native call would.
+ *  - FAKE_KEYRING=fail: every call fails, like a machine without a secret service.
+ *
+ * While a file `refuse-writes` exists in FAKE_KEYRING_DIR, a working keyring refuses to store
+ * (reads still work), as a collection that was locked after the server read it.
+ *
+ * Every helper process that loads this module leaves its pid in FAKE_KEYRING_DIR/pids, so tests
+ * can check that none is left behind.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const behaviour = process.env['FAKE_KEYRING'] ?? 'memory';
+const dir = process.env['FAKE_KEYRING_DIR'] ?? '';
 
-function block(): never {
-  // A synchronous native call that never returns: only this worker thread is stuck.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-  throw new Error('unreachable');
+if (dir) {
+  mkdirSync(join(dir, 'pids'), { recursive: true });
+  writeFileSync(join(dir, 'pids', String(process.pid)), '');
 }
 
-export class Entry {
+/** The file that holds the entry for service + account (what `entryFile` names it, tests use too). */
+export function entryFile(directory: string, service: string, account: string): string {
+  return join(directory, `${service}-${account}`.replace(/[^\w.-]/g, '_'));
+}
+
+async function act<T>(fn: () => T): Promise<T> {
+  if (behaviour === 'hang') {
+    await readFile(join(dir, 'hang.fifo'));
+    throw new Error('unreachable');
+  }
+  if (behaviour === 'fail') throw new Error('Platform secure storage failure: no secret service provider or dbus session found');
+  return fn();
+}
+
+export class AsyncEntry {
   private readonly file: string;
   constructor(service: string, account: string) {
-    this.file = join(process.env['FAKE_KEYRING_DIR'] ?? '/tmp', `${service}-${account}`.replace(/[^\w.-]/g, '_'));
+    this.file = entryFile(dir, service, account);
   }
-  getPassword(): string | null {
-    if (behaviour === 'hang') block();
-    if (behaviour === 'fail') throw new Error('Platform secure storage failure: no secret service');
-    return existsSync(this.file) ? readFileSync(this.file, 'utf8') : null;
+  getPassword(): Promise<string | null> {
+    return act(() => (existsSync(this.file) ? readFileSync(this.file, 'utf8') : null));
   }
-  setPassword(value: string): void {
-    if (behaviour === 'hang') block();
-    if (behaviour === 'fail') throw new Error('Platform secure storage failure: no secret service');
-    writeFileSync(this.file, value);
+  setPassword(value: string): Promise<void> {
+    return act(() => {
+      if (existsSync(join(dir, 'refuse-writes'))) throw new Error('Cannot store the item: the collection is locked');
+      writeFileSync(this.file, value);
+    });
   }
-  deletePassword(): boolean {
-    if (behaviour === 'hang') block();
-    if (behaviour === 'fail') throw new Error('Platform secure storage failure: no secret service');
-    const existed = existsSync(this.file);
-    rmSync(this.file, { force: true });
-    return existed;
+  deletePassword(): Promise<boolean> {
+    return act(() => {
+      const existed = existsSync(this.file);
+      rmSync(this.file, { force: true });
+      return existed;
+    });
   }
 }

@@ -1,0 +1,33 @@
+/**
+ * Messages between a credential store and the short-lived process that makes one OS keyring call
+ * (workers/keyring-process.ts). The request goes as one JSON line on the child's stdin (never in
+ * argv, where `ps` would show the secret); the child answers with JSON lines on stdout, validated
+ * here on arrival.
+ */
+import { z } from 'zod';
+
+export const KeyringRequestSchema = z.object({
+  op: z.enum(['get', 'set', 'delete']),
+  service: z.string(),
+  account: z.string(),
+  /** The value to store (`set` only). */
+  value: z.string().optional(),
+  /** Test hook: a module with the @napi-rs/keyring `AsyncEntry` API to use instead of the real one. */
+  module: z.string().optional(),
+});
+export type KeyringRequest = z.infer<typeof KeyringRequestSchema>;
+
+/** What the child writes: first `started` (the binding is loaded; the call begins), then the reply. */
+export const KeyringMessageSchema = z.union([
+  z.object({ started: z.literal(true) }),
+  z.object({
+    ok: z.literal(true),
+    /** `get`: the stored value, or null when there is no entry. */
+    value: z.string().nullable().optional(),
+    /** `delete`: whether an entry was removed. */
+    removed: z.boolean().optional(),
+  }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+]);
+export type KeyringMessage = z.infer<typeof KeyringMessageSchema>;
+export type KeyringReply = Exclude<KeyringMessage, { started: true }>;

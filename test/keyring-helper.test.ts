@@ -1,0 +1,121 @@
+/**
+ * The keyring helper process (one per keyring call) and the keyring store's change watching,
+ * driven directly: a stuck call is killed at its timeout, a helper whose parent died ends itself,
+ * the secret never shows in a process listing, and a sibling writer's lock is noticed at once.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openCredentialStore } from '../src/auth/credential-store.js';
+import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/keyring-store.js';
+import { eventually } from './support/eventually.js';
+import { tempHome } from './support/temp-home.js';
+
+const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
+const keyringStoreModule = fileURLToPath(new URL('../src/auth/keyring-store.js', import.meta.url));
+
+/** Points this process's keyring helpers at the fake (they inherit the environment). */
+async function useFake(t: { after(fn: () => unknown): void }, behaviour: 'memory' | 'hang' | 'fail') {
+  const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
+  if (behaviour === 'hang') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
+  Object.assign(process.env, { [KEYRING_MODULE_ENV]: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
+  t.after(async () => {
+    for (const key of [KEYRING_MODULE_ENV, 'FAKE_KEYRING', 'FAKE_KEYRING_DIR']) delete process.env[key];
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+const helperPids = async (dir: string) => (await readdir(join(dir, 'pids')).catch(() => [])).map(Number);
+const isGone = (pid: number) => assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `helper ${pid} is still running`);
+const request = { service: KEYRING_SERVICE, account: 'cli|0123456789abcdef' };
+
+test('a keyring call stuck in a system call is given up at its timeout, and its helper is killed', async (t) => {
+  const dir = await useFake(t, 'hang');
+  const answer = await callKeyring({ ...request, op: 'get' }, 300);
+  assert.deepEqual(answer, { ok: false, message: 'the OS keyring did not answer within 0.3 s' });
+  const pids = await helperPids(dir);
+  assert.equal(pids.length, 1);
+  await eventually(() => pids.forEach(isGone));
+});
+
+test('a failing keyring answers with the first line of its reason', async (t) => {
+  await useFake(t, 'fail');
+  assert.deepEqual(await callKeyring({ ...request, op: 'set', value: '{}' }), {
+    ok: false,
+    message: 'Platform secure storage failure: no secret service provider or dbus session found',
+  });
+});
+
+test('a working keyring: set, get, delete, and get of a missing entry', async (t) => {
+  await useFake(t, 'memory');
+  assert.deepEqual(await callKeyring({ ...request, op: 'set', value: '{"OPENAI_API_KEY":"sk-1"}' }), { ok: true });
+  assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: '{"OPENAI_API_KEY":"sk-1"}' });
+  assert.deepEqual(await callKeyring({ ...request, op: 'delete' }), { ok: true, removed: true });
+  assert.deepEqual(await callKeyring({ ...request, op: 'delete' }), { ok: true, removed: false });
+  assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null });
+});
+
+test('the secret reaches the helper on stdin: never in its arguments or environment', async (t) => {
+  const dir = await useFake(t, 'hang');
+  const secret = 'sk-must-not-show-in-ps';
+  const pending = callKeyring({ ...request, op: 'set', value: secret }, 30_000);
+  const [pid] = await eventually(async () => {
+    const pids = await helperPids(dir);
+    assert.equal(pids.length, 1);
+    return pids;
+  });
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+  const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+  assert.ok(cmdline.includes('keyring-process.js'), cmdline);
+  assert.ok(!cmdline.includes(secret) && !environ.includes(secret));
+  process.kill(pid!, 'SIGKILL');
+  assert.equal((await pending).ok, false);
+});
+
+test('a helper whose parent dies ends itself, even with its call stuck', async (t) => {
+  const dir = await useFake(t, 'hang');
+  // A parent that starts a stuck call and is then killed without any chance to clean up.
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(keyringStoreModule)}).then((m) => m.callKeyring(${JSON.stringify({ ...request, op: 'get' })}, 600000))`], {
+    stdio: 'ignore',
+  });
+  t.after(() => parent.kill('SIGKILL'));
+  const [pid] = await eventually(async () => {
+    const pids = await helperPids(dir);
+    assert.equal(pids.length, 1);
+    return pids;
+  });
+  process.kill(parent.pid!, 'SIGKILL');
+  await once(parent, 'exit');
+  await eventually(() => isGone(pid!));
+});
+
+test('keyring storage notices a sibling writer by its lock on auth.json, without waiting for the next look', { timeout: 20_000 }, async (t) => {
+  await useFake(t, 'memory');
+  const home = await tempHome();
+  t.after(() => home.remove());
+  await mkdir(home.path, { recursive: true });
+  const store = openCredentialStore({ codexHome: home.path, mode: 'keyring' });
+  let calls = 0;
+  let wake: (() => void) | undefined;
+  const stop = store.watch(() => {
+    calls++;
+    wake?.();
+  });
+  t.after(stop);
+  const next = (count: number) =>
+    new Promise<void>((resolve) => {
+      wake = () => calls >= count && resolve();
+      wake();
+    });
+  // The first look at the entry always reports; later looks only report a different entry.
+  await next(1);
+  const lockTaken = next(2);
+  await store.withLock(async () => undefined);
+  await lockTaken;
+});
