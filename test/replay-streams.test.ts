@@ -137,6 +137,8 @@ test('a session recorded through the proxy is forwarded unchanged, redacted, and
   assert.deepEqual(header.args, ['-c', 'login_callback_port=0']);
   assert.deepEqual(steps.find((s) => s.send.method === 'cancelLoginChatGpt').send.params, { loginId: '${result:4.loginId}' });
   assert.deepEqual(steps.find((s) => s.send.method === 'getAuthStatus').expect.result.authToken, { $any: true });
+  // The status was asked once the sign-in was answered; the replay must keep that order.
+  assert.deepEqual(steps.find((s) => s.send.method === 'getAuthStatus').after, [steps.find((s) => s.send.method === 'loginApiKey').send.id]);
   assert.ok(header.notifications.some((n: { method: string }) => n.method === 'codex/event/login_chat_gpt_complete'));
 
   const { code, report } = await replay(`${dir}/s.jsonl`, '--clients', '1');

@@ -62,6 +62,9 @@ function linkEarlierResults(value: unknown): unknown {
   return value;
 }
 
+/** Ids of requests answered since the client last sent something: the client may have acted on them. */
+let answeredSinceLastSend: unknown[] = [];
+
 const server = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 server.stdin.on('error', () => undefined);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => server.kill(signal));
@@ -72,6 +75,8 @@ createInterface({ input: process.stdin, crlfDelay: Infinity })
     try {
       const message = JSON.parse(line) as Record<string, unknown>;
       const step: Record<string, unknown> = { t: Date.now() - started, send: linkEarlierResults(redact(message)) };
+      if (answeredSinceLastSend.length > 0) step['after'] = answeredSinceLastSend;
+      answeredSinceLastSend = [];
       order.push(step);
       if (message['id'] !== undefined && message['method'] !== undefined) steps.set(message['id'], step);
     } catch {
@@ -92,6 +97,7 @@ createInterface({ input: server.stdout, crlfDelay: Infinity }).on('line', (line)
     const step = steps.get(id);
     if (!step) return;
     step['expect'] = redact(body, '', true);
+    answeredSinceLastSend.push(id);
     const result = body['result'];
     if (result !== null && typeof result === 'object' && typeof id !== 'object') {
       for (const [field, value] of Object.entries(result)) {

@@ -112,9 +112,12 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
       const results = new Map<unknown, Record<string, unknown>>();
       const started = Date.now();
       const pending: Promise<unknown>[] = [];
+      const answers = new Map<unknown, Promise<unknown>>();
       for (const [index, step] of steps.entries()) {
         const wait = started + step.t / task.speed - Date.now();
         if (wait > 0) await delay(wait); // the stream's own timing is the workload
+        // Causality as recorded: what the client had seen before sending this, it sees here too.
+        if (step.after) await Promise.all(step.after.map((id) => answers.get(id)));
         if (step.action) {
           if ('writeAuth' in step.action) {
             // Another process writes the file whole and renames it into place, as codex does.
@@ -142,6 +145,7 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
           if (response.result && typeof response.result === 'object') results.set(message.id, response.result);
         });
         answered.catch(() => undefined); // a server that died fails the Promise.all below, not the worker
+        answers.set(message.id, answered);
         // A checkpoint (`eventually`), and a request that later steps refer to, is answered before
         // the stream goes on; the rest overlap freely.
         if (step.eventually !== undefined || referenced.has(String(message.id))) await answered;

@@ -34,6 +34,12 @@ export const StreamStepSchema = z
      * sent again, with fresh ids, until it does. For states that settle after outside changes.
      */
     eventually: z.number().positive().optional(),
+    /**
+     * Ids of earlier requests whose answers the client had when it sent this message (the
+     * recorder writes it): the replay waits for those answers first, so a getAuthStatus sent after
+     * a sign-in was answered is not sent before it.
+     */
+    after: z.array(z.union([z.string(), z.number()])).optional(),
     action: z
       .union([
         z.object({ writeAuth: z.unknown() }).strict(),

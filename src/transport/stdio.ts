@@ -3,8 +3,12 @@
  *
  * Reading: splits raw chunks on '\n' without an intermediate readline layer; a line longer than
  * `maxLineBytes` is dropped and reported once, so one runaway client cannot exhaust memory.
- * Writing: lines queued in one event-loop turn go out in a single write. When the client reads
- * slowly (write() returns false), input is paused until 'drain', so nothing buffers unboundedly.
+ * Writing: lines queued in one event-loop turn go out in a single write.
+ * Back-pressure: while the client is not reading (write() returned false), lines that arrive are
+ * held, not dispatched, so no new answers pile up; input keeps being read up to `readAheadBytes`
+ * and is paused beyond that, so nothing buffers unboundedly. Reading ahead is what lets the server
+ * see EOF from a client that closed stdin without reading its answers: at EOF the held lines are
+ * dispatched and the transport closes (the server then gives the output a grace period).
  */
 import type { Readable, Writable } from 'node:stream';
 
@@ -23,6 +27,9 @@ export class StdioTransport {
   private discarding = false;
   private closed = false;
   private outputClosed = false;
+  /** Lines read while the output was blocked, waiting for 'drain'. */
+  private held: string[] = [];
+  private heldBytes = 0;
   private readonly drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -30,6 +37,7 @@ export class StdioTransport {
     private readonly output: Writable,
     private readonly handlers: TransportHandlers,
     private readonly maxLineBytes = 4 * 1024 * 1024,
+    private readonly readAheadBytes = 1024 * 1024,
   ) {
     input.on('data', (chunk: Buffer) => this.receive(chunk));
     input.once('end', () => this.finishInput());
@@ -62,7 +70,6 @@ export class StdioTransport {
     this.pending.length = 0;
     if (!this.output.write(text)) {
       this.blocked = true;
-      this.input.pause();
       return;
     }
     this.notifyDrained();
@@ -70,8 +77,17 @@ export class StdioTransport {
 
   private onDrain(): void {
     this.blocked = false;
+    this.releaseHeld();
     if (!this.closed) this.input.resume();
     this.flush();
+  }
+
+  /** Dispatches the lines held while blocked, in the order they came. */
+  private releaseHeld(): void {
+    const lines = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const line of lines) this.handlers.onLine(line);
   }
 
   private notifyDrained(): void {
@@ -117,7 +133,11 @@ export class StdioTransport {
     }
     if (bytes.length > this.maxLineBytes) return this.handlers.onOversizedLine();
     const line = bytes.toString('utf8');
-    if (line.trim() !== '') this.handlers.onLine(line);
+    if (line.trim() === '') return;
+    if (!this.blocked || this.closed) return this.handlers.onLine(line);
+    this.held.push(line);
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > this.readAheadBytes) this.input.pause();
   }
 
   /** Nothing can be written any more: drop what is queued so `drained()` never waits for a 'drain' that cannot come. */
@@ -132,6 +152,8 @@ export class StdioTransport {
   private finishInput(): void {
     if (this.closed) return;
     this.closed = true;
+    // Every line received is dispatched, in order; its answer waits for 'drain' (or the end of the grace period).
+    this.releaseHeld();
     if (this.carryBytes > 0 && !this.discarding) this.emitLine(Buffer.alloc(0));
     this.handlers.onClose();
   }
