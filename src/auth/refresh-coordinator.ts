@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { AuthError } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import { RefreshControl } from './refresh-control.js';
-import { ATTEMPT_TIMEOUT_MS } from './refresh-request.js';
+import { ATTEMPT_TIMEOUT_MS } from './refresh-policy.js';
 import type { RefreshTask } from './token-service-tasks.js';
 
 /** Background refreshes never start closer together than this (an issuer handing out very short-lived tokens cannot cause a loop). */

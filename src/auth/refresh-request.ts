@@ -8,20 +8,7 @@ import { issuerFetch } from '../net/issuer-fetch.js';
 import { CLIENT_ID } from '../protocol/login.js';
 import type { RefreshFailureCode } from '../protocol/snapshot.js';
 import { readCodexIdTokenClaims } from './jwt-claims.js';
-
-/** Hard timeout of one attempt. Below the 20 s other writers wait for the auth.json lock. */
-export const ATTEMPT_TIMEOUT_MS = 15_000;
-/** A Retry-After longer than this ends the refresh; the next one starts after it (coordinator). */
-export const MAX_RETRY_AFTER_MS = 30_000;
-
-export interface RetryPolicy {
-  /** Attempts after the first, for transient failures only. */
-  readonly retries: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 10_000 };
+import { ATTEMPT_TIMEOUT_MS, type RetryPolicy } from './refresh-policy.js';
 
 /** Every response field is optional; null and "" count as absent (an empty string is never stored). */
 const RefreshResponseSchema = z.looseObject({

@@ -12,15 +12,8 @@ import type { AuthRecord, StoredAuth } from './auth-record.js';
 import { openCredentialStore, type CredentialStore } from './credential-store.js';
 import { tryReadTokenClaims } from './jwt-claims.js';
 import { RefreshControl } from './refresh-control.js';
-import {
-  ATTEMPT_TIMEOUT_MS,
-  attemptRefresh,
-  backoff,
-  DEFAULT_RETRY_POLICY,
-  MAX_RETRY_AFTER_MS,
-  REFRESH_MESSAGES,
-  type RefreshedTokens,
-} from './refresh-request.js';
+import { ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS } from './refresh-policy.js';
+import { attemptRefresh, backoff, REFRESH_MESSAGES, type RefreshedTokens } from './refresh-request.js';
 import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
 import type { RefreshTask } from './token-service-tasks.js';
 

@@ -1,0 +1,37 @@
+/**
+ * What the main thread loads before it can answer `initialize`: the static import graph of the
+ * built server entry. Every package in it is start-up time for every client that spawns us, so
+ * the network stack (undici), JWT decoding (jose), the keyring binding and the embedded issuer
+ * belong in the workers or behind a dynamic import(). A new package here must be a choice.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { test } from 'node:test';
+import { serverEntry } from './support/paths.js';
+
+/** `import … from '…'`, `export … from '…'` and bare `import '…'` of compiled ES modules; import() is left out on purpose. */
+const STATIC_IMPORT = /^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gms;
+
+async function staticGraph(entry: string): Promise<{ files: Set<string>; packages: Set<string> }> {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const match of (await readFile(file, 'utf8')).matchAll(STATIC_IMPORT)) {
+      const specifier = (match[1] ?? match[2])!;
+      if (specifier.startsWith('.')) await visit(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith('node:')) packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
+    }
+  };
+  await visit(entry);
+  return { files, packages };
+}
+
+test('start-up loads only the packages the main thread needs; the network stack, JWT and keyring code stay out', async () => {
+  const { files, packages } = await staticGraph(serverEntry);
+  assert.ok(files.size > 20, `the walk follows relative imports (${files.size} files)`);
+  assert.deepEqual([...packages].sort(), ['comlink', 'commander', 'pino', 'piscina', 'smol-toml', 'zod']);
+  for (const file of files) assert.doesNotMatch(file, /\/(issuer|workers)\//, `${file} is not for the main thread at start-up`);
+});
