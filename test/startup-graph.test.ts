@@ -3,6 +3,10 @@
  * built server entry. Every package in it is start-up time for every client that spawns us, so
  * the network stack (undici), JWT decoding (jose), the keyring binding and the embedded issuer
  * belong in the workers or behind a dynamic import(). A new package here must be a choice.
+ *
+ * The same holds, less strictly, for the token service thread: the first status request waits
+ * for its first validation, and so does the announcement of every outside change (its threads
+ * are not kept idle), so what it loads before it can validate is pinned too.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -10,23 +14,26 @@ import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { serverEntry } from './support/paths.js';
 
+const tokenServiceWorker = serverEntry.replace(/src\/cli\/main\.js$/, 'workers/token-service.js');
+
 /** `import … from '…'`, `export … from '…'` and bare `import '…'` of compiled ES modules; import() is left out on purpose. */
 const STATIC_IMPORT = /^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gms;
 
-async function staticGraph(entry: string): Promise<{ files: Set<string>; packages: Set<string> }> {
+async function staticGraph(entry: string): Promise<{ files: Set<string>; packages: Set<string>; specifiers: Set<string> }> {
   const files = new Set<string>();
   const packages = new Set<string>();
+  const specifiers = new Set<string>();
   const visit = async (file: string): Promise<void> => {
     if (files.has(file)) return;
     files.add(file);
     for (const match of (await readFile(file, 'utf8')).matchAll(STATIC_IMPORT)) {
       const specifier = (match[1] ?? match[2])!;
       if (specifier.startsWith('.')) await visit(resolve(dirname(file), specifier));
-      else if (!specifier.startsWith('node:')) packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
+      else if (!specifier.startsWith('node:')) specifiers.add(specifier), packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
     }
   };
   await visit(entry);
-  return { files, packages };
+  return { files, packages, specifiers };
 }
 
 test('start-up loads only the packages the main thread needs; the network stack, JWT and keyring code stay out', async () => {
@@ -34,4 +41,10 @@ test('start-up loads only the packages the main thread needs; the network stack,
   assert.ok(files.size > 20, `the walk follows relative imports (${files.size} files)`);
   assert.deepEqual([...packages].sort(), ['comlink', 'commander', 'pino', 'piscina', 'smol-toml', 'zod']);
   for (const file of files) assert.doesNotMatch(file, /\/(issuer|workers)\//, `${file} is not for the main thread at start-up`);
+});
+
+test('the token service thread loads what reading credentials needs; the HTTP client waits for the first refresh', async () => {
+  const { packages, specifiers } = await staticGraph(tokenServiceWorker);
+  assert.deepEqual([...packages].sort(), ['jose', 'zod']);
+  assert.ok(specifiers.has('jose/jwt/decode') && !specifiers.has('jose'), 'the JWT decoder alone, not the whole of jose');
 });

@@ -6,7 +6,8 @@
 import { openCredentialStore } from '../src/auth/credential-store.js';
 import { resolveSnapshot } from '../src/auth/resolve-snapshot.js';
 import type { AuthSnapshot } from '../src/protocol/snapshot.js';
-import type { ValidateTask } from '../src/auth/token-service-tasks.js';
+import type { RefreshTask, RevokeTask, RevokeOutcome, ValidateTask } from '../src/auth/token-service-tasks.js';
+import type { RefreshOutcome } from '../src/protocol/snapshot.js';
 
 export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
   const store = openCredentialStore(task.store);
@@ -14,5 +15,15 @@ export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
   return resolveSnapshot(stored, { ...task.resolve, storage: store.kind, storageWarning: store.warning });
 }
 
-export { runRefresh as refresh } from '../src/auth/refresh-task.js';
-export { runRevoke as revoke } from '../src/auth/revoke-request.js';
+// The HTTP client (undici) is loaded on the first refresh or revocation, not when the thread
+// starts: most threads only validate (start-up, a changed auth.json), and a status request waits
+// for that validation, so the thread's start-up is kept to what reading credentials needs.
+export async function refresh(task: RefreshTask): Promise<RefreshOutcome> {
+  const { runRefresh } = await import('../src/auth/refresh-task.js');
+  return runRefresh(task);
+}
+
+export async function revoke(task: RevokeTask): Promise<RevokeOutcome> {
+  const { runRevoke } = await import('../src/auth/revoke-request.js');
+  return runRevoke(task);
+}

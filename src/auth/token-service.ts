@@ -12,7 +12,8 @@ export class TokenService {
   private readonly pool = new Piscina({
     filename: WORKER_FILE,
     // Validation and refresh are rare (start-up, a changed auth.json, a due refresh), so no thread
-    // is kept waiting: an idle worker costs ~35 MB, a fresh one ~40 ms to start.
+    // is kept waiting: an idle worker costs ~35 MB, a fresh one ~0.1 s to start (kept that low by
+    // loading the HTTP client only for a refresh; test/startup-graph.test.ts pins it).
     minThreads: 0,
     maxThreads: 2,
     idleTimeout: 500,
