@@ -113,10 +113,14 @@ export class RefreshCoordinator {
   /** What status requests report with this snapshot: a remembered failure, and whether its token may be served. */
   statusOf(snapshot: AuthSnapshot): StatusOverlay {
     if (this.needsSignIn?.fingerprint === snapshot.fingerprint) return { error: this.needsSignIn.error, serveToken: false };
-    const expired = snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= this.clock.now();
     // After a transient failure a token that is still valid keeps being served, silently.
-    if (expired && this.transient?.fingerprint === snapshot.fingerprint) return { error: this.transient.error, serveToken: false };
+    if (this.hasExpired(snapshot) && this.transient?.fingerprint === snapshot.fingerprint) return { error: this.transient.error, serveToken: false };
     return { serveToken: true };
+  }
+
+  /** Whether the snapshot's access token has expired, by this coordinator's clock (tests replace it). */
+  hasExpired(snapshot: AuthSnapshot): boolean {
+    return snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= this.clock.now();
   }
 
   /**

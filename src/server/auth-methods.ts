@@ -23,7 +23,7 @@ export function authStatusResult(
   // transient failure or a timeout, a token that has not expired yet is still served.
   const overlay = context.refresher.statusOf(snapshot);
   const authError = snapshot.authError ?? overlay.error ?? refreshError;
-  const tokenUsable = !snapshot.authError && overlay.serveToken && !(refreshError && isExpired(snapshot));
+  const tokenUsable = !snapshot.authError && overlay.serveToken && !(refreshError && context.refresher.hasExpired(snapshot));
   if (includeToken && snapshot.authToken && tokenUsable) result.authToken = snapshot.authToken;
   if (authError) result.authError = authError;
   // Where the credentials live is reported once a person chose keyring storage (the default,
@@ -32,9 +32,6 @@ export function authStatusResult(
   if (snapshot.storageWarning) result.storageWarning = snapshot.storageWarning;
   return result;
 }
-
-const isExpired = (snapshot: AuthSnapshot) =>
-  snapshot.accessTokenExpiresAt !== undefined && snapshot.accessTokenExpiresAt <= Date.now();
 
 /** Outcomes that make a refresh moot rather than failed: the answer is simply the current state. */
 const MOOT: ReadonlySet<RefreshFailureCode> = new Set(['not_chatgpt', 'credentials_changed']);
