@@ -1,13 +1,12 @@
 /**
  * The token service: a piscina worker that reads stored credentials, decodes and validates the
- * tokens, and refreshes them. Each named export is one task; every result is a protocol value
- * (never a thrown error, which would lose its fields crossing the thread boundary).
+ * tokens, and refreshes and revokes them. Each named export is one task; every result is a
+ * protocol value (never a thrown error, which would lose its fields crossing the thread boundary).
  */
 import { openCredentialStore } from '../src/auth/credential-store.js';
 import { resolveSnapshot } from '../src/auth/resolve-snapshot.js';
-import type { AuthSnapshot } from '../src/protocol/snapshot.js';
-import type { RefreshTask, RevokeTask, RevokeOutcome, ValidateTask } from '../src/auth/token-service-tasks.js';
-import type { RefreshOutcome } from '../src/protocol/snapshot.js';
+import type { AuthSnapshot, RefreshOutcome } from '../src/protocol/snapshot.js';
+import type { RefreshTask, RevokeOutcome, RevokeTask, ValidateTask } from '../src/auth/token-service-tasks.js';
 
 export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
   const store = openCredentialStore(task.store);
