@@ -281,7 +281,7 @@ test('the real binding with no Secret Service to talk to: keyring mode is an err
 });
 
 test('a real secret service: gnome-keyring in a private D-Bus session', async (t) => {
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool']) {
+  for (const tool of ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool']) {
     // CI installs these (.ci/run); a missing one fails this test rather than skipping it.
     await run('sh', ['-c', `command -v ${tool}`]).catch(() => assert.fail(`${tool} is missing: apt-get install dbus gnome-keyring libsecret-tools`));
   }
@@ -290,12 +290,23 @@ test('a real secret service: gnome-keyring in a private D-Bus session', async (t
   const busFile = join(home.path, 'bus-address');
   // The session bus and the keyring daemon live as long as the server: dbus-run-session ends
   // the bus when its command (the server) exits, and gnome-keyring-daemon leaves with the bus.
+  // `--unlock` returns before the daemon owns org.freedesktop.secrets; a server that asked the
+  // bus sooner would get a second, D-Bus-activated daemon (locked, and printing its variables
+  // on the bus's stdout). So the server starts once the unlocked daemon owns the name.
+  const ownsSecrets =
+    'dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q true';
   const script = [
     `echo "$DBUS_SESSION_BUS_ADDRESS" > "${busFile}"`,
     'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1',
-    `exec "${process.execPath}" "${serverEntry}" mcp -c cli_auth_credentials_store=keyring -c logout_revokes_tokens=false`,
+    `tries=0; until ${ownsSecrets}; do tries=$((tries + 1)); [ $tries -lt 500 ] || { echo "gnome-keyring never took org.freedesktop.secrets" >&2; exit 3; }; sleep 0.01; done`,
+    `exec "${process.execPath}" "${serverEntry}" mcp -c cli_auth_credentials_store=keyring -c logout_revokes_tokens=false >&3 3>&-`,
   ].join('; ');
-  const child = spawn('dbus-run-session', ['--', 'sh', '-c', script], { env: { PATH: process.env['PATH'] ?? '', HOME: home.path, CODEX_HOME: home.path }, detached: true });
+  // Only the server writes to the pipe the client reads (fd 3 inside); the bus and whatever it
+  // starts write to /dev/null.
+  const child = spawn('sh', ['-c', 'exec 3>&1 >/dev/null; exec dbus-run-session -- sh -c "$0"', script], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: home.path, CODEX_HOME: home.path },
+    detached: true,
+  });
   const client = new RpcClient(child);
   t.after(async () => {
     const { signal } = await client.close(10_000);
