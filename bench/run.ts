@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchFanout } from './suites/fanout.js';
 import { benchHol } from './suites/hol.js';
 import { benchLogin } from './suites/login.js';
+import { benchMixedFleet } from './suites/mixed-fleet.js';
 import { benchStartup } from './suites/startup.js';
 import { benchThroughput } from './suites/throughput.js';
 import { machine, machineState, markdownTable, progress, type Row } from './lib/report.js';
@@ -16,7 +17,7 @@ import { machine, machineState, markdownTable, progress, type Row } from './lib/
 // The embedded issuer (oidc-provider) prints notices with console.info; stdout carries the table.
 console.log = console.info = console.warn;
 
-const SUITES = ['throughput', 'startup', 'hol', 'login', 'fanout'] as const;
+const SUITES = ['throughput', 'startup', 'hol', 'login', 'fanout', 'mixed-fleet'] as const;
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : undefined;
@@ -33,6 +34,7 @@ const suites: Record<(typeof SUITES)[number], () => Promise<Row[]>> = {
   hol: () => benchHol(settings),
   login: () => benchLogin(settings),
   fanout: () => benchFanout(settings),
+  'mixed-fleet': () => benchMixedFleet(settings),
 };
 
 const info = machine();

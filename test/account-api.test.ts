@@ -29,39 +29,49 @@ const accountOf = async (client: RpcClient) => (await client.call('account/read'
 
 test('account/read: signed out, API key, ChatGPT with its plan; other processes\' changes come as account/updated', async (t) => {
   const { client, home } = await server(t);
-  assert.deepEqual(await client.call('account/read'), { account: null, requiresOpenaiAuth: true });
+  assert.deepEqual(await client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
 
   await home.writeAuth({ OPENAI_API_KEY: 'sk-elsewhere', tokens: null });
-  assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'apikey', planType: null });
-  assert.deepEqual(await client.call('account/read', {}), { account: { type: 'apiKey' }, requiresOpenaiAuth: true });
+  assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'apikey', planType: null, reason: null });
+  assert.deepEqual(await client.call('account/read', {}), { account: { type: 'apiKey' }, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
 
   await home.writeAuth(await chatgptAuthRecord({ email: 'pro@example.com', planType: 'pro', accountId: 'a' }));
-  assert.deepEqual((await client.waitForNotification('account/updated', (p) => p.authMode === 'chatgpt')).params, { authMode: 'chatgpt', planType: 'pro' });
+  assert.deepEqual((await client.waitForNotification('account/updated', (p) => p.authMode === 'chatgpt')).params, { authMode: 'chatgpt', planType: 'pro', reason: null });
   assert.deepEqual(await client.call('account/read', { refreshToken: false }), {
-    account: { type: 'chatgpt', email: 'pro@example.com', planType: 'pro' },
+    account: { type: 'chatgpt', email: 'pro@example.com', planType: 'pro', workspaceName: null },
+    userId: null,
     requiresOpenaiAuth: true,
+    workspaceRouting: null,
   });
 
   // Plans codex does not know, and a missing plan claim, read as "unknown" (serde(other)); aliases map.
   for (const [claim, expected] of [[undefined, 'unknown'], ['weird-plan', 'unknown'], ['education', 'edu'], ['ENTERPRISE', 'enterprise'], ['go', 'go'], ['business', 'business']] as const) {
     await home.writeAuth(await chatgptAuthRecord({ email: 'e@example.com', ...(claim && { planType: claim }), accountId: 'a' }));
-    await eventually(async () => assert.deepEqual(await accountOf(client), { type: 'chatgpt', email: 'e@example.com', planType: expected }));
+    await eventually(async () => assert.deepEqual(await accountOf(client), { type: 'chatgpt', email: 'e@example.com', planType: expected, workspaceName: null }));
   }
   // The 0.25 notification flows as well, to everyone.
   assert.ok(client.notifications('codex/event/auth_status_change').length >= 2);
 });
 
-test('account/read: OPENAI_API_KEY in the environment is an API-key account; a ChatGPT sign-in without an email is refused as codex does', async (t) => {
+test('account/read as 0.171: the env var is no account, an empty key is one, no email is null, a ChatGPT mode without tokens is refused', async (t) => {
   const withEnv = await server(t, { env: { OPENAI_API_KEY: 'sk-env' } });
-  assert.deepEqual(await withEnv.client.call('account/read'), { account: { type: 'apiKey' }, requiresOpenaiAuth: true });
+  assert.deepEqual(await withEnv.client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
+
+  const empty = await tempHome();
+  await empty.writeAuth({ OPENAI_API_KEY: '' });
+  const emptyKey = await server(t, { home: empty });
+  assert.deepEqual((await emptyKey.client.call('account/read')).account, { type: 'apiKey' });
+  assert.equal((await emptyKey.client.call('getAuthStatus')).authMethod, undefined, 'no bearer to hand out');
 
   const home = await tempHome();
   await home.writeAuth(await chatgptAuthRecord({ planType: 'plus', accountId: 'a' }));
   const { client } = await server(t, { home });
-  assert.deepEqual((await client.request('account/read', {})).error, {
-    code: -32600,
-    message: 'email and plan type are required for chatgpt authentication',
-  });
+  assert.deepEqual((await client.call('account/read', {})).account, { type: 'chatgpt', email: null, planType: 'plus', workspaceName: null });
+
+  const noTokens = await tempHome();
+  await noTokens.writeAuth({ auth_mode: 'chatgpt', OPENAI_API_KEY: 'sk-x' });
+  const refused = await server(t, { home: noTokens });
+  assert.deepEqual((await refused.client.request('account/read', {})).error, { code: -32600, message: 'plan type is required for chatgpt authentication' });
 });
 
 test('account/read {refreshToken: true} refreshes the ChatGPT tokens first', async (t) => {
@@ -71,10 +81,10 @@ test('account/read {refreshToken: true} refreshes the ChatGPT tokens first', asy
   const home = await tempHome();
   await home.writeAuth(await chatgptAuthRecord({ email: 'me@example.com', planType: 'plus', accountId: 'acct-1' }));
   const { client } = await server(t, { home, args: ['-c', `auth_issuer=${issuer.url}`] });
-  assert.deepEqual(await accountOf(client), { type: 'chatgpt', email: 'me@example.com', planType: 'plus' });
+  assert.deepEqual(await accountOf(client), { type: 'chatgpt', email: 'me@example.com', planType: 'plus', workspaceName: null });
   assert.equal(issuer.refreshCalls().length, 0, 'a fresh token is not refreshed by a plain read');
   const refreshed = await client.call('account/read', { refreshToken: true });
-  assert.deepEqual(refreshed, { account: { type: 'chatgpt', email: 'me@example.com', planType: 'pro' }, requiresOpenaiAuth: true });
+  assert.deepEqual(refreshed, { account: { type: 'chatgpt', email: 'me@example.com', planType: 'pro', workspaceName: null }, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
   assert.equal(issuer.refreshCalls().length, 1);
   assert.equal(JSON.parse(await readFile(home.authFile, 'utf8')).tokens.refresh_token, rotating.current);
   assert.equal((await client.request('account/read', { refreshToken: 'yes' })).error?.code, -32602);
@@ -92,15 +102,15 @@ test('account/login/start chatgpt: loginId and authUrl; signing in sends account
   const callback = await signInAtIssuer(authUrl, 'plus@example.com');
   assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302);
   const completed = await client.waitForNotification('account/login/completed');
-  assert.deepEqual(completed.params, { loginId, success: true, error: null });
+  assert.deepEqual(completed.params, { loginId, success: true, error: null, onboardingEntrypoint: null });
   const updated = await client.waitForNotification('account/updated');
-  assert.deepEqual(updated.params, { authMode: 'chatgpt', planType: 'plus' });
+  assert.deepEqual(updated.params, { authMode: 'chatgpt', planType: 'plus', reason: null });
   const v1 = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.deepEqual(v1.params, { loginId, success: true });
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change')).params, { authMethod: 'chatgpt' });
   const at = (m: object) => client.messages.indexOf(m);
   assert.ok(at(response) < at(completed) && at(completed) < at(updated));
-  assert.deepEqual(await accountOf(client), { type: 'chatgpt', email: 'plus@example.com', planType: 'plus' });
+  assert.deepEqual(await accountOf(client), { type: 'chatgpt', email: 'plus@example.com', planType: 'plus', workspaceName: null });
   assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
   assert.equal(client.notifications('account/login/completed').length, 1);
 });
@@ -133,22 +143,22 @@ test('account/login/start apiKey and account/logout: results, files and notifica
   const started = await client.request('account/login/start', { type: 'apiKey', apiKey: 'sk-v2-secret' });
   assert.deepEqual(started.result, { type: 'apiKey' });
   const completed = await client.waitForNotification('account/login/completed');
-  assert.deepEqual(completed.params, { loginId: null, success: true, error: null });
+  assert.deepEqual(completed.params, { loginId: null, success: true, error: null, onboardingEntrypoint: null });
   const updated = await client.waitForNotification('account/updated');
-  assert.deepEqual(updated.params, { authMode: 'apikey', planType: null });
+  assert.deepEqual(updated.params, { authMode: 'apikey', planType: null, reason: null });
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change')).params, { authMethod: 'apikey' });
   const at = (m: object) => client.messages.indexOf(m);
   assert.ok(at(started) < at(completed) && at(completed) < at(updated));
-  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { OPENAI_API_KEY: 'sk-v2-secret', tokens: null });
+  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-v2-secret' });
   assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 0, 'an API-key sign-in has no loginId to report in 0.25 form');
   assert.deepEqual(await accountOf(client), { type: 'apiKey' });
 
   // {revoked} is an extra field beside codex's {}: nothing to revoke for an API key.
   assert.deepEqual(await client.call('account/logout'), { revoked: false });
-  assert.deepEqual((await client.waitForNotification('account/updated', (p) => p.authMode === null)).params, { authMode: null, planType: null });
+  assert.deepEqual((await client.waitForNotification('account/updated', (p) => p.authMode === null)).params, { authMode: null, planType: null, reason: null });
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change', (p) => !p.authMethod)).params, {});
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
-  assert.deepEqual(await client.call('account/read'), { account: null, requiresOpenaiAuth: true });
+  assert.deepEqual(await client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
   assert.equal(client.stderr.includes('sk-v2-secret'), false);
 });
 
@@ -180,7 +190,7 @@ test('v2 notifications go only to a client that has called account/*; codex/even
   // Any account/* call subscribes, even a read; v1 actions then notify in both forms.
   await client.call('account/read');
   await client.call('loginApiKey', { apiKey: 'sk-two' });
-  assert.deepEqual((await client.waitForNotification('account/login/completed')).params, { loginId: null, success: true, error: null });
-  assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'apikey', planType: null });
+  assert.deepEqual((await client.waitForNotification('account/login/completed')).params, { loginId: null, success: true, error: null, onboardingEntrypoint: null });
+  assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'apikey', planType: null, reason: null });
   assert.equal(client.notifications('codex/event/auth_status_change').length, 3);
 });

@@ -34,7 +34,7 @@ test('loginApiKey writes {OPENAI_API_KEY, tokens: null} atomically with mode 060
   assert.deepEqual(change.params, { authMethod: 'apikey' });
   assert.ok(client.messages.indexOf(response) < client.messages.indexOf(change), 'the notification follows the response');
   assert.equal(await readFile(home.authFile, 'utf8').then((text) => text.includes('\n')), true);
-  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { OPENAI_API_KEY: 'sk-live-secret-123', tokens: null });
+  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-live-secret-123' });
   assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
   assert.equal((await stat(home.path)).mode & 0o077, 0, 'CODEX_HOME is private');
   const status = await client.call('getAuthStatus', { includeToken: true });
@@ -63,7 +63,7 @@ test('loginApiKey replaces ChatGPT tokens entirely (no fields of the old record 
   const { client } = await server(t, [], home);
   assert.equal((await client.call('getAuthStatus')).authMethod, 'chatgpt');
   await client.call('loginApiKey', { apiKey: 'sk-new' });
-  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { OPENAI_API_KEY: 'sk-new', tokens: null });
+  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-new' });
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change')).params, { authMethod: 'apikey' });
 });
 
@@ -105,7 +105,7 @@ test('forced_login_method = "api" refuses browser and device-code sign-in everyw
     assert.equal(tool.content[0].text, CHATGPT_DISABLED);
   }
   assert.deepEqual(await client.call('loginApiKey', { apiKey: 'sk-allowed' }), {});
-  assert.deepEqual(await client.call('account/read'), { account: { type: 'apiKey' }, requiresOpenaiAuth: true });
+  assert.deepEqual(await client.call('account/read'), { account: { type: 'apiKey' }, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
 });
 
 test('forced_login_method reaches the CLI too: login --with-api-key is refused and stores nothing', async (t) => {

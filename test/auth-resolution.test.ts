@@ -11,7 +11,7 @@ import {
 } from '../src/auth/resolve-snapshot.js';
 import { chatgptAuthRecord, testJwt } from './support/tokens.js';
 
-const options = { preferredAuthMethod: 'chatgpt', storage: 'file' } as const;
+const options = { storage: 'file' } as const;
 const present = (record: unknown) => parseStoredAuth(JSON.stringify(record), 'fp');
 
 test('JWT claims: email, plan, account and exp are read; a non-JWT throws', async () => {
@@ -26,46 +26,30 @@ test('JWT claims: email, plan, account and exp are read; a non-JWT throws', asyn
   assert.equal(tryReadTokenClaims('a.b.c'), undefined);
 });
 
-test('no stored record: OPENAI_API_KEY from the environment, else signed out', () => {
+test('no stored record: signed out (the environment holds no credential for Codex 0.171)', () => {
   assert.equal(resolveSnapshot({ kind: 'missing' }, options).authMethod, undefined);
-  const withEnv = resolveSnapshot({ kind: 'missing' }, { ...options, envApiKey: 'sk-env' });
-  assert.equal(withEnv.authMethod, 'apikey');
-  assert.equal(withEnv.authToken, 'sk-env');
-  assert.equal(resolveSnapshot({ kind: 'missing' }, { ...options, envApiKey: '' }).authMethod, undefined);
 });
 
-test('a key and no tokens is apikey; the env var does not matter then', () => {
-  const snapshot = resolveSnapshot(present({ OPENAI_API_KEY: 'sk-file' }), { ...options, envApiKey: 'sk-env' });
+test('a key and no tokens is apikey', () => {
+  const snapshot = resolveSnapshot(present({ OPENAI_API_KEY: 'sk-file' }), options);
   assert.equal(snapshot.authMethod, 'apikey');
   assert.equal(snapshot.authToken, 'sk-file');
 });
 
-test('tokens and no key is chatgpt, even with the env var and preferred apikey', async () => {
+test('tokens and no key is chatgpt, with the account from the id_token', async () => {
   const record = await chatgptAuthRecord();
-  const snapshot = resolveSnapshot(present(record), {
-    ...options,
-    preferredAuthMethod: 'apikey',
-    envApiKey: 'sk-env',
-  });
+  const snapshot = resolveSnapshot(present(record), options);
   assert.equal(snapshot.authMethod, 'chatgpt');
   assert.equal(snapshot.authToken, record.tokens.access_token);
   assert.deepEqual(snapshot.account, { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' });
 });
 
-test('a key and tokens: preferred_auth_method, then email and plan decide (codex should_use_api_key)', async () => {
-  const method = async (plan: string | undefined, email: string, preferred: 'chatgpt' | 'apikey') => {
-    const claims = { email, accountId: 'a', ...(plan && { planType: plan }) };
-    return resolveSnapshot(present(await chatgptAuthRecord(claims, 'sk-file')), {
-      ...options,
-      preferredAuthMethod: preferred,
-    }).authMethod;
-  };
-  assert.equal(await method('plus', 'u@example.com', 'apikey'), 'apikey');
-  for (const plan of ['free', 'plus', 'pro', 'team']) assert.equal(await method(plan, 'u@example.com', 'chatgpt'), 'chatgpt');
-  for (const plan of ['business', 'enterprise', 'edu', 'weird', undefined]) {
-    assert.equal(await method(plan, 'u@example.com', 'chatgpt'), 'apikey', `plan ${plan}`);
+test('a key and tokens: auth_mode decides, and without it the key, whatever the plan (0.171; 0.25 chose by plan)', async () => {
+  for (const plan of ['free', 'plus', 'pro', 'team', 'enterprise', undefined]) {
+    const record = await chatgptAuthRecord({ email: 'u@example.com', accountId: 'a', ...(plan && { planType: plan }) }, 'sk-file');
+    assert.equal(resolveSnapshot(present(record), options).authMethod, 'apikey', `plan ${plan}`);
+    assert.equal(resolveSnapshot(present({ ...record, auth_mode: 'chatgpt' }), options).authMethod, 'chatgpt', `plan ${plan}, auth_mode chatgpt`);
   }
-  assert.equal(await method('enterprise', ' Someone@OpenAI.com ', 'chatgpt'), 'chatgpt');
 });
 
 test('an unusable record reads as signed out with an authError saying why', async () => {

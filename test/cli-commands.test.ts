@@ -96,7 +96,7 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   assert.equal(json.code, 0);
   const report = JSON.parse(json.stdout);
   assert.equal(report.authMethod, 'chatgpt');
-  assert.deepEqual(report.account, { type: 'chatgpt', email: 'me@example.com', planType: 'pro' });
+  assert.deepEqual(report.account, { type: 'chatgpt', email: 'me@example.com', planType: 'pro', workspaceName: null });
   assert.ok(Date.parse(report.accessTokenExpiresAt) > Date.now());
   assert.deepEqual(report.storage, { kind: 'file', source: 'file', path: dir.authFile, fileMode: '0600', warning: null });
   assert.equal(report.authError, null);
@@ -116,8 +116,9 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   assert.equal(brokenText.code, 2);
   assert.match(brokenText.stdout, /Problem: Stored credentials cannot be used/);
 
+  // As Codex 0.171's `login status`: the environment's key signs nobody in.
   const env = await cli((await home(t)).path, ['status'], { env: { OPENAI_API_KEY: 'sk-env' } });
-  assert.deepEqual(env, { code: 0, stdout: 'Signed in with an API key (OPENAI_API_KEY from the environment).\n', stderr: '' });
+  assert.deepEqual(env, { code: 1, stdout: 'Signed out.\n', stderr: '' });
 });
 
 test('-c before or after the command and CODEX_HOME work as for serve; a bad value stops with exit 2', async (t) => {
@@ -142,7 +143,7 @@ test('login --with-api-key reads the key from stdin only; logout removes it', as
   const dir = await home(t);
   const login = await cli(dir.path, ['login', '--with-api-key'], { stdin: 'sk-from-stdin\n' });
   assert.deepEqual(login, { code: 0, stdout: 'Signed in with the API key.\n', stderr: '' });
-  assert.deepEqual(JSON.parse(await readFile(dir.authFile, 'utf8')), { OPENAI_API_KEY: 'sk-from-stdin', tokens: null });
+  assert.deepEqual(JSON.parse(await readFile(dir.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-from-stdin' });
   assert.equal((await stat(dir.authFile)).mode & 0o777, 0o600);
   assert.equal((await cli(dir.path, ['status'])).code, 0);
 
@@ -208,7 +209,7 @@ test('login --device-auth in a terminal: the page and the code, then signed in o
   assert.equal((await stat(dir.authFile)).mode & 0o777, 0o600);
   const status = await cli(dir.path, ['status', '--json']);
   assert.equal(status.code, 0);
-  assert.deepEqual(JSON.parse(status.stdout).account, { type: 'chatgpt', email: 'pro@example.com', planType: 'pro' });
+  assert.deepEqual(JSON.parse(status.stdout).account, { type: 'chatgpt', email: 'pro@example.com', planType: 'pro', workspaceName: null });
 });
 
 test('login --device-auth: Ctrl-C stops polling and exits 130; a failed sign-in exits 1 with the reason', async (t) => {
@@ -233,5 +234,5 @@ test('login --with-api-key in a terminal prompts, and takes the key typed there'
   await tty.keys('Enter');
   await tty.keys('C-d');
   assert.match(await tty.shows(/EXIT=\d+/), /Signed in with the API key\.\nEXIT=0/);
-  assert.deepEqual(JSON.parse(await readFile(dir.authFile, 'utf8')), { OPENAI_API_KEY: 'sk-typed-in', tokens: null });
+  assert.deepEqual(JSON.parse(await readFile(dir.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-typed-in' });
 });

@@ -53,11 +53,11 @@ test('device code against the embedded issuer: code shown, entered on /codex/dev
   assert.equal(page.status, 200);
 
   const completed = await completionOf(client, started.loginId);
-  assert.deepEqual(completed.params, { loginId: started.loginId, success: true, error: null });
+  assert.deepEqual(completed.params, { loginId: started.loginId, success: true, error: null, onboardingEntrypoint: null });
   const v1 = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.deepEqual(v1.params, { loginId: started.loginId, success: true });
   const updated = await client.waitForNotification('account/updated');
-  assert.deepEqual(updated.params, { authMode: 'chatgpt', planType: 'pro' });
+  assert.deepEqual(updated.params, { authMode: 'chatgpt', planType: 'pro', reason: null });
   const change = await client.waitForNotification('codex/event/auth_status_change');
   assert.deepEqual(change.params, { authMethod: 'chatgpt' });
   const at = (m: object) => client.messages.indexOf(m);
@@ -68,7 +68,7 @@ test('device code against the embedded issuer: code shown, entered on /codex/dev
   assert.equal(stored.OPENAI_API_KEY, null, 'as codex, a device sign-in stores no exchanged API key');
   assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
   assert.equal(embedded.stats.codeExchanges, 1);
-  assert.deepEqual(await client.call('account/read'), { account: { type: 'chatgpt', email: 'pro@example.com', planType: 'pro' }, requiresOpenaiAuth: true });
+  assert.deepEqual(await client.call('account/read'), { account: { type: 'chatgpt', email: 'pro@example.com', planType: 'pro', workspaceName: null }, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
   for (const secret of [stored.tokens.access_token, stored.tokens.refresh_token, stored.tokens.id_token]) {
     assert.equal(client.stderr.includes(secret), false, 'no token in the logs');
   }
@@ -96,7 +96,7 @@ test('device code: the poll request carries device_auth_id and user_code, the ex
   const stored = JSON.parse(await readFile(home.authFile, 'utf8'));
   assert.equal(stored.tokens.account_id, 'acct-d');
   assert.equal(stored.tokens.refresh_token, 'rt-device-1');
-  assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'chatgpt', planType: 'team' });
+  assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'chatgpt', planType: 'team', reason: null });
 });
 
 test('device code: cancel stops polling at once, even with a poll in flight; the code is no longer polled', async (t) => {
@@ -109,7 +109,7 @@ test('device code: cancel stops polling at once, even with a poll in flight; the
   await issuer.pollsReached(2);
   assert.deepEqual(await client.call('account/login/cancel', { loginId: first.loginId }), { status: 'canceled' });
   const cancelled = await completionOf(client, first.loginId);
-  assert.deepEqual(cancelled.params, { loginId: first.loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'cancelled' });
+  assert.deepEqual(cancelled.params, { loginId: first.loginId, success: false, error: 'Login server error: Login was not completed', onboardingEntrypoint: null, errorCode: 'cancelled' });
   const v1 = await client.waitForNotification('codex/event/login_chat_gpt_complete', (p) => p.loginId === first.loginId);
   assert.equal(v1.params.errorCode, 'cancelled');
   const pollsOfFirst = () => issuer.polls.filter((p) => p.deviceAuthId === 'device-auth-1').length;
@@ -149,7 +149,7 @@ test('device code: a code nobody enters expires with errorCode "expired" (codex 
   const { client } = await loginServer(t, issuer.url, { args: ['-c', 'device_code_timeout_secs=2.5'] });
   const started = await startDevice(client);
   const expired = await completionOf(client, started.loginId);
-  assert.deepEqual(expired.params, { loginId: started.loginId, success: false, error: 'device auth timed out after 2.5 seconds', errorCode: 'expired' });
+  assert.deepEqual(expired.params, { loginId: started.loginId, success: false, error: 'device auth timed out after 2.5 seconds', onboardingEntrypoint: null, errorCode: 'expired' });
   assert.ok(issuer.polls.length >= 1, 'it polled while the code was valid');
   assert.equal(issuer.exchanges.length, 0);
   assert.deepEqual(await client.call('account/login/cancel', { loginId: started.loginId }), { status: 'notFound' });
@@ -231,7 +231,7 @@ test('device code: RFC 8628 error bodies and a 5xx are understood; access_denied
   const { client, home } = await loginServer(t, issuer.url);
   const started = await startDevice(client);
   const denied = await completionOf(client, started.loginId);
-  assert.deepEqual(denied.params, { loginId: started.loginId, success: false, error: 'device-code login failed: the sign-in was declined', errorCode: 'access_denied' });
+  assert.deepEqual(denied.params, { loginId: started.loginId, success: false, error: 'device-code login failed: the sign-in was declined', onboardingEntrypoint: null, errorCode: 'access_denied' });
   const gaps = pollGaps(issuer);
   assert.equal(gaps.length, 3);
   assert.ok(gaps[2]! >= 2_000 - SLACK_MS, `a 5xx slows down too: ${gaps.join(', ')} ms`);
@@ -246,6 +246,7 @@ test('device code: an unexpected poll answer or a failed code exchange ends it w
     loginId: startedA.loginId,
     success: false,
     error: 'device-code login failed: the issuer answered 400',
+    onboardingEntrypoint: null,
     errorCode: 'device_code_failed',
   });
 

@@ -52,7 +52,6 @@ async function originalDrops(client: RpcClient, line: string, id: unknown): Prom
 
 const statusCases: [string, Seed][] = [
   ['signed out', {}],
-  ['API key in the environment', { env: { OPENAI_API_KEY: 'sk-env' } }],
   ['API key in auth.json', { auth: { OPENAI_API_KEY: 'sk-file' }, env: { OPENAI_API_KEY: 'sk-env' } }],
   ['preferred apikey with a key only', { auth: { OPENAI_API_KEY: 'sk-file' }, args: ['-c', 'preferred_auth_method=apikey'] }],
 ];
@@ -67,21 +66,32 @@ for (const [name, seed] of statusCases) {
   });
 }
 
-test('getAuthStatus matches the original for ChatGPT tokens, with and without a stored key, per plan', async (t) => {
+// Deliberate (as Codex 0.171, checked in test/codex-0171.test.ts): a stored key wins over tokens
+// whatever the plan, and OPENAI_API_KEY in the environment is no credential; 0.25 chose by plan
+// and fell back to the environment. Without a stored key both agree for every plan.
+test('getAuthStatus for ChatGPT tokens per plan: the same as the original without a stored key; with one, the key (0.171)', async (t) => {
   for (const plan of ['plus', 'pro', 'team', 'free', 'enterprise', 'business', 'edu']) {
     for (const key of [null, 'sk-exchanged']) {
       const record = await chatgptAuthRecord({ email: 'u@example.com', planType: plan, accountId: 'acct' }, key);
       const clients = await bothServers(t, { auth: record });
       const { ours, original } = await ask(clients, 'getAuthStatus', { includeToken: true });
-      assert.deepEqual(ours, original, `plan ${plan}, key ${key}`);
+      if (key === null) assert.deepEqual(ours, original, `plan ${plan}`);
+      else assert.deepEqual(ours, { result: { authMethod: 'apikey', authToken: key, preferredAuthMethod: 'chatgpt' } }, `plan ${plan}, key ${key}`);
       clients.ours.kill();
       clients.original.kill();
     }
   }
 });
 
+test('the environment key: 0.25 answers apikey, we answer signed out as 0.171 does', async (t) => {
+  const clients = await bothServers(t, { env: { OPENAI_API_KEY: 'sk-env' } });
+  const { ours, original } = await ask(clients, 'getAuthStatus', { includeToken: true });
+  assert.deepEqual(original, { result: { authMethod: 'apikey', authToken: 'sk-env', preferredAuthMethod: 'chatgpt' } });
+  assert.deepEqual(ours, { result: { preferredAuthMethod: 'chatgpt' } });
+});
+
 test('logoutChatGpt matches: {} and then auth_status_change with what is still in force', async (t) => {
-  const clients = await bothServers(t, { auth: { OPENAI_API_KEY: 'sk-file' }, env: { OPENAI_API_KEY: 'sk-env' } });
+  const clients = await bothServers(t, { auth: { OPENAI_API_KEY: 'sk-file' } });
   const { ours, original } = await ask(clients, 'logoutChatGpt');
   // Deliberate: we add `revoked` (what logout did at the issuer); a client expecting {} ignores it.
   assert.deepEqual(ours, { result: { revoked: false } });
@@ -91,7 +101,7 @@ test('logoutChatGpt matches: {} and then auth_status_change with what is still i
     clients.original.waitForNotification('codex/event/auth_status_change'),
   ]);
   assert.deepEqual(a.params, b.params);
-  assert.deepEqual(a.params, { authMethod: 'apikey' });
+  assert.deepEqual(a.params, {});
   const after = await ask(clients, 'getAuthStatus', { includeToken: true });
   assert.deepEqual(after.ours, after.original);
 });
@@ -147,6 +157,8 @@ function sameModuloAuthError(ours: any, original: any, what: string) {
   }
 }
 
+const methodOf = (answer: Record<string, unknown>) => (answer['result'] as { authMethod?: string } | undefined)?.authMethod ?? null;
+
 /** Runs `fn` over `items`, a few at a time (each case is two processes; the machine is shared). */
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
@@ -201,17 +213,34 @@ test('mode resolution matches the original on edge-case records (ours adds authE
     ['an array', '[]'],
     ['a numeric key', { OPENAI_API_KEY: 42 }],
   ];
+  const differs: string[] = [];
   await inBatches(cases, 4, async ([name, auth]) => {
     const clients = await bothServers(t, { auth, env: { OPENAI_API_KEY: 'sk-env' } });
     const { ours, original } = await ask(clients, 'getAuthStatus', { includeToken: true });
-    sameModuloAuthError(ours, original, name);
+    if (name in FOLLOWS_0171) {
+      differs.push(name);
+      assert.notDeepEqual(methodOf(ours), methodOf(original), `${name}: listed as a difference, so it must differ`);
+    } else sameModuloAuthError(ours, original, name);
     clients.ours.kill();
     clients.original.kill();
   });
+  assert.deepEqual(differs.sort(), Object.keys(FOLLOWS_0171).sort());
 });
 
+/**
+ * Records on which we answer as Codex 0.171 does, not as 0.25 (test/codex-0171.test.ts checks
+ * those answers against 0.171 itself; the README lists the differences): 0.171 lets a stored key
+ * win over tokens whatever the plan or email, and reads the environment's key as no credential.
+ */
+const FOLLOWS_0171: Record<string, string> = {
+  'pro plan without email': 'a stored key wins over tokens whatever the plan (0.25: pro meant chatgpt)',
+  'openai email with case and spaces': 'a stored key wins over tokens whatever the email (0.25: an @openai.com email meant chatgpt)',
+  'an empty key losing to tokens': 'an empty key still wins over tokens, and hands out no bearer (0.25: a plus plan meant chatgpt)',
+  'unknown fields kept out of the way': 'auth_mode "chatgpt" with no tokens is signed out (0.25 ignored auth_mode: apikey)',
+};
+
 test('dispatch details where both answer, and answer alike', async (t) => {
-  const clients = await bothServers(t, { env: { OPENAI_API_KEY: 'sk-env' } });
+  const clients = await bothServers(t, { auth: { OPENAI_API_KEY: 'sk-env' } });
   const lines: [string, string | number][] = [
     ['{"id":"no-jsonrpc","method":"ping"}', 'no-jsonrpc'],
     ['{"jsonrpc":"2.0","id":"","method":"ping"}', ''],
@@ -239,7 +268,7 @@ test('dispatch details where both answer, and answer alike', async (t) => {
   const count = (client: RpcClient) => client.notifications('codex/event/auth_status_change').map((n) => n.params);
   await Promise.all([clients.ours.request('ping', undefined, 'sync'), clients.original.request('ping', undefined, 'sync')]);
   assert.deepEqual(count(clients.ours), count(clients.original));
-  assert.deepEqual(count(clients.ours), [{ authMethod: 'apikey' }, { authMethod: 'apikey' }]);
+  assert.deepEqual(count(clients.ours), [{}, {}]);
 });
 
 test('more requests the original drops or answers wrongly, and our answer (deliberate differences)', async (t) => {

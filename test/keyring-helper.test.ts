@@ -95,7 +95,7 @@ test('a helper whose parent dies ends itself, even with its call stuck', async (
   await eventually(() => isGone(pid!));
 });
 
-test('keyring storage notices a sibling writer by its lock on auth.json, without waiting for the next look', { timeout: 20_000 }, async (t) => {
+test('keyring storage notices a sibling writer by the touch of auth.json.lock after its save, without waiting for the next look', { timeout: 20_000 }, async (t) => {
   await useFake(t, 'memory');
   const home = await tempHome();
   t.after(() => home.remove());
@@ -115,7 +115,9 @@ test('keyring storage notices a sibling writer by its lock on auth.json, without
     });
   // The first look at the entry always reports; later looks only report a different entry.
   await next(1);
-  const lockTaken = next(2);
-  await store.withLock(async () => undefined);
-  await lockTaken;
+  // Taking the lock alone changes nothing (a regular lock file, opened and flocked); a save does.
+  const saved = next(2);
+  const sibling = openCredentialStore({ codexHome: home.path, mode: 'keyring' });
+  await sibling.withLock(() => sibling.save({ OPENAI_API_KEY: 'sk-sibling', tokens: null }));
+  await saved;
 });

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import { withAuthLock } from '../src/auth/file-store.js';
 import { BrowserLogin } from '../src/login/browser-login.js';
 import { CLIENT_ID, type LoginWorkerEvent } from '../src/protocol/login.js';
 import { startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
-import { tempHome, type TempHome } from './support/temp-home.js';
+import { filesBesideLocks, tempHome, type TempHome } from './support/temp-home.js';
 import { testJwt } from './support/tokens.js';
 
 async function tokenIssuer(t: { after(fn: () => unknown): void }): Promise<FakeIssuer> {
@@ -88,7 +88,7 @@ test('a cancel while the tokens wait for the auth.json lock wins: nothing is wri
   assert.ok(status === 200 || status === 'closed', `callback answered ${status}`);
 
   assert.deepEqual(endings(events), [{ type: 'ended', loginId: login.loginId, success: false, errorCode: 'cancelled', error: 'Login server error: Login was not completed' }]);
-  assert.deepEqual(await readdir(home.path), [], 'no auth.json, no temp file, no lock left behind');
+  assert.deepEqual(await filesBesideLocks(home.path), [], 'no auth.json, no temp file left behind');
 });
 
 test('whenever a cancel lands, the ending reported matches what is on disk', { timeout: 120_000 }, async (t) => {
@@ -109,7 +109,7 @@ test('whenever a cancel lands, the ending reported matches what is on disk', { t
 
     const ended = endings(events);
     assert.equal(ended.length, 1, `round ${round}: exactly one ending`);
-    const files = await readdir(home.path);
+    const files = await filesBesideLocks(home.path);
     if (ended[0]!.success) {
       seen.add('success');
       assert.deepEqual(files, ['auth.json'], `round ${round}`);

@@ -13,7 +13,7 @@ import { startFakeIssuer, type FakeCall, type FakeIssuerScript, type Reply } fro
 import { eventually } from './support/eventually.js';
 import { loginServer } from './support/login-servers.js';
 import type { RpcClient } from './support/rpc-client.js';
-import { tempHome, type TempHome } from './support/temp-home.js';
+import { filesBesideLocks, tempHome, type TempHome } from './support/temp-home.js';
 import { testJwt } from './support/tokens.js';
 
 type T = { after(fn: () => unknown): void };
@@ -176,7 +176,7 @@ test('a cancel that arrives while the code exchange hangs is never lost: cancell
   const answer = await browser;
   assert.ok(answer === 'closed' || /cancelled/.test(answer.text), 'the browser is told, or the listener is gone');
   assert.equal(await portIsFree(login.port), true, 'cancel answers after the listener closed');
-  assert.deepEqual(await readdir(home.path), []);
+  assert.deepEqual(await filesBesideLocks(home.path), []);
   await client.request('ping', undefined, 'end');
   assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 1);
   assert.equal(client.notifications('codex/event/auth_status_change').length, 0);
@@ -197,10 +197,10 @@ test('auth.json that cannot be written: persist_failed, and the login still ends
   assert.equal(complete.params.errorCode, 'persist_failed');
   assert.match(complete.params.error, /^Unable to persist auth file: /);
   await portFreed(login.port);
-  assert.deepEqual((await readdir(home.path)).sort(), ['auth.json'], 'no temp file or lock left behind');
+  assert.deepEqual(await filesBesideLocks(home.path), ['auth.json'], 'no temp file left behind');
 });
 
-test('a plan codex serves with the API key: auth_status_change reports apikey, the method actually in force', async (t) => {
+test('an enterprise sign-in is in force as chatgpt: it writes auth_mode chatgpt, as 0.171 does (0.25 used the exchanged key)', async (t) => {
   const enterprise = { email: 'boss@corp.example', planType: 'enterprise', accountId: 'acct-ent' };
   const issuer = await issuerWith(t, {
     onCode: async () => ({ status: 200, json: { id_token: await testJwt(enterprise), access_token: await testJwt(enterprise), refresh_token: 'rt-ent' } }),
@@ -209,7 +209,6 @@ test('a plan codex serves with the API key: auth_status_change reports apikey, t
   const login = await startLogin(client);
   assert.equal((await fetch(login.callbackUrl('c5'), { redirect: 'manual' })).status, 302);
   assert.deepEqual((await client.waitForNotification('codex/event/login_chat_gpt_complete')).params, { loginId: login.loginId, success: true });
-  // codex 0.25 (should_use_api_key): with a stored key, plans other than free/plus/pro/team use it.
-  assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change')).params, { authMethod: 'apikey' });
-  assert.equal((await client.call('getAuthStatus')).authMethod, 'apikey');
+  assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change')).params, { authMethod: 'chatgpt' });
+  assert.equal((await client.call('getAuthStatus')).authMethod, 'chatgpt');
 });

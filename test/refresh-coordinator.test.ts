@@ -30,7 +30,7 @@ async function snapshotOf(fingerprint: string, options: { expiresAt?: number; la
     tokens: { id_token: await testJwt(claims), access_token: access, refresh_token: `rt-${fingerprint}`, account_id: 'acct-1' },
     last_refresh: new Date(options.lastRefresh ?? Date.now()).toISOString(),
   };
-  return resolveSnapshot(parseStoredAuth(JSON.stringify(record), fingerprint), { preferredAuthMethod: 'chatgpt', storage: 'file' });
+  return resolveSnapshot(parseStoredAuth(JSON.stringify(record), fingerprint), { storage: 'file' });
 }
 
 /** The auth state: `disk` is what a revalidation finds. */
@@ -75,7 +75,7 @@ class FakeTokens {
   }
 }
 
-const base = { store: { codexHome: '/nowhere', mode: 'file' as const }, resolve: { preferredAuthMethod: 'chatgpt' as const }, issuer: 'http://127.0.0.1:9' };
+const base = { store: { codexHome: '/nowhere', mode: 'file' as const }, issuer: 'http://127.0.0.1:9' };
 const ok = (snapshot: AuthSnapshot): RefreshOutcome => ({ ok: true, via: 'network', snapshot });
 const fail = (snapshot: AuthSnapshot, code: string, permanent: boolean, extra: object = {}): RefreshOutcome =>
   ({ ok: false, code, message: `${code} message`, permanent, snapshot, ...extra }) as RefreshOutcome;

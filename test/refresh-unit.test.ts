@@ -1,6 +1,6 @@
 /** The refresh request, its classification and the token service's refresh task, in-process. */
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { withAuthLock, fingerprintOf } from '../src/auth/file-store.js';
 import { RefreshControl } from '../src/auth/refresh-control.js';
@@ -9,7 +9,7 @@ import { attemptRefresh, backoff, classifyFailure, parseRetryAfter, REFRESH_MESS
 import { mergeRefreshed, runRefresh } from '../src/auth/refresh-task.js';
 import type { RefreshTask } from '../src/auth/token-service-tasks.js';
 import { startFakeIssuer, RotatingTokens, type FakeIssuerScript } from './support/fake-issuer.js';
-import { tempHome, type TempHome } from './support/temp-home.js';
+import { filesBesideLocks, tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord, testJwt } from './support/tokens.js';
 
 type TestContext = { after(fn: () => unknown): void };
@@ -23,7 +23,6 @@ async function setup(t: TestContext, script: FakeIssuerScript, record?: object) 
   await home.writeAuth(record ?? (await chatgptAuthRecord(claims)));
   const task = async (overrides: Partial<RefreshTask> = {}): Promise<RefreshTask> => ({
     store: { codexHome: home.path, mode: 'file' },
-    resolve: { preferredAuthMethod: 'chatgpt' },
     issuer: issuer.url,
     basedOn: fingerprintOf(await readFile(home.authFile, 'utf8')),
     accountId: 'acct-1',
@@ -203,7 +202,7 @@ test('the auth.json lock is released between attempts, so other writers never wa
   });
   assert.equal(outcome.ok && outcome.via, 'network');
   assert.deepEqual(got, ['lock']);
-  assert.deepEqual((await readdir(home.path)).sort(), ['auth.json'], 'no lock or temp file left behind');
+  assert.deepEqual(await filesBesideLocks(home.path), ['auth.json'], 'no temp file left behind');
 });
 
 test('control: a stopped refresh sends nothing; a superseded one discards its result', async (t) => {

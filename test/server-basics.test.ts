@@ -75,7 +75,9 @@ test('initialize answers the client revision when supported, else (and when abse
 });
 
 test('requests need no initialize first (as codex); a second initialize is -32600 and changes nothing', async (t) => {
-  const { client } = await started(t, { env: { OPENAI_API_KEY: 'sk-env' } });
+  const home = await tempHome();
+  await home.writeAuth({ OPENAI_API_KEY: 'sk-env' });
+  const { client } = await started(t, { home });
   assert.deepEqual(await client.call('getAuthStatus', {}), { authMethod: 'apikey', preferredAuthMethod: 'chatgpt' });
   // An `initialize` sent as a notification is not a request: it neither answers nor counts.
   client.notify('initialize', { protocolVersion: '2025-06-18' });
@@ -108,7 +110,9 @@ test('every method whose params are all optional answers without params, and wit
 });
 
 test('getAuthStatus params: includeToken/refreshToken null read as unset (codex takes Option<bool>); unknown fields ignored', async (t) => {
-  const { client } = await started(t, { env: { OPENAI_API_KEY: 'sk-env' } });
+  const home = await tempHome();
+  await home.writeAuth({ OPENAI_API_KEY: 'sk-env' });
+  const { client } = await started(t, { home });
   assert.deepEqual(await client.call('getAuthStatus', { includeToken: null, refreshToken: null }), { authMethod: 'apikey', preferredAuthMethod: 'chatgpt' });
   assert.deepEqual(await client.call('getAuthStatus', { includeToken: true, loginId: 'vestigial', extra: [1] }), {
     authMethod: 'apikey',
@@ -181,23 +185,23 @@ test('notifications are never answered, whatever their method, params or jsonrpc
   assert.equal(client.stdoutLines.length, before + 1, client.stdoutLines.slice(before).join('\n'));
 });
 
-test('which credential is in force, over stdio (codex 0.25 rules)', async (t) => {
+// Codex 0.171's rules, not 0.25's (see the README's differences): auth_mode decides; without it a
+// stored key wins whatever the plan; the environment's OPENAI_API_KEY is no credential.
+test('which credential is in force, over stdio (codex 0.171 rules)', async (t) => {
   const plus = await chatgptAuthRecord({ email: 'u@example.com', planType: 'plus', accountId: 'a' });
   const plusWithKey = await chatgptAuthRecord({ email: 'u@example.com', planType: 'plus', accountId: 'a' }, 'sk-file');
-  const enterpriseWithKey = await chatgptAuthRecord({ email: 'u@example.com', planType: 'enterprise', accountId: 'a' }, 'sk-file');
   const staffWithKey = await chatgptAuthRecord({ email: 'someone@openai.com', planType: 'enterprise', accountId: 'a' }, 'sk-file');
   type Case = [name: string, auth: unknown, env: Record<string, string>, args: string[], method: string | undefined, token: string | undefined];
   const cases: Case[] = [
     ['nothing at all', undefined, {}, [], undefined, undefined],
-    ['OPENAI_API_KEY only', undefined, { OPENAI_API_KEY: 'sk-env' }, [], 'apikey', 'sk-env'],
-    ['an empty OPENAI_API_KEY', undefined, { OPENAI_API_KEY: '' }, [], undefined, undefined],
-    ['a stored key beats the env var', { OPENAI_API_KEY: 'sk-file' }, { OPENAI_API_KEY: 'sk-env' }, [], 'apikey', 'sk-file'],
-    ['stored tokens beat the env var and a preferred apikey', plus, { OPENAI_API_KEY: 'sk-env' }, ['-c', 'preferred_auth_method=apikey'], 'chatgpt', plus.tokens.access_token],
-    ['key + tokens, plus plan: chatgpt', plusWithKey, {}, [], 'chatgpt', plusWithKey.tokens.access_token],
-    ['key + tokens, preferred apikey: apikey', plusWithKey, {}, ['-c', 'preferred_auth_method=apikey'], 'apikey', 'sk-file'],
-    ['key + tokens, enterprise plan: apikey', enterpriseWithKey, {}, [], 'apikey', 'sk-file'],
-    ['key + tokens, an @openai.com email: chatgpt', staffWithKey, {}, [], 'chatgpt', staffWithKey.tokens.access_token],
-    ['an unreadable auth.json hides the env var', '{"OPENAI_API_KEY": ', { OPENAI_API_KEY: 'sk-env' }, [], undefined, undefined],
+    ['OPENAI_API_KEY only: not a credential', undefined, { OPENAI_API_KEY: 'sk-env' }, [], undefined, undefined],
+    ['a stored key', { OPENAI_API_KEY: 'sk-file' }, { OPENAI_API_KEY: 'sk-env' }, [], 'apikey', 'sk-file'],
+    ['stored tokens, whatever is preferred', plus, { OPENAI_API_KEY: 'sk-env' }, ['-c', 'preferred_auth_method=apikey'], 'chatgpt', plus.tokens.access_token],
+    ['key + tokens, plus plan: the key', plusWithKey, {}, [], 'apikey', 'sk-file'],
+    ['key + tokens, an @openai.com email: the key', staffWithKey, {}, [], 'apikey', 'sk-file'],
+    ['key + tokens, auth_mode chatgpt: the tokens', { ...plusWithKey, auth_mode: 'chatgpt' }, {}, [], 'chatgpt', plusWithKey.tokens.access_token],
+    ['tokens, auth_mode apikey: signed out', { ...plus, auth_mode: 'apikey' }, {}, [], undefined, undefined],
+    ['an unreadable auth.json', '{"OPENAI_API_KEY": ', { OPENAI_API_KEY: 'sk-env' }, [], undefined, undefined],
   ];
   await Promise.all(
     cases.map(async ([name, auth, env, args, method, token]) => {
@@ -325,12 +329,12 @@ test('changes by another process: an atomic replace is noticed; only a change of
   );
 });
 
-test('logoutChatGpt with no auth.json but OPENAI_API_KEY set: not an error, and apikey is announced', async (t) => {
+test('logoutChatGpt with no auth.json but OPENAI_API_KEY set: not an error, and signed out is announced (the env var is no credential)', async (t) => {
   const { home, client } = await started(t, { env: { OPENAI_API_KEY: 'sk-env' } });
   const response = await client.request('logoutChatGpt', undefined, 'bye');
   assert.ok(response.result, JSON.stringify(response));
   const change = await client.waitForNotification('codex/event/auth_status_change');
-  assert.deepEqual(change.params, { authMethod: 'apikey' });
+  assert.deepEqual(change.params, {});
   assert.ok(client.messages.indexOf(response) < client.messages.indexOf(change), 'response first, then the notification');
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
 });

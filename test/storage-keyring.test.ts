@@ -90,7 +90,7 @@ test('keyring mode: a plaintext auth.json left from file mode is read and report
 
   await client.call('loginApiKey', { apiKey: 'sk-in-keyring' });
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
-  assert.deepEqual(JSON.parse(await readFile(entry, 'utf8')), { OPENAI_API_KEY: 'sk-in-keyring', tokens: null }, 'the same JSON record codex stores');
+  assert.deepEqual(JSON.parse(await readFile(entry, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-in-keyring' }, 'the same JSON record codex stores');
   assert.deepEqual(await client.call('getAuthStatus', { includeToken: true }), { preferredAuthMethod: 'chatgpt', authMethod: 'apikey', authToken: 'sk-in-keyring', storage: 'keyring' });
   const account = await client.call('account/read');
   assert.equal(account.storage, 'keyring');
@@ -323,7 +323,7 @@ test('a real secret service: gnome-keyring in a private D-Bus session', async (t
   const bus = { ...process.env, DBUS_SESSION_BUS_ADDRESS: (await readFile(busFile, 'utf8')).trim() };
   const account = keyringAccount(home.path);
   const lookup = await run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus });
-  assert.deepEqual(JSON.parse(lookup.stdout), { OPENAI_API_KEY: 'sk-real-keyring', tokens: null });
+  assert.deepEqual(JSON.parse(lookup.stdout), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-real-keyring' });
 
   await client.call('logoutChatGpt');
   assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, undefined);

@@ -106,14 +106,14 @@ test('auth_status, login api_key and logout: text for the person, structuredCont
   const status = await call('auth_status');
   assert.equal(status.isError, undefined);
   assert.equal(status.content[0]!.text, 'Signed in with ChatGPT as me@example.com (plan: team).');
-  assert.deepEqual(status.structuredContent.account, { type: 'chatgpt', email: 'me@example.com', planType: 'team' });
+  assert.deepEqual(status.structuredContent.account, { type: 'chatgpt', email: 'me@example.com', planType: 'team', workspaceName: null });
   assert.equal(status.structuredContent.authMethod, 'chatgpt');
   assert.equal(status.structuredContent.authToken, undefined, 'the tool never hands out a token');
 
   const login = await call('login', { method: 'api_key', apiKey: 'sk-tool-secret' });
   assert.deepEqual(login, { content: [{ type: 'text', text: 'Signed in with the API key.' }], structuredContent: { method: 'api_key' } });
   assert.deepEqual((await notification('codex/event/auth_status_change')).params, { authMethod: 'apikey' });
-  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { OPENAI_API_KEY: 'sk-tool-secret', tokens: null });
+  assert.deepEqual(JSON.parse(await readFile(home.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-tool-secret' });
   assert.equal((await call('auth_status')).content[0]!.text, 'Signed in with an OpenAI API key.');
 
   const logout = await call('logout', { revoke: false });

@@ -11,7 +11,7 @@ import type { RefreshTask, RevokeOutcome, RevokeTask, ValidateTask } from '../sr
 export async function validate(task: ValidateTask): Promise<AuthSnapshot> {
   const store = openCredentialStore(task.store);
   const stored = await store.load();
-  return resolveSnapshot(stored, { ...task.resolve, storage: store.kind, storageWarning: store.warning });
+  return resolveSnapshot(stored, { storage: store.kind, storageWarning: store.warning });
 }
 
 // The HTTP client (undici) is loaded on the first refresh or revocation, not when the thread

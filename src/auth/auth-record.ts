@@ -13,6 +13,8 @@ export const TokenDataSchema = z.looseObject({
 export type TokenData = z.infer<typeof TokenDataSchema>;
 
 export const AuthRecordSchema = z.looseObject({
+  /** Which credential is in force, written by Codex 0.171 (and us) on every save; see resolve-snapshot.ts. */
+  auth_mode: z.string().nullish(),
   OPENAI_API_KEY: z.string().nullish(),
   tokens: TokenDataSchema.nullish(),
   // codex reads null as "none" (its own fixtures hold `"tokens": null, "last_refresh": null`).
@@ -26,13 +28,16 @@ export type StoredAuth =
   | { kind: 'present'; record: AuthRecord; fingerprint: string }
   | { kind: 'unusable'; reason: string; fingerprint: string; code?: string };
 
-/** A fresh record for a new ChatGPT sign-in: nothing of a previous account is carried over. */
+/**
+ * A fresh record for a new ChatGPT sign-in: nothing of a previous account is carried over.
+ * `auth_mode` goes first, where Codex 0.171 puts it, so a file either of us writes reads the same.
+ */
 export function chatgptRecord(tokens: TokenData, apiKey: string | null, now = new Date()): AuthRecord {
-  return { OPENAI_API_KEY: apiKey, tokens, last_refresh: now.toISOString() };
+  return { auth_mode: 'chatgpt', OPENAI_API_KEY: apiKey, tokens, last_refresh: now.toISOString() };
 }
 
 export function apiKeyRecord(apiKey: string): AuthRecord {
-  return { OPENAI_API_KEY: apiKey, tokens: null };
+  return { auth_mode: 'apikey', OPENAI_API_KEY: apiKey };
 }
 
 /** Parses stored text into a StoredAuth; never throws. */

@@ -15,16 +15,18 @@
  *    written when the keyring failed and is removed after every keyring save, so when both exist
  *    the file is the newer copy: it is used (reported) and moves to the keyring at the next save.
  *
- * Every backend keeps the auth.json lock (`auth.json.lock`) for writers, so a keyring writer and
- * a file writer of the same CODEX_HOME still serialise. After `load` or `save`, `kind` says where
+ * Every backend takes Codex's locks (`auth.lock`, then `auth.json.lock`) for writers, so a keyring
+ * writer and a file writer of the same CODEX_HOME, ours or Codex's, still serialise. After `load` or `save`, `kind` says where
  * the credentials were found or put.
  */
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parseStoredAuth, type AuthRecord, type StoredAuth } from './auth-record.js';
 import {
+  announceKeyringWrite,
   AUTH_FILE_NAME,
   authFilePath,
+  COMMIT_LOCK_NAME,
   deleteAuthFile,
   fingerprintOf,
   readAuthFile,
@@ -34,20 +36,19 @@ import {
 } from './file-store.js';
 import { keyringEntry, type KeyringEntry } from './keyring-store.js';
 
-export type { LockOptions };
-export type StorageKind = 'file' | 'keyring';
-export type StorageMode = 'file' | 'keyring' | 'auto';
+import { createSharedMemory, MemoryCredentials } from './memory-store.js';
+import type { StorageKind, StorageMode, StoreOptions } from '../protocol/storage.js';
+
+export type { LockOptions, StorageKind, StorageMode, StoreOptions };
 
 /**
- * The OS keyring sends no change events. Writers of this server take the auth.json lock, whose
- * comings and goings in CODEX_HOME are events; other programs' changes (codex itself) are found
+ * The OS keyring sends no change events. Writers of this server touch `auth.json.lock` after a
+ * keyring write, which is an event in CODEX_HOME; other programs' changes (codex itself) are found
  * by reading the entry this often (one helper process per look: ~70 ms of CPU).
  */
 export const KEYRING_POLL_MS = 15_000;
 /** While CODEX_HOME does not exist yet, how often to look for it. */
 const HOME_POLL_MS = 100;
-/** The lock directory proper-lockfile makes next to auth.json while a writer holds it. */
-const LOCK_NAME = `${AUTH_FILE_NAME}.lock`;
 
 export interface CredentialStore {
   /** Where the last load found (or the last save put) the credentials. */
@@ -75,12 +76,13 @@ export interface SaveOptions {
   readonly irreplaceable?: boolean;
 }
 
-export interface StoreOptions {
-  readonly codexHome: string;
-  readonly mode: StorageMode;
+/** The options every thread opens this process's store with; ephemeral storage gets its shared memory here. */
+export function storeOptionsFor(codexHome: string, mode: StorageMode): StoreOptions {
+  return mode === 'ephemeral' ? { codexHome, mode, memory: createSharedMemory() } : { codexHome, mode };
 }
 
 export function openCredentialStore(options: StoreOptions): CredentialStore {
+  if (options.mode === 'ephemeral') return memoryStore(options);
   if (options.mode === 'keyring') return keyringStore(options.codexHome);
   if (options.mode === 'auto') return autoStore(options.codexHome);
   return fileStore(options.codexHome);
@@ -94,6 +96,19 @@ export function fileStore(codexHome: string): CredentialStore {
     delete: () => deleteAuthFile(codexHome),
     withLock: (fn, options) => withAuthLock(codexHome, fn, options),
     watch: (onChange) => watchCodexHome(codexHome, onChange),
+  };
+}
+
+function memoryStore(options: StoreOptions): CredentialStore {
+  if (!options.memory) throw new Error('ephemeral storage needs the shared memory from storeOptionsFor');
+  const memory = new MemoryCredentials(options.memory);
+  return {
+    kind: 'memory',
+    load: async () => memory.load(),
+    save: async (record) => memory.save(record),
+    delete: async () => memory.delete(),
+    withLock: (fn, lockOptions) => memory.withLock(fn, lockOptions),
+    watch: (onChange) => memory.watch(onChange),
   };
 }
 
@@ -146,6 +161,7 @@ function keyringStore(codexHome: string): CredentialStore {
       }
       kind = 'keyring';
       warning = await removePlaintext(codexHome);
+      await announceKeyringWrite(codexHome);
     },
     async delete() {
       const answer = await entry.remove();
@@ -200,6 +216,7 @@ function autoStore(codexHome: string): CredentialStore {
       if (answer.ok) {
         kind = 'keyring';
         warning = await removePlaintext(codexHome);
+        await announceKeyringWrite(codexHome);
         return;
       }
       await writeAuthFile(codexHome, record);
@@ -274,9 +291,8 @@ function watchKeyring(entry: KeyringEntry, codexHome: string, onChange: () => vo
 }
 
 /**
- * Watches CODEX_HOME for changes to auth.json and, with `lock`, for the lock directory being
- * taken or released (not for its mtime, which its holder touches every 2 s); waits for the
- * directory to appear if it does not exist yet.
+ * Watches CODEX_HOME for changes to auth.json and, with `lock`, for the touch of `auth.json.lock`
+ * that follows a keyring write of ours; waits for the directory to appear if it does not exist yet.
  */
 function watchCodexHome(codexHome: string, onChange: () => void, lock = false): () => void {
   let stopped = false;
@@ -285,8 +301,8 @@ function watchCodexHome(codexHome: string, onChange: () => void, lock = false): 
 
   const start = () => {
     try {
-      watcher = watchDirectory(codexHome, { persistent: false }, (event, name) => {
-        if (name === null || name === AUTH_FILE_NAME || (lock && name === LOCK_NAME && event === 'rename')) onChange();
+      watcher = watchDirectory(codexHome, { persistent: false }, (_event, name) => {
+        if (name === null || name === AUTH_FILE_NAME || (lock && name === COMMIT_LOCK_NAME)) onChange();
       });
       watcher.on('error', waitForHome);
     } catch {

@@ -8,6 +8,7 @@ export interface TokenClaims {
   email?: string;
   planType?: string;
   accountId?: string;
+  userId?: string;
   /** Epoch milliseconds. */
   expiresAt?: number;
 }
@@ -24,6 +25,8 @@ export function readTokenClaims(jwt: string): TokenClaims {
   if (plan) claims.planType = plan.toLowerCase();
   const account = stringOf(auth?.['chatgpt_account_id']);
   if (account) claims.accountId = account;
+  const user = stringOf(auth?.['chatgpt_user_id']) ?? stringOf(auth?.['user_id']);
+  if (user) claims.userId = user;
   if (typeof payload.exp === 'number') claims.expiresAt = payload.exp * 1000;
   return claims;
 }

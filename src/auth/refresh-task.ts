@@ -20,7 +20,16 @@ import type { RefreshTask } from './token-service-tasks.js';
 /** What one attempt under the lock ended with: a final outcome, or a transient failure to retry. */
 type Step =
   | { kind: 'done'; outcome: RefreshOutcome }
-  | { kind: 'retry'; outcome: RefreshOutcome & { ok: false }; retryAfterMs?: number | undefined; fingerprint: string };
+  | { kind: 'retry'; outcome: RefreshOutcome & { ok: false }; retryAfterMs?: number | undefined; fingerprint: string }
+  | { kind: 'reused'; outcome: RefreshOutcome & { ok: false }; stored: StoredAuth & { kind: 'present' }; current: AuthSnapshot };
+
+/**
+ * After `refresh_token_reused`, how often (and how far apart) to look again for the tokens of
+ * whoever redeemed it first. Codex 0.171 sends its refresh without a lock and only then waits
+ * for `auth.lock` to write: while we held the lock it could not, so we let go and look again.
+ */
+const SIBLING_WRITE_LOOKS = 4;
+const SIBLING_WRITE_PAUSE_MS = 25;
 
 export interface RefreshDeps {
   readonly sleep?: (ms: number) => Promise<unknown>;
@@ -32,7 +41,7 @@ export async function runRefresh(task: RefreshTask, deps: RefreshDeps = {}): Pro
   const control = task.control ? new RefreshControl(task.control) : undefined;
   const policy = { ...DEFAULT_RETRY_POLICY, ...(task.baseDelayMs !== undefined && { baseDelayMs: task.baseDelayMs }) };
   const sleep = deps.sleep ?? (control ? (ms: number) => control.pause(ms) : delay);
-  const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { ...task.resolve, storage: store.kind, storageWarning: store.warning });
+  const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { storage: store.kind, storageWarning: store.warning });
   const attempt: AttemptContext = { task, store, control, snapshotOf, basedOn: task.basedOn };
 
   for (let retry = 0; ; retry++) {
@@ -51,6 +60,7 @@ export async function runRefresh(task: RefreshTask, deps: RefreshDeps = {}): Pro
       };
     }
     if (step.kind === 'done') return step.outcome;
+    if (step.kind === 'reused') return awaitSiblingWrite(store, step, sleep);
     const { outcome, retryAfterMs } = step;
     if (retry >= policy.retries || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
       // Out of attempts, or the server asked for a long pause: the coordinator tries again later.
@@ -102,10 +112,27 @@ async function refreshStep({ task, store, control, snapshotOf, basedOn }: Attemp
     if (again.kind === 'present' && again.fingerprint !== stored.fingerprint && sibling.authMethod === 'chatgpt' && sibling.account?.accountId === current.account?.accountId && !needsRefresh(sibling)) {
       return done({ ok: true, via: 'adopted', snapshot: sibling });
     }
-    return done(failure(result.code, result.message, true, current));
+    const outcome = failure(result.code, result.message, true, current);
+    return result.code === 'refresh_token_reused' ? { kind: 'reused', outcome, stored, current } : done(outcome);
   } finally {
     control?.endSend();
   }
+}
+
+/** Outside the lock: a writer that was waiting for it gets in; its newer tokens are adopted, never refreshed over. */
+async function awaitSiblingWrite(store: CredentialStore, step: Step & { kind: 'reused' }, sleep: (ms: number) => Promise<unknown>): Promise<RefreshOutcome> {
+  for (let look = 0; look < SIBLING_WRITE_LOOKS; look++) {
+    await sleep(SIBLING_WRITE_PAUSE_MS);
+    // Taking the lock waits out a writer that holds it right now.
+    const again = await store.withLock(() => store.load(), { maxWaitMs: 2_000, onTimeout: 'proceed' }).catch(() => undefined);
+    if (again?.kind !== 'present' || again.fingerprint === step.stored.fingerprint) continue;
+    const sibling = resolveSnapshot(again, { storage: store.kind, storageWarning: store.warning });
+    if (sibling.authMethod === 'chatgpt' && sibling.account?.accountId === step.current.account?.accountId && !needsRefresh(sibling)) {
+      return { ok: true, via: 'adopted', snapshot: sibling };
+    }
+    break; // changed into something else (a logout, another account): the failure stands, judged afresh by the caller
+  }
+  return step.outcome;
 }
 
 /** Writes refreshed tokens, unless the record changed meanwhile or a logout of ours superseded the refresh. */
@@ -129,6 +156,8 @@ async function commit(
 export function mergeRefreshed(record: AuthRecord, tokens: RefreshedTokens, now = new Date()): AuthRecord {
   const previous = record.tokens!;
   const idToken = tokens.id_token ?? previous.id_token;
+  // The record keeps its own auth_mode, present or absent, as 0.171's refresh does (a sign-in
+  // writes it; a refresh only replaces the tokens), so the bytes either of us writes are the same.
   return {
     ...record,
     tokens: {

@@ -1,19 +1,19 @@
 /**
- * Turns what is stored into an AuthSnapshot, choosing the auth method exactly as codex 0.25 does:
- *  - no stored record: a non-empty OPENAI_API_KEY env var means `apikey`, else signed out;
- *  - a key and no tokens: `apikey`;
- *  - a key and tokens: `preferred_auth_method = "apikey"` means `apikey`; otherwise an
- *    `@openai.com` email, or a free/plus/pro/team plan, means `chatgpt`, and any other plan
- *    (business, enterprise, edu, unknown or none) means `apikey` (codex's `should_use_api_key`,
- *    which reads the top-level `email` claim and compares the plan case-sensitively);
- *  - tokens and no key: `chatgpt` (the env var is ignored);
- *  - an unusable record: signed out, and (beyond the original) `authError` says why. Unusable is
- *    what 0.25 cannot load (bad JSON, a wrong type, an id_token `parse_id_token` refuses, a
- *    `last_refresh` that is not RFC 3339) and what it loads but reports no method for, because
- *    the bearer it would hand out is empty or its token data is incomplete (ChatGPT tokens
- *    without `last_refresh`).
+ * Turns what is stored into an AuthSnapshot, choosing the credential in force exactly as Codex
+ * 0.171 does (checked case by case against the real binary in test/codex-0171.test.ts):
+ *  - `auth_mode` decides when present: `apikey` needs a key (none: signed out, "API key auth is
+ *    missing a key"); `chatgpt` (and `chatgptAuthTokens`) needs tokens (none: signed out, and
+ *    account/read refuses with "plan type is required for chatgpt authentication"). Any other
+ *    value makes the whole record unusable, as it does for 0.171.
+ *  - without `auth_mode`: a stored OPENAI_API_KEY (even an empty one) means `apikey`, else ChatGPT.
+ *    (0.25 chose by plan and `preferred_auth_method`; 0.171 and we no longer do.)
+ *  - an empty key is an API-key account with no bearer to hand out (getAuthStatus: no method).
+ *  - the OPENAI_API_KEY environment variable is not a credential (0.171 reads it only for
+ *    `login --with-api-key`); no stored record means signed out.
+ *  - an unusable record: signed out, and (beyond the original) `authError` says why: bad JSON, a
+ *    wrong type, an id_token that is not a JWT, a `last_refresh` that is not RFC 3339, ChatGPT
+ *    tokens with no `last_refresh` or an empty access token.
  */
-import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { StoredAuth, TokenData } from './auth-record.js';
 import type { StorageKind } from './credential-store.js';
@@ -24,76 +24,65 @@ export const REFRESH_WINDOW_MS = 5 * 60 * 1000;
 /** When `exp` cannot be read, refresh once `last_refresh` is older than this. */
 export const STALE_LAST_REFRESH_MS = 8 * 24 * 60 * 60 * 1000;
 
-const CHATGPT_PLANS = new Set(['free', 'plus', 'pro', 'team']);
+/** The `auth_mode` values of 0.171's file format that name one of the two credentials we manage. */
+const KEY_MODES = new Set(['apikey']);
+const TOKEN_MODES = new Set(['chatgpt', 'chatgptAuthTokens']);
 
 /** What chrono's `DateTime<Utc>` accepts for `last_refresh` (RFC 3339; 'T', 't' or ' '; an offset or Z). */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export interface ResolveOptions {
-  preferredAuthMethod: AuthMethod;
-  /** The OPENAI_API_KEY environment variable as the server process saw it. */
-  envApiKey?: string | undefined;
   storage: StorageKind;
   storageWarning?: string | undefined;
 }
 
 export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): AuthSnapshot {
   const base = { storage: options.storage, ...(options.storageWarning && { storageWarning: options.storageWarning }) };
-  if (stored.kind === 'missing') {
-    const key = options.envApiKey;
-    return key
-      ? { ...base, authMethod: 'apikey', authToken: key, source: 'env', fingerprint: 'env' }
-      : { ...base, source: 'none', fingerprint: 'none' };
-  }
+  if (stored.kind === 'missing') return { ...base, source: 'none', fingerprint: 'none' };
   if (stored.kind === 'unusable') return { ...unusable(stored.reason, stored.fingerprint, options.storage, stored.code), ...base };
 
   const { record, fingerprint } = stored;
   const source = options.storage;
+  const fail = (reason: string, code?: string) => ({ ...unusable(reason, fingerprint, options.storage, code), ...base });
   const lastRefresh = record.last_refresh ?? undefined;
-  if (lastRefresh !== undefined && !RFC3339.test(lastRefresh)) {
-    return { ...unusable('last_refresh is not an RFC 3339 date-time', fingerprint, options.storage), ...base };
-  }
-  // An empty key is still "a key" to codex: it decides the method, then reports none (empty bearer).
-  const apiKey = record.OPENAI_API_KEY ?? undefined;
-  const emptyKey = () => ({ ...unusable('the stored OPENAI_API_KEY is empty', fingerprint, options.storage), ...base });
+  if (lastRefresh !== undefined && !RFC3339.test(lastRefresh)) return fail('last_refresh is not an RFC 3339 date-time');
   const tokens = record.tokens ?? undefined;
-  if (!tokens) {
-    if (apiKey === '') return emptyKey();
-    return apiKey
-      ? { ...base, authMethod: 'apikey', authToken: apiKey, source, fingerprint }
-      : { ...base, source, fingerprint };
-  }
-
-  let codexClaims;
   try {
-    codexClaims = readCodexIdTokenClaims(tokens.id_token);
+    if (tokens) readCodexIdTokenClaims(tokens.id_token);
   } catch {
-    // codex fails to load the whole file on a malformed id_token; we say so instead.
-    return { ...unusable('the stored id_token is not a valid JWT', fingerprint, options.storage), ...base };
+    // codex fails to load the whole file on a malformed id_token, whichever mode is in force.
+    return fail('the stored id_token is not a valid JWT');
   }
-  // The account shown to clients (email with the profile fallback, plan, account id).
+  const apiKey = record.OPENAI_API_KEY ?? undefined;
+  const mode = record.auth_mode ?? (apiKey !== undefined ? 'apikey' : 'chatgpt');
+
+  if (KEY_MODES.has(mode)) {
+    if (apiKey === undefined) return fail('API key auth is missing a key', 'api_key_missing');
+    // An empty key is still "a key" to codex: it decides the account, then hands out no bearer.
+    if (apiKey === '') return { ...fail('the stored OPENAI_API_KEY is empty'), accountType: 'apiKey' };
+    return { ...base, authMethod: 'apikey', accountType: 'apiKey', authToken: apiKey, source, fingerprint };
+  }
+  if (!TOKEN_MODES.has(mode)) return fail(`auth_mode "${mode}" is not one Codex knows`);
+
+  if (!tokens) return fail('plan type is required for chatgpt authentication', 'chatgpt_tokens_missing');
+  // The account shown to clients (email with the profile fallback, plan, account and user ids).
   const idClaims = tryReadTokenClaims(tokens.id_token) ?? {};
+  const accountId = idClaims.accountId ?? tokens.account_id ?? undefined;
   const account = {
     ...(idClaims.email && { email: idClaims.email }),
     ...(idClaims.planType && { planType: idClaims.planType }),
-    ...((idClaims.accountId ?? tokens.account_id) && { accountId: idClaims.accountId ?? tokens.account_id! }),
+    ...(accountId && { accountId }),
+    ...(idClaims.userId && { userId: idClaims.userId }),
   };
-  if (apiKey !== undefined && usesApiKey(options.preferredAuthMethod, codexClaims.email, codexClaims.planType)) {
-    if (apiKey === '') return emptyKey();
-    return { ...base, authMethod: 'apikey', authToken: apiKey, account, source, fingerprint };
-  }
-  // codex 0.25 hands out ChatGPT tokens only with a last_refresh, and reports no method for an empty one.
-  if (lastRefresh === undefined) {
-    return { ...unusable('the stored ChatGPT tokens have no last_refresh', fingerprint, options.storage), ...base };
-  }
-  if (tokens.access_token === '') {
-    return { ...unusable('the stored access_token is empty', fingerprint, options.storage), ...base };
-  }
+  // Codex hands out ChatGPT tokens only with a last_refresh, and reports no method for an empty one.
+  if (lastRefresh === undefined) return fail('the stored ChatGPT tokens have no last_refresh');
+  if (tokens.access_token === '') return fail('the stored access_token is empty');
   const expiresAt = tryReadTokenClaims(tokens.access_token)?.expiresAt;
   const refreshDueAt = refreshDueTime(expiresAt, lastRefresh);
   return {
     ...base,
     authMethod: 'chatgpt',
+    accountType: 'chatgpt',
     authToken: tokens.access_token,
     account,
     ...(expiresAt !== undefined && { accessTokenExpiresAt: expiresAt }),
@@ -102,12 +91,6 @@ export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): Au
     source,
     fingerprint,
   };
-}
-
-function usesApiKey(preferred: AuthMethod, email: string | undefined, plan: string | undefined): boolean {
-  if (preferred === 'apikey') return true;
-  if (email?.trim().toLowerCase().endsWith('@openai.com')) return false;
-  return !(plan && CHATGPT_PLANS.has(plan));
 }
 
 /**

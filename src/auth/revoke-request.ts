@@ -1,7 +1,7 @@
 /**
  * Token revocation at logout (RFC 7009), run in the token service: the refresh token (or, when
  * there is none, the access token) is sent to `{issuer}/oauth/revoke`. A 200 counts as revoked
- * whatever the token's state; anything else is a failure the caller reports.
+ * whatever the token's state; anything else is a failure the caller reports (logout goes on).
  */
 import { issuerFetch } from '../net/issuer-fetch.js';
 import { CLIENT_ID } from '../protocol/login.js';
@@ -24,9 +24,9 @@ export async function runRevoke(task: RevokeTask): Promise<RevokeOutcome> {
     });
     await response.body?.cancel();
     if (response.status === 200) return { ok: true, revoked: true };
-    return { ok: false, message: `the issuer answered ${response.status} to the revocation` };
+    return { ok: false, code: 'revoke_rejected', message: `the issuer answered ${response.status} to the revocation` };
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? 'the issuer did not answer the revocation in time' : `the issuer could not be reached (${(error as Error).message})`;
-    return { ok: false, message: reason };
+    if ((error as Error).name === 'TimeoutError') return { ok: false, code: 'revoke_timeout', message: 'the issuer did not answer the revocation in time' };
+    return { ok: false, code: 'revoke_unreachable', message: `the issuer could not be reached (${(error as Error).message})` };
   }
 }

@@ -1,18 +1,11 @@
 /** The tasks the main thread sends to the token service pool (plain data, structured-cloned). */
 import { z } from 'zod';
-import { AuthMethodSchema } from '../protocol/auth-wire.js';
+import { StoreOptionsSchema } from '../protocol/storage.js';
 
-export const StoreOptionsSchema = z.object({
-  codexHome: z.string(),
-  mode: z.enum(['file', 'keyring', 'auto']),
-});
+export { StoreOptionsSchema };
 
 export const ValidateTaskSchema = z.object({
   store: StoreOptionsSchema,
-  resolve: z.object({
-    preferredAuthMethod: AuthMethodSchema,
-    envApiKey: z.string().optional(),
-  }),
 });
 export type ValidateTask = z.infer<typeof ValidateTaskSchema>;
 
@@ -42,6 +35,6 @@ export type RevokeTask = z.infer<typeof RevokeTaskSchema>;
 
 export const RevokeOutcomeSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), revoked: z.boolean() }),
-  z.object({ ok: z.literal(false), message: z.string() }),
+  z.object({ ok: z.literal(false), code: z.enum(['revoke_rejected', 'revoke_timeout', 'revoke_unreachable', 'revoke_unavailable']), message: z.string() }),
 ]);
 export type RevokeOutcome = z.infer<typeof RevokeOutcomeSchema>;

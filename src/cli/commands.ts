@@ -53,13 +53,14 @@ function printStatus(report: { authMethod: string | null; account: ReturnType<ty
   else if (report.account?.type === 'chatgpt') {
     out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
     if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
-  } else out(`Signed in with an API key${snapshot.source === 'env' ? ' (OPENAI_API_KEY from the environment)' : ''}.`);
+  } else out('Signed in with an API key.');
   if (report.storage.path) {
     out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
     if (report.storage.fileMode && (Number.parseInt(report.storage.fileMode, 8) & 0o077) !== 0) {
       out(`Warning: other users can read or change that file; run: chmod 600 ${report.storage.path}`);
     }
   } else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
+  else if (snapshot.storage === 'memory') out('Credentials: memory only (cli_auth_credentials_store = "ephemeral"); nothing is kept after this command.');
   if (report.storage.warning) out(`Warning: ${report.storage.warning}`);
   if (report.authError) out(`Problem: ${report.authError.message}`);
 }
@@ -166,9 +167,10 @@ function showProgress(expiresAt: number | undefined): { stop(): void } {
 
 export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {
   return withRuntime(loaded, async ({ context }) => {
-    const { snapshot, revoked } = await performLogout(context, { revoke: options.local ? false : undefined });
+    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined });
     if (revoked) out('The tokens were revoked at the issuer.');
-    out(snapshot.authMethod ? `Signed out; ${snapshot.authMethod} from the environment is still in force.` : 'Signed out.');
+    if (revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.\n`);
+    out(snapshot.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.');
     return 0;
   });
 }

@@ -3,6 +3,7 @@
  * real config.toml belongs to Codex and is ignored (never rejected). Adding a key is one line.
  */
 import { z } from 'zod';
+import { StorageModeSchema } from '../protocol/storage.js';
 
 export const DEFAULT_ISSUER = 'https://auth.openai.com';
 
@@ -19,7 +20,7 @@ export const ConfigSchema = z.object({
   refresh_timeout_secs: seconds().default(20),
   device_code_timeout_secs: seconds().default(15 * 60),
   forced_login_method: z.enum(['chatgpt', 'api']).optional(),
-  cli_auth_credentials_store: z.enum(['file', 'keyring', 'auto']).default('file'),
+  cli_auth_credentials_store: StorageModeSchema.default('file'),
   logout_revokes_tokens: z.boolean().default(true),
   revoke_timeout_secs: seconds().default(10),
 });

@@ -174,6 +174,9 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
         redirect_uris: [
           'http://localhost:1455/auth/callback',
           'http://localhost:1457/auth/callback',
+          // codex 0.171's login server redirects to 127.0.0.1, not localhost
+          'http://127.0.0.1:1455/auth/callback',
+          'http://127.0.0.1:1457/auth/callback',
           `${url}/deviceauth/callback`,
         ],
         grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE],

@@ -26,7 +26,9 @@ export async function signInAtIssuer(authUrl: string, email = 'demo@example.com'
     const location = response.headers.get('location');
     if (location) {
       const next = new URL(location, url).href;
-      if (next.startsWith('http://localhost:')) return next;
+      // the client's loopback callback: http://localhost:1455/… (older codex, codex-auth-mcp) or
+      // http://127.0.0.1:1455/… (codex 0.171); the issuer itself may also live on 127.0.0.1
+      if (new URL(next).pathname === '/auth/callback') return next;
       [url, method, body] = [next, 'GET', undefined];
       continue;
     }

@@ -105,9 +105,9 @@ export class LoginEngine {
     return { login, started };
   }
 
-  private storeOptions() {
-    const { store } = this.options;
-    return { codexHome: store.codexHome, mode: store.mode };
+  /** A plain copy for the worker message (the ephemeral store's shared memory goes along). */
+  private storeOptions(): StoreOptions {
+    return { ...this.options.store };
   }
 
   /** Lets a login's completion through once the response that named it has been sent. */

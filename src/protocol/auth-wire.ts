@@ -3,6 +3,7 @@
  * `codex/event/*` notifications. Each schema is the single definition of its type.
  */
 import { z } from 'zod';
+import { StorageKindSchema } from './storage.js';
 
 export const AuthMethodSchema = z.enum(['apikey', 'chatgpt']);
 export type AuthMethod = z.infer<typeof AuthMethodSchema>;
@@ -26,7 +27,7 @@ export const GetAuthStatusResultSchema = z.object({
   preferredAuthMethod: AuthMethodSchema,
   authToken: z.string().optional(),
   authError: AuthErrorSchema.optional(),
-  storage: z.enum(['file', 'keyring']).optional(),
+  storage: StorageKindSchema.optional(),
   storageWarning: z.string().optional(),
 });
 export type GetAuthStatusResult = z.infer<typeof GetAuthStatusResultSchema>;
@@ -36,7 +37,11 @@ export const LogoutParamsSchema = z.preprocess(
   z.object({ revoke: z.boolean().optional() }),
 );
 
-export const LogoutResultSchema = z.object({ revoked: z.boolean() });
+/** Why a logout's revocation failed; the credentials were removed here all the same. */
+export const RevokeErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type RevokeError = z.infer<typeof RevokeErrorSchema>;
+/** 0.25 answers `{}` and 0.171 `{}` too; both fields are extras a client may ignore. */
+export const LogoutResultSchema = z.object({ revoked: z.boolean(), revokeError: RevokeErrorSchema.optional() });
 export type LogoutResult = z.infer<typeof LogoutResultSchema>;
 
 export const LoginChatGptParamsSchema = z.preprocess(objectOrEmpty, z.object({}));

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LoginErrorCodeSchema } from './auth-wire.js';
-import { StoreOptionsSchema } from '../auth/token-service-tasks.js';
+import { StoreOptionsSchema } from './storage.js';
 
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 /** The real issuer only allows these two callback ports. */

@@ -5,17 +5,25 @@
  */
 import { z } from 'zod';
 import { AuthErrorSchema, AuthMethodSchema } from './auth-wire.js';
+import { StorageKindSchema } from './storage.js';
 
 export const AccountSchema = z.object({
   email: z.string().optional(),
   planType: z.string().optional(),
   accountId: z.string().optional(),
+  /** The ChatGPT user id (`chatgpt_user_id`, else `user_id`, of the id_token's auth claim). */
+  userId: z.string().optional(),
 });
 export type Account = z.infer<typeof AccountSchema>;
 
 /** Everything the main thread needs to answer status requests without touching a worker. */
 export const AuthSnapshotSchema = z.object({
   authMethod: AuthMethodSchema.optional(),
+  /**
+   * The v2 account type the record stands for, even when it has no bearer to hand out (an empty
+   * API key is an `apiKey` account to 0.171 while getAuthStatus reports no method).
+   */
+  accountType: z.enum(['apiKey', 'chatgpt']).optional(),
   /** The bearer a client gets with `includeToken`: the API key, or the ChatGPT access token. */
   authToken: z.string().optional(),
   account: AccountSchema.optional(),
@@ -26,8 +34,8 @@ export const AuthSnapshotSchema = z.object({
   refreshDueAt: z.number().optional(),
   authError: AuthErrorSchema.optional(),
   /** Where the credentials came from. */
-  source: z.enum(['file', 'keyring', 'env', 'none']),
-  storage: z.enum(['file', 'keyring']),
+  source: z.union([StorageKindSchema, z.literal('none')]),
+  storage: StorageKindSchema,
   storageWarning: z.string().optional(),
   /** Identity of the stored record the snapshot was built from (changes when it is rewritten). */
   fingerprint: z.string(),

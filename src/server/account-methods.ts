@@ -4,6 +4,7 @@
  * the v2 notifications (`account/login/completed`, `account/updated`).
  */
 import { z } from 'zod';
+import { AccountReadParamsSchema, type AccountReadResult } from '../protocol/account-wire.js';
 import { invalidRequest } from '../protocol/jsonrpc.js';
 import { method, type MethodSpec, type RequestContext } from '../rpc/dispatcher.js';
 import { authStatusResult, refreshedStatus } from './auth-methods.js';
@@ -12,7 +13,6 @@ import type { ServerContext } from './context.js';
 import { performLogout } from './logout.js';
 import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
 
-export const AccountReadParamsSchema = z.object({ refreshToken: z.boolean().optional() });
 export const AccountLoginStartParamsSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('apiKey'), apiKey: z.string().min(1) }),
   z.object({ type: z.literal('chatgpt') }),
@@ -33,18 +33,19 @@ export function accountMethods(context: ServerContext): Record<string, MethodSpe
     });
 
   return {
-    'account/read': v2(AccountReadParamsSchema, async ({ refreshToken }) => {
+    'account/read': v2(AccountReadParamsSchema, async ({ refreshToken }): Promise<AccountReadResult> => {
       const snapshot = await auth.ready.then(() => auth.current!);
       // The refresh path also reports authError (e.g. refresh_timeout); the account itself comes from the snapshot.
       const status = refreshToken && snapshot.authMethod === 'chatgpt' ? await refreshedStatus(context, false) : authStatusResult(snapshot, context, false);
-      const account = v2Account(auth.current!);
-      // codex's Account type has no room for a ChatGPT sign-in without an email; it refuses likewise.
-      if (account?.type === 'chatgpt' && account.email === null) {
-        throw invalidRequest('email and plan type are required for chatgpt authentication');
-      }
+      const current = auth.current!;
+      // A ChatGPT record without tokens: 0.171 refuses the read with this very message.
+      if (current.authError?.code === 'chatgpt_tokens_missing') throw invalidRequest('plan type is required for chatgpt authentication');
+      const account = v2Account(current);
       return {
         account,
+        userId: account?.type === 'chatgpt' ? (current.account?.userId ?? null) : null,
         requiresOpenaiAuth: true,
+        workspaceRouting: null,
         ...(status.authError && { authError: status.authError }),
         ...(status.storage && { storage: status.storage }),
         ...(status.storageWarning && { storageWarning: status.storageWarning }),
@@ -76,9 +77,9 @@ export function accountMethods(context: ServerContext): Record<string, MethodSpe
     }),
 
     'account/logout': v2(AnyParams, async ({ revoke }, request) => {
-      const { snapshot, revoked } = await performLogout(context, { revoke });
+      const { snapshot, revoked, revokeError } = await performLogout(context, { revoke });
       request.afterResponse(() => notifier.authChanged(snapshot));
-      return { revoked };
+      return { revoked, ...(revokeError && { revokeError }) };
     }),
   };
 }

@@ -1,8 +1,8 @@
-/** The v2 (codex app-server) account shapes, built from a snapshot. */
+/** The v2 (codex app-server 0.171) account shapes, built from a snapshot. */
+import { PLAN_TYPES, type PlanType, type V2Account } from '../protocol/account-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 
-export const PLAN_TYPES = ['free', 'go', 'plus', 'pro', 'team', 'business', 'enterprise', 'edu', 'unknown'] as const;
-export type PlanType = (typeof PLAN_TYPES)[number];
+export { PLAN_TYPES, type PlanType, type V2Account };
 
 const ALIASES: Record<string, PlanType> = { hc: 'enterprise', education: 'edu' };
 
@@ -11,12 +11,11 @@ export function v2PlanType(raw: string | undefined): PlanType {
   return ALIASES[plan] ?? ((PLAN_TYPES as readonly string[]).includes(plan) ? (plan as PlanType) : 'unknown');
 }
 
-export type V2Account = null | { type: 'apiKey' } | { type: 'chatgpt'; email: string | null; planType: PlanType };
-
-export function v2Account(snapshot: AuthSnapshot): V2Account {
-  if (snapshot.authMethod === 'apikey') return { type: 'apiKey' };
-  if (snapshot.authMethod === 'chatgpt') {
-    return { type: 'chatgpt', email: snapshot.account?.email ?? null, planType: v2PlanType(snapshot.account?.planType) };
+export function v2Account(snapshot: AuthSnapshot): V2Account | null {
+  if (snapshot.accountType === 'apiKey') return { type: 'apiKey' };
+  if (snapshot.accountType === 'chatgpt') {
+    // workspaceName comes from 0.171's call to the ChatGPT backend, which this server does not make.
+    return { type: 'chatgpt', email: snapshot.account?.email ?? null, planType: v2PlanType(snapshot.account?.planType), workspaceName: null };
   }
   return null;
 }

@@ -75,10 +75,10 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
     }),
 
     logoutChatGpt: method(LogoutParamsSchema, async ({ revoke }, request): Promise<LogoutResult> => {
-      const { snapshot, revoked } = await performLogout(context, { revoke });
+      const { snapshot, revoked, revokeError } = await performLogout(context, { revoke });
       request.afterResponse(() => context.notifier.authChanged(snapshot));
-      // `revoked` is an extra field: clients that expect 0.25's `{}` ignore it.
-      return { revoked };
+      // `revoked` and `revokeError` are extra fields: clients that expect 0.25's `{}` ignore them.
+      return { revoked, ...(revokeError && { revokeError }) };
     }),
   };
 }

@@ -6,6 +6,7 @@ import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/schema.js';
 import type { LoginEngine } from '../login/login-engine.js';
 import type { Logger } from '../log.js';
+import type { StoreOptions } from '../protocol/storage.js';
 import type { Notifier } from './notifier.js';
 
 export interface ServerContext {
@@ -13,6 +14,8 @@ export interface ServerContext {
   readonly codexHome: string;
   readonly auth: AuthState;
   readonly store: CredentialStore;
+  /** How every thread opens the same store (passed along in worker tasks). */
+  readonly storeOptions: StoreOptions;
   readonly tokens: TokenService;
   readonly refresher: RefreshCoordinator;
   readonly notifier: Notifier;

@@ -1,10 +1,11 @@
 /**
  * Signing out, shared by `logoutChatGpt`, `account/logout`, the `logout` tool and the CLI: cancel
- * a pending login, revoke the tokens at the issuer when asked (fail-closed, as codex: if that
- * fails, nothing is deleted and the caller gets the reason), then remove the stored credentials
- * and report what is still in force.
+ * a pending login, revoke the tokens at the issuer when asked, then remove the stored
+ * credentials and report what is still in force. Revocation is best effort, as in current Codex
+ * (codex-rs `logout_with_revoke`): a failed one is logged and reported in the answer, and the
+ * local credentials are removed anyway, so a person who is offline can still sign out.
  */
-import { internalError } from '../protocol/jsonrpc.js';
+import type { RevokeError } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
 
@@ -16,21 +17,16 @@ export interface LogoutOptions {
 export interface LogoutOutcome {
   /** The snapshot after logout: e.g. `apikey` when OPENAI_API_KEY is still set. */
   readonly snapshot: AuthSnapshot;
-  /** Whether the issuer confirmed the revocation (false when not asked or nothing to revoke). */
+  /** Whether the issuer confirmed the revocation (false when not asked, nothing to revoke, or it failed). */
   readonly revoked: boolean;
+  /** Set when a revocation was tried and failed. */
+  readonly revokeError?: RevokeError;
 }
 
 export async function performLogout(context: ServerContext, options: LogoutOptions = {}): Promise<LogoutOutcome> {
   const { store, auth, config } = context;
   await context.logins.cancelActive();
-  let revoked = false;
-  if (options.revoke ?? config.logout_revokes_tokens) {
-    const outcome = await context.tokens.revoke({ store: { codexHome: context.codexHome, mode: config.cli_auth_credentials_store }, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000 });
-    if (!outcome.ok) {
-      throw internalError(`logout failed: ${outcome.message}; your credentials were kept (to remove them only here: revoke: false, or codex-auth-mcp logout --local)`);
-    }
-    revoked = outcome.revoked;
-  }
+  const revocation = options.revoke ?? config.logout_revokes_tokens ? await revoke(context) : { revoked: false };
   // A refresh of ours in flight may no longer write its result (exclusive); one stuck on a hung
   // issuer holds the lock, so logout goes ahead after a second regardless, and a sibling's
   // refresh re-checks the record before writing.
@@ -39,5 +35,15 @@ export async function performLogout(context: ServerContext, options: LogoutOptio
       await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
     }),
   );
-  return { snapshot, revoked };
+  return { snapshot, ...revocation };
+}
+
+async function revoke(context: ServerContext): Promise<{ revoked: boolean; revokeError?: RevokeError }> {
+  const { config } = context;
+  const outcome = await context.tokens
+    .revoke({ store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000 })
+    .catch((error: unknown) => ({ ok: false as const, code: 'revoke_unavailable', message: `the token service failed (${(error as Error).message})` }));
+  if (outcome.ok) return { revoked: outcome.revoked };
+  context.log.warn({ code: outcome.code }, `failed to revoke the tokens during logout (${outcome.message}); removing the local credentials anyway`);
+  return { revoked: false, revokeError: { code: outcome.code, message: outcome.message } };
 }

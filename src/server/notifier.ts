@@ -13,6 +13,7 @@ import {
   type LoginChatGptCompleteParams,
   type LoginErrorCode,
 } from '../protocol/auth-wire.js';
+import type { AccountLoginCompletedParams, AccountUpdatedParams } from '../protocol/account-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2PlanType } from './account-shapes.js';
 
@@ -42,10 +43,12 @@ export class Notifier {
   authChanged(snapshot: Pick<AuthSnapshot, 'authMethod' | 'account'>): void {
     this.authStatusChange(snapshot.authMethod);
     if (this.accountApiClient) {
-      this.raw('account/updated', {
+      const params: AccountUpdatedParams = {
         authMode: snapshot.authMethod ?? null,
         planType: snapshot.authMethod === 'chatgpt' ? v2PlanType(snapshot.account?.planType) : null,
-      });
+        reason: null,
+      };
+      this.raw('account/updated', params);
     }
   }
 
@@ -60,12 +63,14 @@ export class Notifier {
       this.raw(Notification.loginChatGptComplete, params);
     }
     if (this.accountApiClient) {
-      this.raw('account/login/completed', {
+      const params: AccountLoginCompletedParams = {
         loginId: ended.loginId,
         success: ended.success,
         error: ended.error ?? null,
+        onboardingEntrypoint: null,
         ...(ended.errorCode && { errorCode: ended.errorCode }),
-      });
+      };
+      this.raw('account/login/completed', params);
     }
   }
 

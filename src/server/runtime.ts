@@ -3,7 +3,7 @@
  * cache, the token service, the refresh coordinator and the login engine, wired together once.
  */
 import { AuthState } from '../auth/auth-state.js';
-import { openCredentialStore } from '../auth/credential-store.js';
+import { openCredentialStore, storeOptionsFor } from '../auth/credential-store.js';
 import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import { TokenService } from '../auth/token-service.js';
 import type { ValidateTask } from '../auth/token-service-tasks.js';
@@ -21,12 +21,8 @@ export interface Runtime {
 
 export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: string) => void): Runtime {
   const { config, codexHome } = loaded;
-  const storeOptions = { codexHome, mode: config.cli_auth_credentials_store } as const;
-  const envApiKey = process.env['OPENAI_API_KEY'];
-  const validateTask: ValidateTask = {
-    store: storeOptions,
-    resolve: { preferredAuthMethod: config.preferred_auth_method, ...(envApiKey && { envApiKey }) },
-  };
+  const storeOptions = storeOptionsFor(codexHome, config.cli_auth_credentials_store);
+  const validateTask: ValidateTask = { store: storeOptions };
   const tokens = new TokenService();
   const auth = new AuthState(tokens, validateTask, log);
   const refresher = new RefreshCoordinator(tokens, auth, { ...validateTask, issuer: config.auth_issuer }, log);
@@ -38,7 +34,7 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   });
   auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
 
-  const context: ServerContext = { config, codexHome, auth, store: openCredentialStore(storeOptions), tokens, refresher, notifier, logins, log };
+  const context: ServerContext = { config, codexHome, auth, store: openCredentialStore(storeOptions), storeOptions, tokens, refresher, notifier, logins, log };
   return {
     context,
     async close(graceMs) {

@@ -98,10 +98,11 @@ const TOOLS = [
     description: 'Signs out: revokes the tokens at the issuer (unless revoke is false) and removes the stored OpenAI / ChatGPT credentials.',
     args: LogoutArgs,
     async run(args, context, after) {
-      const { snapshot, revoked } = await performLogout(context, { revoke: args.revoke });
+      const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: args.revoke });
       after(() => context.notifier.authChanged(snapshot));
-      const summary = snapshot.authMethod ? `Signed out; still authenticated by ${snapshot.authMethod} from the environment.` : 'Signed out.';
-      return text(`${summary}${revoked ? ' The tokens were revoked at the issuer.' : ''}`, { authMethod: snapshot.authMethod ?? null, revoked });
+      const summary = snapshot.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.';
+      const revocation = revoked ? ' The tokens were revoked at the issuer.' : revokeError ? ` The tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.` : '';
+      return text(`${summary}${revocation}`, { authMethod: snapshot.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
     },
   }),
 ];

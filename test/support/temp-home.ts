@@ -1,5 +1,5 @@
 /** Throwaway CODEX_HOME directories that tests create and always remove. */
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { lstat, mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,4 +31,20 @@ export async function tempHome(options: { create?: boolean } = {}): Promise<Temp
     remove,
     [Symbol.asyncDispose]: remove,
   };
+}
+
+/** Codex's lock files: regular, empty, never removed (by Codex 0.171 or by us). */
+export const LOCK_FILES = ['auth.json.lock', 'auth.lock'];
+
+/**
+ * What is in a CODEX_HOME besides the lock files, sorted; fails if a lock file is there but is
+ * not an empty regular file (a lock folder, or a lock that holds data, would break Codex).
+ */
+export async function filesBesideLocks(home: string): Promise<string[]> {
+  const names = (await readdir(home)).sort();
+  for (const name of names.filter((n) => LOCK_FILES.includes(n))) {
+    const info = await lstat(join(home, name));
+    if (!info.isFile() || info.size !== 0) throw new Error(`${name} is not an empty regular file`);
+  }
+  return names.filter((n) => !LOCK_FILES.includes(n));
 }
