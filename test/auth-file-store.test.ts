@@ -9,9 +9,10 @@ import { once } from 'node:events';
 import { lstat, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiKeyRecord } from '../src/auth/auth-record.js';
-import { writeAuthFile, withAuthLock } from '../src/auth/file-store.js';
-import { openLockFile } from '../src/auth/flock.js';
+import { apiKeyRecord } from '../src/auth/store/record.js';
+import { writeAuthFile } from '../src/auth/store/auth-file.js';
+import { withAuthLock } from '../src/auth/store/locks.js';
+import { openLockFile } from '../src/auth/store/flock.js';
 import { startServer } from './support/rpc-client.js';
 import { filesBesideLocks, tempHome } from './support/temp-home.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseStoredAuth } from '../src/auth/auth-record.js';
+import { parseStoredAuth } from '../src/auth/store/record.js';
 import { readTokenClaims, tryReadTokenClaims } from '../src/auth/jwt-claims.js';
 import {
   needsRefresh,

@@ -7,7 +7,6 @@
  * it, so this file must not run at the same time as anything else that listens there.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +15,10 @@ import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 import type { AppServerClient } from './support/codex-app-server.js';
 import {
-  cleanupStack, offlineEnv, requireCodex0171, sharedConfigToml, startCodex0171, startRefusingProxy, startStubBackend,
+  cleanupStack, offlineEnv, requireCodex0171, runOurCli, sharedConfigToml, startCodex0171, startRefusingProxy, startStubBackend,
 } from './support/codex-0171-offline.js';
 import { startRotatingEndpoint } from './support/codex-0171-rotating-endpoint.js';
 import { eventually } from './support/eventually.js';
-import { serverEntry } from './support/paths.js';
 import { spawnServer } from './support/rpc-client.js';
 
 const APP_NAME = 'codex0171-login-test';
@@ -95,11 +93,7 @@ test('0.171 signs in and refreshes; our running server on the same CODEX_HOME fo
     assert.equal(account.account?.email, 'demo@example.com');
     assert.equal(account.account?.planType, 'plus');
     // …and so does `codex-auth-mcp status --json`, which reads the same store.
-    const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = execFile(process.execPath, [serverEntry, 'status', '--json'], { env: { PATH: process.env['PATH'] ?? '', CODEX_HOME: home, ...env }, timeout: 15_000 }, (_error, stdout) =>
-        resolve({ code: child.exitCode, stdout }),
-      );
-    });
+    const cli = await runOurCli(['status', '--json'], { codexHome: home, env });
     assert.equal(cli.code, 0, `status exits 0 when signed in: ${cli.stdout}`);
     const shown = JSON.parse(cli.stdout);
     assert.deepEqual({ authMethod: shown.authMethod, email: shown.account?.email, planType: shown.account?.planType, authError: shown.authError }, { authMethod: 'chatgpt', email: 'demo@example.com', planType: 'plus', authError: null });

@@ -13,24 +13,27 @@
  *
  * 0.171 only runs offline with help: its account/read for a ChatGPT sign-in asks the ChatGPT
  * backend for the workspace ("routing discovery"), so config.toml points `chatgpt_base_url` at a
- * loopback stub (support/codex-0171-backend.ts); every proxy variable points at a loopback proxy
+ * loopback stub (support/codex-0171-offline.ts); every proxy variable points at a loopback proxy
  * that refuses everything, so nothing leaves the machine. A missing binary fails every test here.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { access, chmod, constants, lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chatgptRecord } from '../src/auth/auth-record.js';
-import { withAuthLock, writeAuthFile } from '../src/auth/file-store.js';
-import { startRefusingProxy, startStubBackend, STUB_WORKSPACE_NAME, type RefusingProxy, type StubBackend } from './support/codex-0171-backend.js';
-import { CODEX_0171_BINARY, spawnAppServer, type AppServerClient, type RpcReply } from './support/codex-app-server.js';
+import { chatgptRecord } from '../src/auth/store/record.js';
+import { writeAuthFile } from '../src/auth/store/auth-file.js';
+import { withAuthLock } from '../src/auth/store/locks.js';
+import type { AppServerClient, RpcReply } from './support/codex-app-server.js';
+import {
+  cleanupStack, offlineEnv, requireCodex0171, runOurCli, sharedConfigToml, startCodex0171, startRefusingProxy, startStubBackend, STUB_WORKSPACE_NAME,
+  type RefusingProxy, type StubBackend,
+} from './support/codex-0171-offline.js';
 import { eventually } from './support/eventually.js';
-import { serverEntry } from './support/paths.js';
 import { spawnServer, type RpcClient, type RpcMessage } from './support/rpc-client.js';
 import { LOCK_FILES, tempHome, type TempHome } from './support/temp-home.js';
 
@@ -153,37 +156,15 @@ const FIXTURES: Fixture[] = [
 
 // ---------- the two servers and our CLI ----------
 
+/** Hands `fn` to the clean-up stack of test `t` (support/codex-0171-offline.ts: last-in first-out, each step runs). */
+const defer = (t: TestContext, fn: () => unknown) => cleanupStack(t)(fn);
+
 /**
- * Clean-ups of one test, run last-in first-out once it ends, so every process is gone before
- * the folder it ran in is removed (t.after hooks run in the order they were added, and a failing
- * one skips the rest). Each runs even if an earlier one failed; one registered after the test
- * ended (a timed-out test body still running) runs at once.
+ * The loopback stub and refusing proxy every test here shares, started once per test; a missing
+ * 0.171 binary fails the test here (never a skip: without the oracle these tests prove nothing).
  */
-const cleanupStacks = new WeakMap<TestContext, { done: boolean; fns: (() => unknown)[] }>();
-const runQuietly = (fn: () => unknown) => Promise.resolve().then(fn).catch(() => undefined);
-function defer(t: TestContext, fn: () => unknown): void {
-  let stack = cleanupStacks.get(t);
-  if (!stack) {
-    const fresh = { done: false, fns: [] as (() => unknown)[] };
-    cleanupStacks.set(t, (stack = fresh));
-    t.after(async () => {
-      fresh.done = true;
-      for (const cleanup of fresh.fns.reverse()) await runQuietly(cleanup);
-    });
-  }
-  if (stack.done) void runQuietly(fn);
-  else stack.fns.push(fn);
-}
-
-async function requireBinary(): Promise<void> {
-  // Never a skip: without the oracle these tests prove nothing, so they fail.
-  await access(CODEX_0171_BINARY, constants.X_OK).catch(() => {
-    throw new Error(`Codex 0.171.0 is not installed at ${CODEX_0171_BINARY} (npm ci installs it as the codex-0171 dev dependency)`);
-  });
-}
-
-/** The loopback stub and refusing proxy every test here shares, started once per test. */
 async function network(t: TestContext): Promise<{ backend: StubBackend; proxy: RefusingProxy }> {
+  requireCodex0171();
   const [backend, proxy] = await Promise.all([startStubBackend(), startRefusingProxy()]);
   defer(t, async () => {
     // Where 0.171 tried to go beyond loopback (refused by the proxy): worth knowing, not a failure.
@@ -197,7 +178,7 @@ async function network(t: TestContext): Promise<{ backend: StubBackend; proxy: R
 async function newHome(t: TestContext, backend: StubBackend): Promise<TempHome> {
   const home = await tempHome();
   defer(t, () => home.remove());
-  await home.writeConfig(backend.configToml());
+  await home.writeConfig(sharedConfigToml(backend));
   return home;
 }
 
@@ -208,10 +189,7 @@ async function applyFixture(home: TempHome, fixture: Fixture): Promise<void> {
 }
 
 async function start0171(t: TestContext, home: TempHome, proxy: RefusingProxy, env: Record<string, string> = {}): Promise<AppServerClient> {
-  const client = spawnAppServer({ codexHome: home.path, env: { ...proxy.env(), ...env } });
-  defer(t, () => client.close());
-  await client.ready();
-  return client;
+  return startCodex0171({ codexHome: home.path, env: { ...offlineEnv(proxy.url), ...env }, name: 'codex-auth-mcp-tests' }, (client) => defer(t, () => client.close()));
 }
 
 /**
@@ -232,27 +210,8 @@ async function startOurs(t: TestContext, home: TempHome, proxy: RefusingProxy, e
   return client;
 }
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `codex-auth-mcp status --json` on a home, with the same clean environment as the server. */
-async function ourStatus(home: TempHome, proxy: RefusingProxy, env: Record<string, string> = {}): Promise<CliRun> {
-  const childEnv: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key]) childEnv[key] = process.env[key]!;
-  Object.assign(childEnv, { CODEX_HOME: home.path, ...env });
-  const child = spawn(process.execPath, [serverEntry, 'status', '--json', ...ourArgs(proxy)], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+const ourStatus = (home: TempHome, proxy: RefusingProxy, env: Record<string, string> = {}) => runOurCli(['status', '--json', ...ourArgs(proxy)], { codexHome: home.path, env });
 
 // ---------- comparing ----------
 
@@ -374,7 +333,7 @@ async function compareFixture(t: TestContext, fixture: Fixture, rows: Row[]): Pr
 }
 
 test('fixture table: account/read, getAuthStatus and `status --json` agree with Codex 0.171 (deliberate differences asserted)', { concurrency: 3, timeout: 600_000 }, async (t) => {
-  await requireBinary();
+  requireCodex0171(); // fails here, before the cases, when the binary is missing
   assert.ok(FIXTURES.length >= 20);
   const rows: Row[] = [];
   await Promise.all(FIXTURES.map((fixture) => t.test(fixture.name, { timeout: 180_000 }, (st) => compareFixture(st, fixture, rows))));
@@ -399,7 +358,6 @@ async function authFileFacts(home: TempHome) {
 }
 
 test('an API-key sign-in by 0.171 is noticed by our running server, which then serves the key', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const home = await newHome(t, backend);
   const ours = await startOurs(t, home, proxy);
@@ -418,7 +376,6 @@ test('an API-key sign-in by 0.171 is noticed by our running server, which then s
 });
 
 test('an API key our loginApiKey stored is read by a 0.171 app-server started afterwards', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const home = await newHome(t, backend);
   const ours = await startOurs(t, home, proxy);
@@ -431,7 +388,6 @@ test('an API key our loginApiKey stored is read by a 0.171 app-server started af
 });
 
 test('auth.json bytes: our loginApiKey writes exactly what 0.171 account/login/start writes for the same key; logout removes it alike', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const seeds: [string, unknown][] = [
     ['an empty CODEX_HOME', undefined],
@@ -475,7 +431,6 @@ test('auth.json bytes: our loginApiKey writes exactly what 0.171 account/login/s
 });
 
 test('ChatGPT tokens written by our store (chatgptRecord + writeAuthFile under withAuthLock) are read by 0.171, and by ours', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   for (const key of [null, 'sk-exchanged-key']) {
     const home = await newHome(t, backend);
@@ -503,7 +458,6 @@ test('ChatGPT tokens written by our store (chatgptRecord + writeAuthFile under w
 });
 
 test('tokens 0.171 writes on its own refresh are picked up by our running server', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const home = await newHome(t, backend);
   const seeded = tokensRecord({ plan: 'plus', email: 'refresh@example.com', accountId: 'acct-r' });
@@ -542,7 +496,6 @@ test('tokens 0.171 writes on its own refresh are picked up by our running server
 });
 
 test('a token refresh: ours writes the record 0.171 writes for the same answer (last_refresh aside)', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const fresh = tokenSet({ plan: 'plus', email: 'rotate@example.com', accountId: 'acct-rot', nonce: 'rotated' });
   backend.onRefresh = () => ({ status: 200, json: { id_token: fresh.id_token, access_token: fresh.access_token, refresh_token: 'rt-2' } });
@@ -653,7 +606,6 @@ function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => 
 }
 
 test('locks: 0.171 does not write its API-key sign-in while our withAuthLock is held by another process', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const home = await newHome(t, backend);
   const codex = await start0171(t, home, proxy);
@@ -673,7 +625,6 @@ test('locks: 0.171 does not write its API-key sign-in while our withAuthLock is 
 });
 
 test('locks: our loginApiKey does not write while the locks are held by another process', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const home = await newHome(t, backend);
   const ours = await startOurs(t, home, proxy);
@@ -692,7 +643,6 @@ test('locks: our loginApiKey does not write while the locks are held by another 
 });
 
 test('locks: while 0.171 holds auth.lock (waiting inside it for auth.json.lock), our loginApiKey waits, and writes after it', async (t) => {
-  await requireBinary();
   const { backend, proxy } = await network(t);
   const home = await newHome(t, backend);
   const [ours, codex] = await Promise.all([startOurs(t, home, proxy), start0171(t, home, proxy)]);

@@ -8,30 +8,49 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { ErrorCode, RpcError, invalidRequest } from '../src/protocol/jsonrpc.js';
-import { Dispatcher, method, type RequestContext } from '../src/rpc/dispatcher.js';
+import { Dispatcher, type RequestContext } from '../src/rpc/dispatcher.js';
+
+/** A method table of the test's own: the dispatcher is generic over it. */
+const any = { params: z.unknown(), result: z.unknown() };
+const TestMethods = {
+  echo: { params: z.object({ text: z.string().optional(), nested: z.object({ n: z.number() }).optional() }), result: z.unknown() },
+  nothing: any,
+  fail: any,
+  refuse: any,
+  refuseAsync: any,
+  failAsync: any,
+  bigint: any,
+  slow: any,
+  withHooks: any,
+  withHooksAsync: any,
+  hookThenFail: any,
+  wait: any,
+  hold: any,
+  later: { params: z.object({ n: z.number() }), result: z.number() },
+  neverRegistered: any,
+};
 
 function harness() {
   const out: any[] = [];
-  const dispatcher = new Dispatcher((line) => {
+  const dispatcher = new Dispatcher(TestMethods, (line) => {
     assert.ok(!line.includes('\n'), 'one message per line');
     out.push(JSON.parse(line));
   }, pino({ level: 'silent' }));
   const seen: unknown[] = [];
-  dispatcher.registerAll({
-    echo: method(z.object({ text: z.string().optional(), nested: z.object({ n: z.number() }).optional() }), (params) => params),
-    nothing: method(z.unknown(), () => undefined),
-    fail: method(z.unknown(), () => {
+  dispatcher
+    .register('echo', (params) => params)
+    .register('nothing', () => undefined)
+    .register('fail', () => {
       throw new Error('disk on fire');
-    }),
-    refuse: method(z.unknown(), () => {
+    })
+    .register('refuse', () => {
       throw new RpcError(-32001, 'refused', { why: 'because' });
-    }),
-    refuseAsync: method(z.unknown(), async () => {
+    })
+    .register('refuseAsync', async () => {
       throw invalidRequest('login id not found: x');
-    }),
-    failAsync: method(z.unknown(), async () => Promise.reject('a string, not an Error')),
-    bigint: method(z.unknown(), () => ({ n: 1n })),
-  });
+    })
+    .register('failAsync', async () => Promise.reject('a string, not an Error'))
+    .register('bigint', () => ({ n: 1n }));
   dispatcher.onNotification('seen', (params) => seen.push(params));
   dispatcher.onNotification('explodes', () => {
     throw new Error('notification handler bug');
@@ -166,7 +185,7 @@ test('notifications are never answered: unknown, known request methods, handler 
 test('an async request never delays a later sync one; each is answered once', async () => {
   const h = harness();
   let release!: () => void;
-  h.dispatcher.register('slow', method(z.unknown(), () => new Promise<string>((resolve) => (release = () => resolve('slow done')))));
+  h.dispatcher.register('slow', () => new Promise<string>((resolve) => (release = () => resolve('slow done'))));
   h.line({ jsonrpc: '2.0', id: 'slow', method: 'slow' });
   h.line({ jsonrpc: '2.0', id: 'fast', method: 'echo', params: { text: 'fast' } });
   assert.deepEqual(h.out.map((m) => m.id), ['fast']);
@@ -179,28 +198,28 @@ test('afterResponse hooks run right after the response is queued, in order; a fa
   const h = harness();
   const order: string[] = [];
   const sent = (tag: string) => order.push(`${tag} after ${h.out.length} lines`);
-  h.dispatcher.register('withHooks', method(z.unknown(), (_p, request: RequestContext) => {
+  h.dispatcher.register('withHooks', (_p, request: RequestContext) => {
     request.afterResponse(() => sent('first'));
     request.afterResponse(() => {
       throw new Error('hook bug');
     });
     request.afterResponse(() => sent('third'));
     return { ok: true };
-  }));
-  h.dispatcher.register('withHooksAsync', method(z.unknown(), async (_p, request: RequestContext) => {
+  });
+  h.dispatcher.register('withHooksAsync', async (_p, request: RequestContext) => {
     request.afterResponse(() => sent('async'));
     await settle();
     return {};
-  }));
+  });
   h.line({ jsonrpc: '2.0', id: 1, method: 'withHooks' });
   h.line({ jsonrpc: '2.0', id: 2, method: 'withHooksAsync' });
   await h.dispatcher.idle();
   assert.deepEqual(order, ['first after 1 lines', 'third after 1 lines', 'async after 2 lines']);
   // Hooks of a failed request never run: there is nothing to announce.
-  h.dispatcher.register('hookThenFail', method(z.unknown(), async (_p, request: RequestContext) => {
+  h.dispatcher.register('hookThenFail', async (_p, request: RequestContext) => {
     request.afterResponse(() => sent('never'));
     throw new Error('no');
-  }));
+  });
   h.line({ jsonrpc: '2.0', id: 3, method: 'hookThenFail' });
   await h.dispatcher.idle();
   assert.equal(order.includes('never after 3 lines'), false);
@@ -211,14 +230,14 @@ test('notifications/cancelled aborts the signal of that in-flight request only',
   const h = harness();
   const signals = new Map<unknown, AbortSignal>();
   const finish = new Map<unknown, () => void>();
-  h.dispatcher.register('wait', method(z.unknown(), (_p, request: RequestContext) => {
+  h.dispatcher.register('wait', (_p, request: RequestContext) => {
     const { signal } = request;
     signals.set(request.id, signal);
     return new Promise((resolve, reject) => {
       signal.addEventListener('abort', () => reject(new RpcError(-32800, 'Request cancelled')));
       finish.set(request.id, () => resolve('finished'));
     });
-  }));
+  });
   h.line({ jsonrpc: '2.0', id: 'a', method: 'wait' });
   h.line({ jsonrpc: '2.0', id: 7, method: 'wait' });
   h.line({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'a', reason: 'user' } });
@@ -234,7 +253,7 @@ test('idle() resolves at once with nothing pending, and once every async request
   const h = harness();
   await h.dispatcher.idle();
   let release!: () => void;
-  h.dispatcher.register('hold', method(z.unknown(), () => new Promise<void>((resolve) => (release = resolve))));
+  h.dispatcher.register('hold', () => new Promise<void>((resolve) => (release = resolve)));
   h.line({ jsonrpc: '2.0', id: 1, method: 'hold' });
   let idle = false;
   const waiting = h.dispatcher.idle().then(() => (idle = true));
@@ -247,10 +266,10 @@ test('idle() resolves at once with nothing pending, and once every async request
 
 test('duplicate ids in flight are each answered', async () => {
   const h = harness();
-  h.dispatcher.register('later', method(z.object({ n: z.number() }), async ({ n }) => {
+  h.dispatcher.register('later', async ({ n }) => {
     await settle();
     return n;
-  }));
+  });
   for (const n of [1, 2, 3]) h.line({ jsonrpc: '2.0', id: 'same', method: 'later', params: { n } });
   await h.dispatcher.idle();
   assert.deepEqual(h.out.map((m) => [m.id, m.result]), [['same', 1], ['same', 2], ['same', 3]]);

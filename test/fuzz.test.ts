@@ -79,6 +79,7 @@ test('duplicate ids are each answered', async (t) => {
 test('in-process: any line gives at most one well-formed answer, with the request id or null, and notifications none', async () => {
   const { Dispatcher } = await import('../src/rpc/dispatcher.js');
   const { mcpMethods } = await import('../src/server/mcp-methods.js');
+  const { Methods } = await import('../src/protocol/methods.js');
   const { pino } = await import('pino');
   const message = fc.record(
     {
@@ -98,8 +99,8 @@ test('in-process: any line gives at most one well-formed answer, with the reques
   fc.assert(
     fc.property(line, (text) => {
       const out: string[] = [];
-      const dispatcher = new Dispatcher((l) => out.push(l), pino({ level: 'silent' }));
-      dispatcher.registerAll(mcpMethods({ initialized: false }, () => []));
+      const dispatcher = new Dispatcher(Methods, (l) => out.push(l), pino({ level: 'silent' }));
+      for (const [name, handler] of Object.entries(mcpMethods({ initialized: false }, () => []))) dispatcher.register(name as 'ping', handler as never);
       dispatcher.handleLine(text); // these handlers are synchronous: any answer is written now
       assert.ok(out.length <= 1, `${out.length} answers to ${text}`);
       let parsed: any;

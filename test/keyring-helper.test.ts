@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openCredentialStore } from '../src/auth/credential-store.js';
-import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/keyring-store.js';
+import { openCredentialStore } from '../src/auth/store/store.js';
+import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/store/keyring-entry.js';
 import { eventually } from './support/eventually.js';
 import { tempHome } from './support/temp-home.js';
 
 const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
-const keyringStoreModule = fileURLToPath(new URL('../src/auth/keyring-store.js', import.meta.url));
+const keyringEntryModule = fileURLToPath(new URL('../src/auth/store/keyring-entry.js', import.meta.url));
 
 /** Points this process's keyring helpers at the fake (they inherit the environment). */
 async function useFake(t: { after(fn: () => unknown): void }, behaviour: 'memory' | 'hang' | 'fail') {
@@ -81,7 +81,7 @@ test('the secret reaches the helper on stdin: never in its arguments or environm
 test('a helper whose parent dies ends itself, even with its call stuck', async (t) => {
   const dir = await useFake(t, 'hang');
   // A parent that starts a stuck call and is then killed without any chance to clean up.
-  const parent = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(keyringStoreModule)}).then((m) => m.callKeyring(${JSON.stringify({ ...request, op: 'get' })}, 600000))`], {
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(keyringEntryModule)}).then((m) => m.callKeyring(${JSON.stringify({ ...request, op: 'get' })}, 600000))`], {
     stdio: 'ignore',
   });
   t.after(() => parent.kill('SIGKILL'));

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
-import { withAuthLock } from '../src/auth/file-store.js';
+import { withAuthLock } from '../src/auth/store/locks.js';
 import { BrowserLogin } from '../src/login/browser-login.js';
 import { CLIENT_ID, type LoginWorkerEvent } from '../src/protocol/login.js';
 import { startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';

@@ -40,7 +40,7 @@ test('a login worker that dies ends its pending login with internal_error; the n
       (response) => response.body?.cancel(),
       () => undefined,
     );
-    assert.deepEqual(await ending, { loginId, kind: 'chatgpt', success: false, errorCode: 'internal_error', error: WORKER_STOPPED_ERROR }, `round ${round}`);
+    assert.deepEqual(await ending, { loginId, success: false, errorCode: 'internal_error', error: WORKER_STOPPED_ERROR }, `round ${round}`);
     assert.equal(engine.activeLoginId, undefined, 'nothing is left pending');
     assert.equal(await engine.cancel(loginId), false, 'an ended login cannot be cancelled');
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { KEYRING_SERVICE, keyringAccount } from '../src/auth/keyring-store.js';
+import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
 import { entryFile } from './support/fake-keyring.js';

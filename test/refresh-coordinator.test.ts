@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { parseStoredAuth } from '../src/auth/auth-record.js';
+import { parseStoredAuth } from '../src/auth/store/record.js';
 import { RefreshControl } from '../src/auth/refresh-control.js';
 import { RefreshCoordinator, MIN_BACKGROUND_INTERVAL_MS, TRANSIENT_RETRY_MS, type RefreshAuthPort } from '../src/auth/refresh-coordinator.js';
 import { resolveSnapshot } from '../src/auth/resolve-snapshot.js';

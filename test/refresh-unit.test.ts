@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { withAuthLock, fingerprintOf } from '../src/auth/file-store.js';
+import { withAuthLock } from '../src/auth/store/locks.js';
+import { fingerprintOf } from '../src/auth/store/record.js';
 import { RefreshControl } from '../src/auth/refresh-control.js';
 import { DEFAULT_RETRY_POLICY } from '../src/auth/refresh-policy.js';
 import { attemptRefresh, backoff, classifyFailure, parseRetryAfter, REFRESH_MESSAGES } from '../src/auth/refresh-request.js';

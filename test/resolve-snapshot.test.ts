@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseStoredAuth, type StoredAuth } from '../src/auth/auth-record.js';
+import { parseStoredAuth, type StoredAuth } from '../src/auth/store/record.js';
 import { resolveSnapshot, type ResolveOptions } from '../src/auth/resolve-snapshot.js';
 import { AUTH_CLAIM, identityJwt, makeJwt, PROFILE_CLAIM } from './support/jwt.js';
 

@@ -4,7 +4,7 @@
  * secret service (gnome-keyring in a private D-Bus session that the test starts and ends).
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { KEYRING_SERVICE, keyringAccount } from '../src/auth/keyring-store.js';
+import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { eventually } from './support/eventually.js';
 import { RotatingTokens, startFakeIssuer } from './support/fake-issuer.js';
 import { entryFile } from './support/fake-keyring.js';
 import { serverEntry } from './support/paths.js';
-import { RpcClient, startServer } from './support/rpc-client.js';
+import { spawnServer, startServer, type RpcClient } from './support/rpc-client.js';
+import { startSecretService } from './support/secret-service.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from './support/tokens.js';
 
@@ -281,37 +282,18 @@ test('the real binding with no Secret Service to talk to: keyring mode is an err
 });
 
 test('a real secret service: gnome-keyring in a private D-Bus session', async (t) => {
-  for (const tool of ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool']) {
-    // CI installs these (.ci/run); a missing one fails this test rather than skipping it.
-    await run('sh', ['-c', `command -v ${tool}`]).catch(() => assert.fail(`${tool} is missing: apt-get install dbus gnome-keyring libsecret-tools`));
-  }
+  // support/secret-service.ts; a missing tool fails this test rather than skipping it (.ci/run installs them).
+  const secrets = await startSecretService();
   const home = await tempHome();
-  t.after(() => home.remove());
-  const busFile = join(home.path, 'bus-address');
-  // The session bus and the keyring daemon live as long as the server: dbus-run-session ends
-  // the bus when its command (the server) exits, and gnome-keyring-daemon leaves with the bus.
-  // `--unlock` returns before the daemon owns org.freedesktop.secrets; a server that asked the
-  // bus sooner would get a second, D-Bus-activated daemon (locked, and printing its variables
-  // on the bus's stdout). So the server starts once the unlocked daemon owns the name.
-  const ownsSecrets =
-    'dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q true';
-  const script = [
-    `echo "$DBUS_SESSION_BUS_ADDRESS" > "${busFile}"`,
-    'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1',
-    `tries=0; until ${ownsSecrets}; do tries=$((tries + 1)); [ $tries -lt 500 ] || { echo "gnome-keyring never took org.freedesktop.secrets" >&2; exit 3; }; sleep 0.01; done`,
-    `exec "${process.execPath}" "${serverEntry}" mcp -c cli_auth_credentials_store=keyring -c logout_revokes_tokens=false >&3 3>&-`,
-  ].join('; ');
-  // Only the server writes to the pipe the client reads (fd 3 inside); the bus and whatever it
-  // starts write to /dev/null.
-  const child = spawn('sh', ['-c', 'exec 3>&1 >/dev/null; exec dbus-run-session -- sh -c "$0"', script], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: home.path, CODEX_HOME: home.path },
-    detached: true,
-  });
-  const client = new RpcClient(child);
+  const client = spawnServer({ codexHome: home.path, args: ['-c', 'cli_auth_credentials_store=keyring', '-c', 'logout_revokes_tokens=false'], env: secrets.env });
   t.after(async () => {
-    const { signal } = await client.close(10_000);
-    // Only if the orderly end failed: the whole process group (bus, daemon, server).
-    if (signal) process.kill(-child.pid!, 'SIGKILL');
+    client.kill();
+    await client.exited;
+    try {
+      await secrets.close();
+    } finally {
+      await home.remove();
+    }
   });
   await client.call('loginApiKey', { apiKey: 'sk-real-keyring' });
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
@@ -320,25 +302,21 @@ test('a real secret service: gnome-keyring in a private D-Bus session', async (t
   assert.equal(status.storage, 'keyring');
 
   // The entry is where the original looks: service "Codex Auth", username cli|<hash>.
-  const bus = { ...process.env, DBUS_SESSION_BUS_ADDRESS: (await readFile(busFile, 'utf8')).trim() };
-  const account = keyringAccount(home.path);
-  const lookup = await run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus });
-  assert.deepEqual(JSON.parse(lookup.stdout), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-real-keyring' });
+  const key = { service: KEYRING_SERVICE, username: keyringAccount(home.path) };
+  assert.deepEqual(JSON.parse((await secrets.lookup(key)) ?? 'null'), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-real-keyring' });
 
   await client.call('logoutChatGpt');
   assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, undefined);
-  await assert.rejects(run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus }));
+  assert.equal(await secrets.lookup(key), undefined);
 
   // An entry stored the way the original's keyring-rs 3.6 stores it (extra `target` and
   // `application` attributes) is found, and noticed without a restart.
   const changed = nextAuthChange(client, 'apikey');
-  const store = spawn('secret-tool', ['store', '--label', 'codex', 'service', KEYRING_SERVICE, 'username', account, 'target', 'default', 'application', 'rust-keyring'], { env: bus, stdio: ['pipe', 'ignore', 'inherit'] });
-  store.stdin.end(JSON.stringify({ OPENAI_API_KEY: 'sk-stored-by-codex', tokens: null }));
-  assert.equal(await new Promise((resolve) => store.once('exit', resolve)), 0);
+  await secrets.store('codex', { ...key, target: 'default', application: 'rust-keyring' }, JSON.stringify({ OPENAI_API_KEY: 'sk-stored-by-codex', tokens: null }));
   await changed;
   assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, 'sk-stored-by-codex');
   await client.call('logoutChatGpt');
-  await assert.rejects(run('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', account], { env: bus }));
+  assert.equal(await secrets.lookup(key), undefined);
 
   assert.deepEqual(await client.close(10_000), { code: 0, signal: null });
 });

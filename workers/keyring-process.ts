@@ -1,5 +1,5 @@
 /**
- * One OS keyring call, in its own short-lived process (spawned by src/auth/keyring-store.ts).
+ * One OS keyring call, in its own short-lived process (spawned by src/auth/store/keyring-entry.ts).
  *
  * Why a process and not a thread: a locked or absent secret service can block the native call
  * indefinitely, and a thread stuck in native code can be neither terminated nor left behind (Node

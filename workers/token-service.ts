@@ -3,7 +3,7 @@
  * tokens, and refreshes and revokes them. Each named export is one task; every result is a
  * protocol value (never a thrown error, which would lose its fields crossing the thread boundary).
  */
-import { openCredentialStore } from '../src/auth/credential-store.js';
+import { openCredentialStore } from '../src/auth/store/store.js';
 import { resolveSnapshot } from '../src/auth/resolve-snapshot.js';
 import type { AuthSnapshot, RefreshOutcome } from '../src/protocol/snapshot.js';
 import type { RefreshTask, RevokeOutcome, RevokeTask, ValidateTask } from '../src/auth/token-service-tasks.js';

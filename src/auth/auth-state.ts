@@ -9,7 +9,7 @@
 import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { Logger } from '../log.js';
-import { openCredentialStore } from './credential-store.js';
+import { openCredentialStore } from './store/store.js';
 import type { TokenService } from './token-service.js';
 import type { ValidateTask } from './token-service-tasks.js';
 

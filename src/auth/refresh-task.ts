@@ -8,8 +8,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AuthSnapshot, RefreshFailureCode, RefreshOutcome } from '../protocol/snapshot.js';
-import type { AuthRecord, StoredAuth } from './auth-record.js';
-import { openCredentialStore, type CredentialStore } from './credential-store.js';
+import type { AuthRecord, StoredAuth } from './store/record.js';
+import { openCredentialStore, type CredentialStore } from './store/store.js';
 import { tryReadTokenClaims } from './jwt-claims.js';
 import { RefreshControl } from './refresh-control.js';
 import { ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS } from './refresh-policy.js';

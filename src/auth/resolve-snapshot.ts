@@ -15,8 +15,8 @@
  *    tokens with no `last_refresh` or an empty access token.
  */
 import type { AuthSnapshot } from '../protocol/snapshot.js';
-import type { StoredAuth, TokenData } from './auth-record.js';
-import type { StorageKind } from './credential-store.js';
+import type { StoredAuth, TokenData } from './store/record.js';
+import type { StorageKind } from '../protocol/storage.js';
 import { readCodexIdTokenClaims, tryReadTokenClaims } from './jwt-claims.js';
 
 /** Refresh when the access token expires within this window (one window for "valid" and "refresh now"). */

@@ -6,7 +6,7 @@
 import { issuerFetch } from '../net/issuer-fetch.js';
 import { CLIENT_ID } from '../protocol/login.js';
 import type { RevokeOutcome, RevokeTask } from './token-service-tasks.js';
-import { openCredentialStore } from './credential-store.js';
+import { openCredentialStore } from './store/store.js';
 
 const REVOKE_TIMEOUT_MS = 10_000;
 

@@ -2,8 +2,6 @@
 import { z } from 'zod';
 import { StoreOptionsSchema } from '../protocol/storage.js';
 
-export { StoreOptionsSchema };
-
 export const ValidateTaskSchema = z.object({
   store: StoreOptionsSchema,
 });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { authFilePath } from '../auth/file-store.js';
+import { authFilePath } from '../auth/store/auth-file.js';
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import type { LoginCompletion } from '../login/login-engine.js';
@@ -14,7 +14,7 @@ import { v2Account } from '../server/account-shapes.js';
 import { authStatusResult } from '../server/auth-methods.js';
 import { performLogout } from '../server/logout.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
-import { DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
+import { atOnce, DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -79,7 +79,7 @@ export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?:
       return 2;
     }
     return withRuntime(loaded, async ({ context }) => {
-      await signInWithApiKey(context, key);
+      await signInWithApiKey(context, key, atOnce);
       out('Signed in with the API key.');
       return 0;
     });
@@ -105,17 +105,16 @@ export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?:
       let loginId: string;
       let expiresAt: number | undefined;
       if (options.deviceAuth) {
-        const started = await startDeviceCodeSignIn(context);
+        const started = await startDeviceCodeSignIn(context, atOnce);
         loginId = started.loginId;
         expiresAt = Date.now() + loaded.config.device_code_timeout_secs * 1000;
         out(`To sign in, open this page on any device:\n\n    ${started.verificationUrl}\n\nand enter this code:\n\n    ${started.userCode}\n\n${DEVICE_CODE_WARNING}\n`);
       } else {
-        const started = await startChatGptSignIn(context);
+        const started = await startChatGptSignIn(context, atOnce);
         loginId = started.loginId;
         out(`Open this URL in a browser to sign in:\n\n    ${started.authUrl}\n`);
         openBrowser(started.authUrl);
       }
-      logins.release(loginId);
       const progress = showProgress(expiresAt);
       const result = await Promise.race([completion, interrupted]).finally(() => progress.stop());
       if (typeof result === 'string') {
@@ -167,7 +166,7 @@ function showProgress(expiresAt: number | undefined): { stop(): void } {
 
 export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {
   return withRuntime(loaded, async ({ context }) => {
-    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined });
+    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined }, atOnce);
     if (revoked) out('The tokens were revoked at the issuer.');
     if (revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.\n`);
     out(snapshot.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.');

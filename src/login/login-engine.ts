@@ -8,32 +8,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuthState } from '../auth/auth-state.js';
-import type { StoreOptions } from '../auth/credential-store.js';
+import type { StoreOptions } from '../protocol/storage.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { LoginErrorCode } from '../protocol/auth-wire.js';
 import { internalError } from '../protocol/jsonrpc.js';
-import { CLIENT_ID, LoginWorkerEventSchema, type LoginWorkerEvent } from '../protocol/login.js';
+import { CLIENT_ID, LoginWorkerEventSchema, type LoginEnded, type LoginWorkerEvent } from '../protocol/login.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { LoginWorkerClient } from './login-worker-client.js';
 
-export type LoginKind = 'chatgpt' | 'deviceCode';
-
-export interface LoginCompletion {
+/** A login's ending as the worker reported it, with the auth state a success left behind. */
+export type LoginCompletion = LoginEnded & {
   readonly loginId: string;
-  readonly kind: LoginKind;
-  readonly success: boolean;
-  readonly error?: string;
-  readonly errorCode?: LoginErrorCode;
   /** The auth state after a successful login (for the method actually in force). */
   readonly snapshot?: AuthSnapshot;
-}
+};
 
 export type CompletionListener = (completion: LoginCompletion) => void;
 
 interface ActiveLogin {
   readonly loginId: string;
-  readonly kind: LoginKind;
   released: boolean;
   ended: boolean;
   held?: LoginCompletion;
@@ -71,7 +64,7 @@ export class LoginEngine {
   /** Starts a browser sign-in; a pending login is superseded first. Throws -32603 when no port can be bound. */
   async startChatGpt(): Promise<{ loginId: string; authUrl: string }> {
     const { config } = this.options;
-    const { login, started } = await this.start('chatgpt', (loginId, onEvent) =>
+    const { login, started } = await this.start((loginId, onEvent) =>
       this.worker.startBrowserLogin(
         { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, port: config.login_callback_port, timeoutMs: config.login_timeout_secs * 1000, store: this.storeOptions() },
         onEvent,
@@ -84,7 +77,7 @@ export class LoginEngine {
   /** Starts a device-code sign-in; a pending login is superseded first. */
   async startDeviceCode(): Promise<{ loginId: string; verificationUrl: string; userCode: string }> {
     const { config } = this.options;
-    const { login, started } = await this.start('deviceCode', (loginId, onEvent) =>
+    const { login, started } = await this.start((loginId, onEvent) =>
       this.worker.startDeviceLogin(
         { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, timeoutMs: config.device_code_timeout_secs * 1000, store: this.storeOptions() },
         onEvent,
@@ -95,11 +88,10 @@ export class LoginEngine {
   }
 
   private async start<R extends { ok: boolean; message?: string }>(
-    kind: LoginKind,
     begin: (loginId: string, onEvent: (event: LoginWorkerEvent) => Promise<void>) => Promise<R>,
   ): Promise<{ login: ActiveLogin; started: R | { ok: false; message: string } }> {
     await this.cancelActive('superseded');
-    const login = this.track(kind);
+    const login = this.track();
     const started = await begin(login.loginId, (event) => this.onWorkerEvent(login, event)).catch((error: Error) => ({ ok: false as const, message: error.message }));
     if (!started.ok) this.forget(login);
     return { login, started };
@@ -147,8 +139,8 @@ export class LoginEngine {
     }
   }
 
-  private track(kind: LoginKind): ActiveLogin {
-    const login: ActiveLogin = { loginId: randomUUID(), kind, released: false, ended: false };
+  private track(): ActiveLogin {
+    const login: ActiveLogin = { loginId: randomUUID(), released: false, ended: false };
     this.logins.set(login.loginId, login);
     this.active = login;
     return login;
@@ -180,19 +172,15 @@ export class LoginEngine {
       this.options.log.error({ err: error.message }, 'could not re-read the credentials after a login');
       return undefined;
     });
-    this.complete(login, {
-      success: event.success,
-      ...(event.error !== undefined && { error: event.error }),
-      ...(event.errorCode !== undefined && { errorCode: event.errorCode }),
-      ...(event.success && snapshot && { snapshot }),
-    });
+    const { type: _event, loginId: _id, ...ended } = event;
+    this.complete(login, { ...ended, ...(event.success && snapshot && { snapshot }) });
   }
 
-  private complete(login: ActiveLogin, outcome: Omit<LoginCompletion, 'loginId' | 'kind'>): void {
+  private complete(login: ActiveLogin, outcome: Omit<LoginCompletion, 'loginId'>): void {
     if (login.ended) return;
     login.ended = true;
     if (this.active === login) this.active = undefined;
-    const completion: LoginCompletion = { loginId: login.loginId, kind: login.kind, ...outcome };
+    const completion: LoginCompletion = { loginId: login.loginId, ...outcome };
     this.options.log.info({ loginId: login.loginId, success: completion.success, errorCode: completion.errorCode }, 'login ended');
     if (login.released) this.deliver(login, completion);
     else login.held = completion;

@@ -2,8 +2,9 @@
  * What every sign-in running in the login worker shares: its id, its abort controller, how it
  * reports its ending to the main thread, and how it stores the tokens it obtained.
  */
-import { chatgptRecord } from '../auth/auth-record.js';
-import { openCredentialStore, type StoreOptions } from '../auth/credential-store.js';
+import { chatgptRecord } from '../auth/store/record.js';
+import { openCredentialStore } from '../auth/store/store.js';
+import type { StoreOptions } from '../protocol/storage.js';
 import { tryReadTokenClaims } from '../auth/jwt-claims.js';
 import { createLogger } from '../log.js';
 import type { LoginErrorCode } from '../protocol/auth-wire.js';

@@ -26,6 +26,30 @@ export type V2Account = z.infer<typeof AccountSchema>;
 
 export const AccountReadParamsSchema = z.object({ refreshToken: z.boolean().optional() });
 
+export const AccountLoginStartParamsSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('apiKey'), apiKey: z.string().min(1) }),
+  z.object({ type: z.literal('chatgpt') }),
+  z.object({ type: z.literal('chatgptDeviceCode') }),
+]);
+
+export const AccountLoginStartResultSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('apiKey') }),
+  z.object({ type: z.literal('chatgpt'), loginId: z.string(), authUrl: z.string() }),
+  z.object({ type: z.literal('chatgptDeviceCode'), loginId: z.string(), verificationUrl: z.string(), userCode: z.string() }),
+]);
+export type AccountLoginStartResult = z.infer<typeof AccountLoginStartResultSchema>;
+
+/** Any string: codex answers a loginId that is not a UUID with -32600 (in the handler), not -32602. */
+export const AccountLoginCancelParamsSchema = z.object({ loginId: z.string() });
+export const AccountLoginCancelResultSchema = z.object({ status: z.enum(['canceled', 'notFound']) });
+export type AccountLoginCancelResult = z.infer<typeof AccountLoginCancelResultSchema>;
+
+/** codex takes no params; anything that is not an object reads as `{}`. `revoke` is ours. */
+export const AccountLogoutParamsSchema = z.preprocess(
+  (value) => (value && typeof value === 'object' && !Array.isArray(value) ? value : {}),
+  z.object({ revoke: z.boolean().optional() }),
+);
+
 export const AccountReadResultSchema = z.object({
   account: AccountSchema.nullable(),
   userId: z.string().nullable(),
@@ -44,6 +68,7 @@ export const AccountLogoutResultSchema = z.object({
   revoked: z.boolean(),
   revokeError: RevokeErrorSchema.optional(),
 });
+export type AccountLogoutResult = z.infer<typeof AccountLogoutResultSchema>;
 
 export const AccountUpdatedParamsSchema = z.object({
   authMode: V2AuthModeSchema.nullable(),

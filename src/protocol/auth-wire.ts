@@ -70,11 +70,6 @@ export const LoginErrorCodeSchema = z.enum([
 ]);
 export type LoginErrorCode = z.infer<typeof LoginErrorCodeSchema>;
 
-export const Notification = {
-  authStatusChange: 'codex/event/auth_status_change',
-  loginChatGptComplete: 'codex/event/login_chat_gpt_complete',
-} as const;
-
 export const AuthStatusChangeParamsSchema = z.object({ authMethod: AuthMethodSchema.optional() });
 export type AuthStatusChangeParams = z.infer<typeof AuthStatusChangeParamsSchema>;
 

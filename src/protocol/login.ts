@@ -42,16 +42,23 @@ export const StartDeviceLoginResultSchema = z.discriminatedUnion('ok', [
 ]);
 export type StartDeviceLoginResult = z.infer<typeof StartDeviceLoginResultSchema>;
 
+/**
+ * How a sign-in ended: the one shape from the login worker's event, through the login engine, to
+ * the notifications (`codex/event/login_chat_gpt_complete`, `account/login/completed`).
+ */
+export const LoginEndedSchema = z.object({
+  /** null for a sign-in that has no id (an API key). */
+  loginId: z.string().nullable(),
+  success: z.boolean(),
+  error: z.string().optional(),
+  errorCode: LoginErrorCodeSchema.optional(),
+});
+export type LoginEnded = z.infer<typeof LoginEndedSchema>;
+
 /** Sent by the worker while a login runs. `persisting` comes (and is awaited) before auth.json is written. */
 export const LoginWorkerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('persisting'), loginId: z.string() }),
-  z.object({
-    type: z.literal('ended'),
-    loginId: z.string(),
-    success: z.boolean(),
-    error: z.string().optional(),
-    errorCode: LoginErrorCodeSchema.optional(),
-  }),
+  LoginEndedSchema.extend({ type: z.literal('ended'), loginId: z.string() }),
 ]);
 export type LoginWorkerEvent = z.infer<typeof LoginWorkerEventSchema>;
 

@@ -18,7 +18,7 @@ export type StorageKind = z.infer<typeof StorageKindSchema>;
 export const StoreOptionsSchema = z.object({
   codexHome: z.string(),
   mode: StorageModeSchema,
-  /** `ephemeral` only: the memory every thread of this process shares (see auth/memory-store.ts). */
+  /** `ephemeral` only: the memory every thread of this process shares (see auth/store/memory.ts). */
   memory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
 });
 export type StoreOptions = z.infer<typeof StoreOptionsSchema>;

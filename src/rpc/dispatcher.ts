@@ -1,7 +1,7 @@
 /**
  * Turns one input line into at most one output line. Checks the JSON-RPC envelope, routes
- * requests to their method, validates params with the method's zod schema, and maps failures
- * to JSON-RPC errors. Handlers may be sync or async; an async one never delays another request.
+ * requests to their handler, validates params with the method table's zod schema, and maps
+ * failures to JSON-RPC errors. Handlers may be sync or async; an async one never delays another request.
  */
 import type { z } from 'zod';
 import {
@@ -12,6 +12,7 @@ import {
   type RequestId,
 } from '../protocol/jsonrpc.js';
 import type { Logger } from '../log.js';
+import type { MethodEntry } from '../protocol/methods.js';
 
 export interface RequestContext {
   readonly id: RequestId;
@@ -21,42 +22,46 @@ export interface RequestContext {
   afterResponse(fn: () => void): void;
 }
 
-export interface MethodSpec {
-  readonly params: z.ZodType;
-  handle(params: never, context: RequestContext): unknown;
-}
+/** A method table: each method's params and result schema (src/protocol/methods.ts is ours). */
+export type MethodTable = Record<string, MethodEntry>;
 
-/** Declares a method with its params schema; the handler gets the parsed, typed params. */
-export function method<S extends z.ZodType>(
-  params: S,
-  handle: (params: z.infer<S>, context: RequestContext) => unknown,
-): MethodSpec {
-  return { params, handle: handle as MethodSpec['handle'] };
-}
+/** The handler of method `M` of table `T`: parsed params in, a result of the table's type out. */
+export type Handler<T extends MethodTable, M extends keyof T> = (
+  params: z.infer<T[M]['params']>,
+  request: RequestContext,
+) => z.input<T[M]['result']> | Promise<z.input<T[M]['result']>>;
+
+/** Handlers for the methods `K` of table `T`; a group of methods returns one of these. */
+export type HandlersFor<T extends MethodTable, K extends keyof T> = { [M in K]: Handler<T, M> };
 
 export type NotificationHandler = (params: unknown) => void;
 
-export class Dispatcher {
-  private readonly methods = new Map<string, MethodSpec>();
+export class Dispatcher<T extends MethodTable> {
+  private readonly handlers = new Map<string, Handler<T, keyof T>>();
   private readonly notifications = new Map<string, NotificationHandler>();
   private readonly inFlight = new Map<RequestId, { abort(reason: Error): void }>();
   private pendingCount = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
+    private readonly table: T,
     private readonly send: (line: string) => void,
     private readonly log: Logger,
   ) {
     this.notifications.set('notifications/cancelled', (params) => this.cancel(params));
   }
 
-  register(name: string, spec: MethodSpec): this {
-    this.methods.set(name, spec);
+  /** A second handler for one method is a wiring mistake: refused, never a silent replacement. */
+  register<M extends keyof T & string>(name: M, handler: Handler<T, M>): this {
+    if (!Object.hasOwn(this.table, name)) throw new Error(`${name} is not in the method table`);
+    if (this.handlers.has(name)) throw new Error(`a handler for ${name} is already registered`);
+    this.handlers.set(name, handler as Handler<T, keyof T>);
     return this;
   }
 
-  registerAll(specs: Record<string, MethodSpec>): this {
-    for (const [name, spec] of Object.entries(specs)) this.register(name, spec);
+  /** Every method of the table at once: the type requires a handler for each. */
+  registerAll(handlers: HandlersFor<T, keyof T & string>): this {
+    for (const name of Object.keys(handlers) as (keyof T & string)[]) this.register(name, handlers[name]);
     return this;
   }
 
@@ -113,11 +118,11 @@ export class Dispatcher {
   }
 
   private request(id: RequestId, name: string, rawParams: unknown): void {
-    const spec = this.methods.get(name);
-    if (!spec) {
+    const handler = this.handlers.get(name);
+    if (!handler) {
       return this.send(encodeError(id, { code: ErrorCode.MethodNotFound, message: `Method not found: ${name}` }));
     }
-    const parsed = spec.params.safeParse(rawParams ?? {});
+    const parsed = this.table[name]!.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length > 0 ? issue.path.join('.') : 'params';
@@ -138,7 +143,7 @@ export class Dispatcher {
     };
     let outcome: unknown;
     try {
-      outcome = spec.handle(parsed.data as never, context);
+      outcome = handler(parsed.data as z.infer<T[keyof T]["params"]>, context);
     } catch (error) {
       return this.respondError(id, name, error);
     }

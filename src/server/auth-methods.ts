@@ -1,14 +1,7 @@
 /** The 0.25 auth methods: thin adapters from the wire onto the auth state and the login engine. */
-import {
-  GetAuthStatusParamsSchema,
-  LogoutParamsSchema,
-  type AuthError,
-  type GetAuthStatusResult,
-  type LogoutResult,
-} from '../protocol/auth-wire.js';
+import type { AuthError, GetAuthStatusResult } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshFailureCode } from '../protocol/snapshot.js';
-import { method, type MethodSpec } from '../rpc/dispatcher.js';
-import type { ServerContext } from './context.js';
+import type { ServerContext, ServerHandlers } from './context.js';
 import { performLogout } from './logout.js';
 
 export function authStatusResult(
@@ -60,10 +53,10 @@ export async function refreshedStatus(context: ServerContext, includeToken: bool
   return authStatusResult(snapshot, context, includeToken, reported ? { code: outcome.code, message: outcome.message } : undefined);
 }
 
-export function authMethods(context: ServerContext): Record<string, MethodSpec> {
+export function authMethods(context: ServerContext): ServerHandlers<'getAuthStatus' | 'logoutChatGpt'> {
   const { auth } = context;
   return {
-    getAuthStatus: method(GetAuthStatusParamsSchema, (params) => {
+    getAuthStatus: (params) => {
       const includeToken = params.includeToken === true;
       const answer = (snapshot: AuthSnapshot) =>
         params.refreshToken === true && snapshot.authMethod === 'chatgpt'
@@ -72,13 +65,12 @@ export function authMethods(context: ServerContext): Record<string, MethodSpec> 
       // Served straight from the cache; only requests in the first moments after start-up wait for it.
       const snapshot = auth.current;
       return snapshot ? answer(snapshot) : auth.ready.then(answer);
-    }),
+    },
 
-    logoutChatGpt: method(LogoutParamsSchema, async ({ revoke }, request): Promise<LogoutResult> => {
-      const { snapshot, revoked, revokeError } = await performLogout(context, { revoke });
-      request.afterResponse(() => context.notifier.authChanged(snapshot));
+    logoutChatGpt: async ({ revoke }, request) => {
+      const { revoked, revokeError } = await performLogout(context, { revoke }, request.afterResponse);
       // `revoked` and `revokeError` are extra fields: clients that expect 0.25's `{}` ignore them.
       return { revoked, ...(revokeError && { revokeError }) };
-    }),
+    },
   };
 }

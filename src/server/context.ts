@@ -1,12 +1,14 @@
 /** What every method handler can reach: the validated config and the long-lived actors. */
 import type { AuthState } from '../auth/auth-state.js';
-import type { CredentialStore } from '../auth/credential-store.js';
+import type { CredentialStore } from '../auth/store/store.js';
 import type { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/schema.js';
 import type { LoginEngine } from '../login/login-engine.js';
 import type { Logger } from '../log.js';
+import type { MethodName, ServerMethods } from '../protocol/methods.js';
 import type { StoreOptions } from '../protocol/storage.js';
+import type { HandlersFor } from '../rpc/dispatcher.js';
 import type { Notifier } from './notifier.js';
 
 export interface ServerContext {
@@ -22,3 +24,6 @@ export interface ServerContext {
   readonly logins: LoginEngine;
   readonly log: Logger;
 }
+
+/** The handlers of a group of methods of the wire table (src/protocol/methods.ts). */
+export type ServerHandlers<K extends MethodName> = HandlersFor<ServerMethods, K>;

@@ -8,6 +8,7 @@
 import type { RevokeError } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
+import type { After } from './sign-in.js';
 
 export interface LogoutOptions {
   /** Revoke the tokens at the issuer first (when undefined: config `logout_revokes_tokens`). */
@@ -23,7 +24,8 @@ export interface LogoutOutcome {
   readonly revokeError?: RevokeError;
 }
 
-export async function performLogout(context: ServerContext, options: LogoutOptions = {}): Promise<LogoutOutcome> {
+/** Signs out; announces what is still in force through `after` (see sign-in.ts). */
+export async function performLogout(context: ServerContext, options: LogoutOptions, after: After): Promise<LogoutOutcome> {
   const { store, auth, config } = context;
   await context.logins.cancelActive();
   const revocation = options.revoke ?? config.logout_revokes_tokens ? await revoke(context) : { revoked: false };
@@ -35,6 +37,7 @@ export async function performLogout(context: ServerContext, options: LogoutOptio
       await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
     }),
   );
+  after(() => context.notifier.authChanged(snapshot));
   return { snapshot, ...revocation };
 }
 

@@ -6,24 +6,12 @@
  * also goes to a client once it has used the v2 account API, as codex app-server does.
  */
 import { encodeNotification } from '../protocol/jsonrpc.js';
-import {
-  Notification,
-  type AuthMethod,
-  type AuthStatusChangeParams,
-  type LoginChatGptCompleteParams,
-  type LoginErrorCode,
-} from '../protocol/auth-wire.js';
-import type { AccountLoginCompletedParams, AccountUpdatedParams } from '../protocol/account-wire.js';
+import type { AuthMethod } from '../protocol/auth-wire.js';
+import type { LoginEnded } from '../protocol/login.js';
+import type { NotificationName, NotificationParams } from '../protocol/methods.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2PlanType } from './account-shapes.js';
 
-export interface LoginEnded {
-  /** null for sign-ins that have no id (API key). */
-  readonly loginId: string | null;
-  readonly success: boolean;
-  readonly error?: string | undefined;
-  readonly errorCode?: LoginErrorCode | undefined;
-}
 
 export class Notifier {
   private accountApiClient = false;
@@ -35,7 +23,8 @@ export class Notifier {
     this.accountApiClient = true;
   }
 
-  raw(method: string, params: unknown): void {
+  /** Only notifications of the wire table, with params of their type. */
+  private notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void {
     this.send(encodeNotification(method, params));
   }
 
@@ -43,40 +32,36 @@ export class Notifier {
   authChanged(snapshot: Pick<AuthSnapshot, 'authMethod' | 'account'>): void {
     this.authStatusChange(snapshot.authMethod);
     if (this.accountApiClient) {
-      const params: AccountUpdatedParams = {
+      this.notify('account/updated', {
         authMode: snapshot.authMethod ?? null,
         planType: snapshot.authMethod === 'chatgpt' ? v2PlanType(snapshot.account?.planType) : null,
         reason: null,
-      };
-      this.raw('account/updated', params);
+      });
     }
   }
 
   loginEnded(ended: LoginEnded): void {
     if (ended.loginId !== null) {
-      const params: LoginChatGptCompleteParams = {
+      this.notify('codex/event/login_chat_gpt_complete', {
         loginId: ended.loginId,
         success: ended.success,
         ...(ended.error && { error: ended.error }),
         ...(ended.errorCode && { errorCode: ended.errorCode }),
-      };
-      this.raw(Notification.loginChatGptComplete, params);
+      });
     }
     if (this.accountApiClient) {
-      const params: AccountLoginCompletedParams = {
+      this.notify('account/login/completed', {
         loginId: ended.loginId,
         success: ended.success,
         error: ended.error ?? null,
         onboardingEntrypoint: null,
         ...(ended.errorCode && { errorCode: ended.errorCode }),
-      };
-      this.raw('account/login/completed', params);
+      });
     }
   }
 
   /** `{authMethod}` with the method in force; omitted when signed out (as 0.25 does). */
   private authStatusChange(authMethod: AuthMethod | undefined): void {
-    const params: AuthStatusChangeParams = authMethod ? { authMethod } : {};
-    this.raw(Notification.authStatusChange, params);
+    this.notify('codex/event/auth_status_change', authMethod ? { authMethod } : {});
   }
 }

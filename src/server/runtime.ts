@@ -3,7 +3,7 @@
  * cache, the token service, the refresh coordinator and the login engine, wired together once.
  */
 import { AuthState } from '../auth/auth-state.js';
-import { openCredentialStore, storeOptionsFor } from '../auth/credential-store.js';
+import { openCredentialStore, storeOptionsFor } from '../auth/store/store.js';
 import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import { TokenService } from '../auth/token-service.js';
 import type { ValidateTask } from '../auth/token-service-tasks.js';

@@ -7,6 +7,7 @@
  */
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
+import { Methods } from '../protocol/methods.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { StdioTransport } from '../transport/stdio.js';
 import { accountMethods } from './account-methods.js';
@@ -25,23 +26,26 @@ export interface ServeOptions {
 
 export function serve({ loaded }: ServeOptions): void {
   const log = createLogger();
-  let dispatcher: Dispatcher | undefined;
+  let dispatcher: Dispatcher<typeof Methods> | undefined;
   const transport = new StdioTransport(process.stdin, process.stdout, {
     onLine: (line) => dispatcher!.handleLine(line),
     onOversizedLine: () => dispatcher!.handleOversizedLine(),
     onClose: () => void shutdown('stdin closed'),
   });
   const send = (line: string) => transport.send(line);
-  dispatcher = new Dispatcher(send, log);
+  dispatcher = new Dispatcher(Methods, send, log);
   const runtime = createRuntime(loaded, log, send);
   const { context } = runtime;
   const session: McpSession = { initialized: false };
+  // One handler for every method of the wire table: the type of registerAll requires each.
   dispatcher
-    .registerAll(mcpMethods(session, toolList))
-    .registerAll(authMethods(context))
-    .registerAll(loginMethods(context))
-    .registerAll(accountMethods(context))
-    .registerAll(toolMethods(context))
+    .registerAll({
+      ...mcpMethods(session, toolList),
+      ...authMethods(context),
+      ...loginMethods(context),
+      ...accountMethods(context),
+      ...toolMethods(context),
+    })
     .onNotification('notifications/initialized', () => undefined);
 
   // Watch from the start, not once the first read is done: a change landing between that read

@@ -1,8 +1,10 @@
 /**
  * The sign-in actions every front end shares (v1 methods, the v2 account API, the MCP tools and
- * the CLI): policy checks, then the login engine or the store.
+ * the CLI): policy checks, then the login engine or the store. Each announces its own change
+ * through `after`, which runs what it is given once the caller's answer is out (a request's
+ * `afterResponse`; the CLI, which answers nobody, runs it at once).
  */
-import { apiKeyRecord } from '../auth/auth-record.js';
+import { apiKeyRecord } from '../auth/store/record.js';
 import type { Config } from '../config/schema.js';
 import { invalidRequest } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
@@ -21,20 +23,34 @@ export function assertLoginAllowed(config: Config, method: 'api' | 'chatgpt'): v
   }
 }
 
-/** Stores an API key as the credentials (cancelling any pending login) and returns the new state. */
-export async function signInWithApiKey(context: ServerContext, apiKey: string): Promise<AuthSnapshot> {
+/** Runs a function once the answer that caused it has been sent. */
+export type After = (fn: () => void) => void;
+export const atOnce: After = (fn) => fn();
+
+/** Stores an API key as the credentials (cancelling any pending login); announces the sign-in and the new state. */
+export async function signInWithApiKey(context: ServerContext, apiKey: string, after: After): Promise<AuthSnapshot> {
   assertLoginAllowed(context.config, 'api');
   await context.logins.cancelActive();
-  const { store } = context;
-  return context.auth.mutate(() => store.withLock(() => store.save(apiKeyRecord(apiKey))));
+  const { store, notifier } = context;
+  const snapshot = await context.auth.mutate(() => store.withLock(() => store.save(apiKeyRecord(apiKey))));
+  after(() => {
+    notifier.loginEnded({ loginId: null, success: true });
+    notifier.authChanged(snapshot);
+  });
+  return snapshot;
 }
 
-export function startChatGptSignIn(context: ServerContext) {
+/** Starts a browser sign-in; its completion is let through once the answer naming its loginId is out. */
+export async function startChatGptSignIn(context: ServerContext, after: After) {
   assertLoginAllowed(context.config, 'chatgpt');
-  return context.logins.startChatGpt();
+  const started = await context.logins.startChatGpt();
+  after(() => context.logins.release(started.loginId));
+  return started;
 }
 
-export function startDeviceCodeSignIn(context: ServerContext) {
+export async function startDeviceCodeSignIn(context: ServerContext, after: After) {
   assertLoginAllowed(context.config, 'chatgpt');
-  return context.logins.startDeviceCode();
+  const started = await context.logins.startDeviceCode();
+  after(() => context.logins.release(started.loginId));
+  return started;
 }

@@ -5,11 +5,11 @@
  */
 import { z } from 'zod';
 import { RpcError } from '../protocol/jsonrpc.js';
+import type { ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
-import { method, type MethodSpec } from '../rpc/dispatcher.js';
 import { v2Account } from './account-shapes.js';
 import { authStatusResult } from './auth-methods.js';
-import type { ServerContext } from './context.js';
+import type { ServerContext, ServerHandlers } from './context.js';
 import { performLogout } from './logout.js';
 import { DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
 
@@ -22,12 +22,6 @@ const LoginArgs = z.strictObject({
 const LogoutArgs = z.strictObject({
   revoke: z.boolean().optional().describe('Revoke the tokens at the issuer first (default: config logout_revokes_tokens). false only removes them here.'),
 });
-
-interface ToolResult {
-  content: { type: 'text'; text: string }[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-}
 
 interface Tool<S extends z.ZodType> {
   readonly name: string;
@@ -75,20 +69,14 @@ const TOOLS = [
     async run(args, context, after) {
       if (args.method === 'api_key') {
         if (!args.apiKey) return error('apiKey: required when method is "api_key"');
-        const snapshot = await signInWithApiKey(context, args.apiKey);
-        after(() => {
-          context.notifier.loginEnded({ loginId: null, success: true });
-          context.notifier.authChanged(snapshot);
-        });
+        await signInWithApiKey(context, args.apiKey, after);
         return text('Signed in with the API key.', { method: 'api_key' });
       }
       if (args.method === 'chatgpt') {
-        const { loginId, authUrl } = await startChatGptSignIn(context);
-        after(() => context.logins.release(loginId));
+        const { loginId, authUrl } = await startChatGptSignIn(context, after);
         return text(`Open this URL in a browser to sign in with ChatGPT:\n${authUrl}`, { method: 'chatgpt', loginId, authUrl });
       }
-      const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context);
-      after(() => context.logins.release(loginId));
+      const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context, after);
       return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.\n${DEVICE_CODE_WARNING}`, { method: 'device_code', loginId, verificationUrl, userCode });
     },
   }),
@@ -98,8 +86,7 @@ const TOOLS = [
     description: 'Signs out: revokes the tokens at the issuer (unless revoke is false) and removes the stored OpenAI / ChatGPT credentials.',
     args: LogoutArgs,
     async run(args, context, after) {
-      const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: args.revoke });
-      after(() => context.notifier.authChanged(snapshot));
+      const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: args.revoke }, after);
       const summary = snapshot.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.';
       const revocation = revoked ? ' The tokens were revoked at the issuer.' : revokeError ? ` The tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.` : '';
       return text(`${summary}${revocation}`, { authMethod: snapshot.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
@@ -108,17 +95,15 @@ const TOOLS = [
 ];
 
 /** The fixed tool list, with JSON Schemas generated once from the zod schemas. */
-export const toolList = () => LIST;
+export const toolList = (): ToolsListResult['tools'] => LIST;
 const LIST = TOOLS.map(({ name, title, description, args }) => {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(args) as Record<string, unknown>;
   return { name, title, description, inputSchema };
 });
 
-const CallParamsSchema = z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional() });
-
-export function toolMethods(context: ServerContext): Record<string, MethodSpec> {
+export function toolMethods(context: ServerContext): ServerHandlers<'tools/call'> {
   return {
-    'tools/call': method(CallParamsSchema, async ({ name, arguments: args }, request): Promise<ToolResult> => {
+    'tools/call': async ({ name, arguments: args }, request): Promise<ToolResult> => {
       const found = TOOLS.find((t) => t.name === name);
       if (!found) return error(`Unknown tool '${name}'`);
       const parsed = found.args.safeParse(args ?? {});
@@ -132,6 +117,6 @@ export function toolMethods(context: ServerContext): Record<string, MethodSpec> 
         // Tool failures are results the model can read, not protocol errors.
         return error(failure instanceof RpcError || failure instanceof Error ? failure.message : String(failure));
       }
-    }),
+    },
   };
 }

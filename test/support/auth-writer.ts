@@ -4,7 +4,7 @@
  * until it is killed. argv: CODEX_HOME. Prints "ready" once the first write has finished, so the
  * kills land inside the write loop rather than while it loads.
  */
-import { openCredentialStore } from '../../src/auth/credential-store.js';
+import { openCredentialStore } from '../../src/auth/store/store.js';
 
 const store = openCredentialStore({ codexHome: process.argv[2]!, mode: 'file' });
 /** Two records that differ in every token, with a long access token so a write takes a while. */

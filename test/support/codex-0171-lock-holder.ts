@@ -10,8 +10,9 @@
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { COMMIT_LOCK_NAME, ensureCodexHome, withAuthLock } from '../../src/auth/file-store.js';
-import { openLockFile } from '../../src/auth/flock.js';
+import { ensureCodexHome } from '../../src/auth/store/auth-file.js';
+import { COMMIT_LOCK_NAME, withAuthLock } from '../../src/auth/store/locks.js';
+import { openLockFile } from '../../src/auth/store/flock.js';
 
 const [home, what = 'both'] = process.argv.slice(2);
 if (!home) throw new Error('usage: codex-0171-lock-holder.js CODEX_HOME [both|commit]');

@@ -1,38 +1,47 @@
 /**
- * What it takes to run Codex 0.171's `codex app-server` fully offline next to our server, on one
- * CODEX_HOME (see the 0.171 findings the tests were built from):
+ * What it takes to run Codex 0.171 (`codex app-server`, or a `codex` CLI command) fully offline
+ * next to our server, on one CODEX_HOME:
  *   - a refusing loopback proxy in HTTP(S)_PROXY / ALL_PROXY, with NO_PROXY covering loopback, so
- *     nothing can leave the machine and every attempt is recorded (`seen` must stay empty);
- *   - a loopback stand-in for the ChatGPT backend (`chatgpt_base_url`): 0.171 calls
- *     GET /backend-api/wham/accounts/check after a sign-in and for account/read, and without an
- *     answer it ends the sign-in with "workspace routing discovery failed";
+ *     nothing can leave the machine and every attempt is recorded (`seen`);
+ *   - a loopback stand-in for the ChatGPT backend (`chatgpt_base_url`):
+ *       GET …/wham/accounts/check answers one workspace whose id is the `chatgpt-account-id`
+ *       header (0.171 calls it after a sign-in and for account/read — "workspace routing
+ *       discovery" — and fails without it);
+ *       …/wham/config/bundle answers `{}` (enterprise, business and edu plans load workspace
+ *       policies before `initialize` answers; without it 0.171 retries for ~7 s);
+ *       POST /oauth/token answers what `onRefresh` returns, for CODEX_REFRESH_TOKEN_URL_OVERRIDE
+ *       (404 without one; a rotating refresh endpoint is codex-0171-rotating-endpoint.ts);
+ *       everything else is 404;
  *   - config.toml with file storage and both base URLs on the stub;
- *   - `app-server` with the plugin/apps features off (they would only add chatgpt.com traffic).
+ *   - `app-server` with the plugin/apps features off (they would only add chatgpt.com traffic);
+ *   - running a 0.171 CLI command (`codex login …`), or ours, to its end.
  * A missing 0.171 binary throws: the tests that need it fail, they never skip.
  */
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { AppServerClient, CODEX_0171_BINARY, spawnAppServer } from './codex-app-server.js';
+import { CODEX_0171_BINARY, cleanEnv, spawnAppServer, type AppServerClient } from './codex-app-server.js';
+import { serverEntry } from './paths.js';
 
 export const CODEX_0171_APP_SERVER_ARGS = ['app-server', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps'];
 
 /** Throws (with how to get it) when the 0.171 binary is not there or not executable. */
-export function requireCodex0171(binary = CODEX_0171_BINARY): string {
+export function requireCodex0171(): string {
   try {
-    accessSync(binary, constants.X_OK);
+    accessSync(CODEX_0171_BINARY, constants.X_OK);
   } catch {
-    throw new Error(`Codex 0.171 binary not found at ${binary}: run 'npm ci' (devDependency codex-0171 → @openai/codex-linux-x64)`);
+    throw new Error(`Codex 0.171 binary not found at ${CODEX_0171_BINARY}: run 'npm ci' (devDependency codex-0171 → @openai/codex-linux-x64)`);
   }
-  return binary;
+  return CODEX_0171_BINARY;
 }
 
 interface Closable {
   close(): Promise<void>;
 }
 
-/** A node:http server on 127.0.0.1:0 whose close() also destroys every open socket. */
-async function listenLoopback(server: ReturnType<typeof createServer>): Promise<{ port: number; close(): Promise<void> }> {
+/** Listens on 127.0.0.1:0; close() (once, however often called) also destroys every open socket. */
+export async function listenLoopback(server: Server): Promise<{ port: number; url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -40,15 +49,48 @@ async function listenLoopback(server: ReturnType<typeof createServer>): Promise<
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
+    url: `http://127.0.0.1:${port}`,
     close: () =>
       (closing ??= new Promise((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       })),
   };
+}
+
+export const firstHeader = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * A request body as text and as string fields: JSON when the content type says so, a form
+ * otherwise (anything unparsable gives no fields). A body cut off mid-way gives empty text.
+ */
+export async function readRequestBody(req: IncomingMessage): Promise<{ text: string; contentType: string; fields: Record<string, string> }> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+  } catch {
+    chunks.length = 0;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const contentType = firstHeader(req, 'content-type') ?? '';
+  let parsed: unknown;
+  try {
+    parsed = contentType.includes('json') ? JSON.parse(text) : Object.fromEntries(new URLSearchParams(text));
+  } catch {
+    parsed = {};
+  }
+  const fields: Record<string, string> = {};
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') fields[key] = value;
+  }
+  return { text, contentType, fields };
 }
 
 export interface RefusingProxy extends Closable {
@@ -69,8 +111,8 @@ export async function startRefusingProxy(): Promise<RefusingProxy> {
     socket.on('error', () => undefined);
     socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
   });
-  const { port, close } = await listenLoopback(server);
-  return { url: `http://127.0.0.1:${port}`, seen, close };
+  const { url, close } = await listenLoopback(server);
+  return { url, seen, close };
 }
 
 /** Every proxy variable, both cases, at `proxyUrl`; loopback stays direct. */
@@ -83,49 +125,62 @@ export function offlineEnv(proxyUrl: string): Record<string, string> {
   };
 }
 
+/** The workspace name the stub answers; 0.171's account/read shows it as `workspaceName`. */
+export const STUB_WORKSPACE_NAME = 'Stub Workspace';
+
+export interface BackendCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export type RefreshAnswer = { status: number; json: unknown };
+
 export interface StubBackend extends Closable {
-  /** `http://127.0.0.1:PORT/backend-api` (no trailing slash). */
-  readonly baseUrl: string;
-  /** `METHOD path` of every request, in order. */
-  readonly requests: string[];
+  /** `http://127.0.0.1:PORT` */
+  readonly origin: string;
+  readonly calls: BackendCall[];
+  /** Set to answer `POST /oauth/token` (given the body's fields and the 1-based count of such requests). */
+  onRefresh: ((fields: Record<string, string>, n: number) => RefreshAnswer | Promise<RefreshAnswer>) | undefined;
 }
 
-/**
- * The ChatGPT backend as far as 0.171's auth needs it: `GET …/wham/accounts/check` answers the
- * smallest shape 0.171 accepts — a list with the account the request names in
- * `chatgpt-account-id`, an https origin (only reported back, never contacted), no routing
- * constraint. Anything else is 404.
- */
-export async function startStubBackend(options: { workspaceName?: string; planType?: string } = {}): Promise<StubBackend> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
+export async function startStubBackend(): Promise<StubBackend> {
+  const calls: BackendCall[] = [];
+  let refreshes = 0;
+  const backend: StubBackend = { origin: '', calls, onRefresh: undefined, close: async () => undefined };
+  const server = createServer(async (req, res) => {
+    const body = await readRequestBody(req);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    requests.push(`${req.method} ${path}`);
-    const [status, body] = path.endsWith('/wham/accounts/check')
-      ? [200, {
-          accounts: [{
-            id: String(req.headers['chatgpt-account-id'] ?? 'acct-unknown'),
-            name: options.workspaceName ?? 'Demo workspace',
-            plan_type: options.planType ?? 'plus',
-            structure: 'personal',
-            workspace_backend_origin: 'https://chatgpt.com',
-            account_routing_override: 'NO_CONSTRAINT',
-          }],
-        }]
-      : [404, { detail: 'not stubbed' }];
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    calls.push({ method: req.method ?? '', path, headers: req.headers, body: body.text });
+    const answer = ({ status, json }: RefreshAnswer) => {
+      const text = JSON.stringify(json);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+    };
+    if (path.endsWith('/wham/accounts/check')) {
+      const id = firstHeader(req, 'chatgpt-account-id') ?? 'acct-1';
+      return answer({
+        status: 200,
+        json: {
+          accounts: [{ id, name: STUB_WORKSPACE_NAME, workspace_backend_origin: 'https://chatgpt.com', account_routing_override: 'NO_CONSTRAINT' }],
+          account_ordering: [id],
+        },
+      });
+    }
+    if (path.endsWith('/wham/config/bundle')) return answer({ status: 200, json: {} });
+    if (path === '/oauth/token' && req.method === 'POST' && backend.onRefresh) return answer(await backend.onRefresh(body.fields, ++refreshes));
+    return answer({ status: 404, json: { detail: 'not stubbed' } });
   });
-  const { port, close } = await listenLoopback(server);
-  return { baseUrl: `http://127.0.0.1:${port}/backend-api`, requests, close };
+  const { url, close } = await listenLoopback(server);
+  return Object.assign(backend, { origin: url, close });
 }
 
-/** config.toml for a home both servers share: file storage, the ChatGPT backend on the stub. */
+/** config.toml that sends 0.171's ChatGPT and model traffic to the stub and keeps credentials in auth.json. */
 export function sharedConfigToml(backend: StubBackend): string {
   return [
     'cli_auth_credentials_store = "file"',
-    `chatgpt_base_url = "${backend.baseUrl}/"`,
-    `openai_base_url = "${backend.baseUrl}/codex"`,
+    `chatgpt_base_url = "${backend.origin}/backend-api/"`,
+    `openai_base_url = "${backend.origin}/backend-api/codex"`,
     '',
   ].join('\n');
 }
@@ -143,7 +198,7 @@ export interface Codex0171Options {
 
 /**
  * Spawns 0.171's app-server and completes initialize/initialized under `name`. The caller closes
- * it (t.after(() => app.close())) — also when this throws, so it is returned through `onSpawn` first.
+ * it (e.g. defer(() => app.close())) — also when this throws, so it is handed to `onSpawn` first.
  */
 export async function startCodex0171(options: Codex0171Options, onSpawn: (app: AppServerClient) => void): Promise<AppServerClient> {
   requireCodex0171();
@@ -153,22 +208,68 @@ export async function startCodex0171(options: Codex0171Options, onSpawn: (app: A
     env: { ...options.env, RUST_LOG: process.env['CODEX_0171_RUST_LOG'] ?? 'warn' },
   });
   onSpawn(app);
-  const reply = await app.request('initialize', {
-    clientInfo: { name: options.name, title: null, version: '0.0.0' },
-    capabilities: { experimentalApi: true },
-  });
-  if (reply.error) throw new Error(`0.171 initialize failed: ${reply.error.message}\n${app.stderr.slice(-2000)}`);
-  app.notify('initialized');
+  await app.ready(options.name);
   return app;
 }
 
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command` to its end with `input` on stdin (closed either way); killed after `timeoutMs`. */
+export async function runToEnd(command: string, args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliRun> {
+  const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve([c, s]));
+    });
+    return { code, signal, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A 0.171 CLI command (`codex login …`) in `codexHome`, in the app-server's cleaned environment plus `env`. */
+export function runCodex0171(args: string[], options: { codexHome: string; env: Record<string, string>; input?: string }): Promise<CliRun> {
+  requireCodex0171();
+  return runToEnd(CODEX_0171_BINARY, args, { ...options, env: cleanEnv({ ...options.env, CODEX_HOME: options.codexHome }) });
+}
+
+/** Our CLI (`status --json` …) in `codexHome`, with the server's clean environment (spawnServer's) plus `env`. */
+export function runOurCli(args: string[], options: { codexHome: string; env?: Record<string, string>; input?: string }): Promise<CliRun> {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key]!;
+  Object.assign(env, { CODEX_HOME: options.codexHome, ...options.env });
+  return runToEnd(process.execPath, [serverEntry, ...args], { env, ...(options.input !== undefined && { input: options.input }) });
+}
+
+type Deferrer = (fn: () => unknown) => void;
+const stacks = new WeakMap<object, Deferrer>();
+
 /**
- * One t.after that undoes everything in reverse order of set-up (processes before the servers
- * they talk to, the home folder last), and keeps going when one step fails.
+ * The clean-up stack of test `t` (one per test, however often asked): what is handed to it runs
+ * last-in first-out once the test ends (processes before the servers they talk to, the home
+ * folder last), every step even when an earlier one failed; the failures are thrown together.
+ * A step handed over after the test ended (a timed-out body still running) runs at once.
  */
-export function cleanupStack(t: { after(fn: () => unknown): void }): (fn: () => unknown) => void {
+export function cleanupStack(t: { after(fn: () => unknown): void }): Deferrer {
+  const known = stacks.get(t);
+  if (known) return known;
   const steps: (() => unknown)[] = [];
+  let done = false;
   t.after(async () => {
+    done = true;
     const errors: unknown[] = [];
     for (const step of steps.reverse()) {
       try {
@@ -179,5 +280,10 @@ export function cleanupStack(t: { after(fn: () => unknown): void }): (fn: () => 
     }
     if (errors.length) throw new AggregateError(errors, 'clean-up failed');
   });
-  return (fn) => void steps.push(fn);
+  const defer: Deferrer = (fn) => {
+    if (done) void Promise.resolve().then(fn).catch(() => undefined);
+    else steps.push(fn);
+  };
+  stacks.set(t, defer);
+  return defer;
 }

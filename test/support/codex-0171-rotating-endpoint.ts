@@ -11,19 +11,16 @@
  * Serve it at `auth_issuer=<url>` for ours (we POST `<url>/oauth/token`) and
  * `CODEX_REFRESH_TOKEN_URL_OVERRIDE=<tokenUrl>` for 0.171.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { firstHeader, listenLoopback, readRequestBody } from './codex-0171-offline.js';
 import { AUTH_CLAIM, makeJwt, PROFILE_CLAIM } from './jwt.js';
 
 export type RefresherKind = 'ours' | 'codex0171';
-export const REFRESHER_KINDS: readonly RefresherKind[] = ['ours', 'codex0171'];
 
-export interface Identity {
-  email: string;
-  planType: string;
-  accountId: string;
-}
-export const DEMO_IDENTITY: Identity = { email: 'demo@example.com', planType: 'plus', accountId: 'acct-demo-0001' };
+/** Whom every token is issued to. */
+const IDENTITY = { email: 'demo@example.com', planType: 'plus', accountId: 'acct-demo-0001' };
+/** Lifetime of issued access tokens and id_tokens: nobody refreshes proactively. */
+const TOKEN_TTL_SECS = 3600;
 
 export interface TokenSet {
   id_token: string;
@@ -70,49 +67,40 @@ export interface RotatingEndpoint {
   initialTokens(): Promise<TokenSet>;
   /** Makes `refreshToken` (e.g. one a sign-in at another issuer stored) the current one. */
   adopt(refreshToken: string): void;
-  /** Resolves once `count` refresh requests have arrived (at once if they already have). */
-  waitForRequests(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface RotatingEndpointOptions {
-  identity?: Identity;
   /** Answer this long after the request arrived (a real issuer is not instant; it widens overlaps). Default 0. */
   delayMs?: number;
-  /** Lifetime of issued access tokens and id_tokens. Default 3600 (no proactive refresh by anyone). */
-  tokenTtlSecs?: number;
 }
 
 const REUSED = { error: { code: 'refresh_token_reused', message: 'Your refresh token has already been used to generate a new access token. Please try signing in again.', type: 'invalid_request_error', param: null } };
 const UNKNOWN = { error: { code: 'refresh_token_invalidated', message: 'Your refresh token has been invalidated. Please try signing in again.', type: 'invalid_request_error', param: null } };
 
 export async function startRotatingEndpoint(options: RotatingEndpointOptions = {}): Promise<RotatingEndpoint> {
-  const identity = options.identity ?? DEMO_IDENTITY;
-  const ttl = options.tokenTtlSecs ?? 3600;
   const records: RefreshRecord[] = [];
   const spent = new Set<string>();
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const waiters = new Set<() => void>();
   let generation = 0;
   let current = 'rt-gen-0';
   let latest: TokenSet | undefined;
   const generations = new Map<string, number>();
-  let closing: Promise<void> | undefined;
+  let closed = false;
 
   const mint = async (gen: number): Promise<TokenSet> => {
-    const auth = { chatgpt_plan_type: identity.planType, chatgpt_account_id: identity.accountId, chatgpt_user_id: 'user-fleet' };
+    const auth = { chatgpt_plan_type: IDENTITY.planType, chatgpt_account_id: IDENTITY.accountId, chatgpt_user_id: 'user-fleet' };
     const common = { iss: 'https://auth.openai.com', sub: 'sub-fleet', jti: `gen-${gen}`, [AUTH_CLAIM]: auth };
     const [id_token, access_token] = await Promise.all([
-      makeJwt({ ...common, aud: ['app_EMoamEEZ73f0CkXaXp7hrann'], email: identity.email, email_verified: true }, { expiresInSecs: ttl }),
-      makeJwt({ ...common, aud: ['https://api.openai.com/v1'], [PROFILE_CLAIM]: { email: identity.email, email_verified: true } }, { expiresInSecs: ttl }),
+      makeJwt({ ...common, aud: ['app_EMoamEEZ73f0CkXaXp7hrann'], email: IDENTITY.email, email_verified: true }, { expiresInSecs: TOKEN_TTL_SECS }),
+      makeJwt({ ...common, aud: ['https://api.openai.com/v1'], [PROFILE_CLAIM]: { email: IDENTITY.email, email_verified: true } }, { expiresInSecs: TOKEN_TTL_SECS }),
     ]);
     generations.set(access_token, gen);
     return { id_token, access_token, refresh_token: `rt-gen-${gen}` };
   };
 
   const server = createServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = await readRequestBody(req);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (req.method !== 'POST' || path !== '/oauth/token' || body.fields['grant_type'] !== 'refresh_token') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found' }));
@@ -122,7 +110,7 @@ export async function startRotatingEndpoint(options: RotatingEndpointOptions = {
     const base = {
       n: records.length + 1,
       kind: (body.fields['refresh_reason'] !== undefined ? 'codex0171' : 'ours') as RefresherKind,
-      originator: header(req, 'originator'),
+      originator: firstHeader(req, 'originator'),
       contentType: body.contentType,
       refreshReason: body.fields['refresh_reason'],
       presented,
@@ -136,28 +124,22 @@ export async function startRotatingEndpoint(options: RotatingEndpointOptions = {
       records.push({ ...base, outcome: 'rotated', issued: current });
       const tokens = await mint(gen);
       latest = tokens;
-      answer = { status: 200, json: { ...tokens, token_type: 'Bearer', expires_in: ttl } };
+      answer = { status: 200, json: { ...tokens, token_type: 'Bearer', expires_in: TOKEN_TTL_SECS } };
     } else {
       records.push({ ...base, outcome: spent.has(presented) ? 'reused' : 'unknown' });
       answer = { status: 401, json: spent.has(presented) ? REUSED : UNKNOWN };
     }
-    for (const wake of [...waiters]) wake();
     if (options.delayMs) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => (timers.delete(timer), resolve()), options.delayMs);
         timers.add(timer);
       });
     }
-    if (closing) return;
+    if (closed) return;
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.json));
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenLoopback(server);
+  const url = listening.url;
   const count = (predicate: (r: RefreshRecord) => boolean) => records.filter(predicate).length;
 
   return {
@@ -180,59 +162,20 @@ export async function startRotatingEndpoint(options: RotatingEndpointOptions = {
     adopt(refreshToken) {
       current = refreshToken;
     },
-    waitForRequests(n) {
-      return new Promise((resolve) => {
-        const check = () => {
-          if (records.length < n) return false;
-          waiters.delete(check);
-          resolve();
-          return true;
-        };
-        if (!check()) waiters.add(check);
-      });
+    close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      return listening.close();
     },
-    close: () =>
-      (closing ??= new Promise((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      })),
   };
 }
 
-const header = (req: IncomingMessage, name: string) => {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
-async function readBody(req: IncomingMessage): Promise<{ contentType: string; fields: Record<string, string> }> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-  } catch {
-    return { contentType: '', fields: {} };
-  }
-  const raw = Buffer.concat(chunks).toString('utf8');
-  const contentType = header(req, 'content-type') ?? '';
-  let parsed: unknown;
-  try {
-    parsed = contentType.includes('json') ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
-  } catch {
-    parsed = {};
-  }
-  const fields: Record<string, string> = {};
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') fields[key] = value;
-  }
-  return { contentType, fields };
-}
-
 /** auth.json as 0.171 writes it for a ChatGPT sign-in (no API key), holding `tokens`. */
-export function chatgptAuthJson(tokens: TokenSet, accountId = DEMO_IDENTITY.accountId) {
+export function chatgptAuthJson(tokens: TokenSet) {
   return {
     auth_mode: 'chatgpt',
     OPENAI_API_KEY: null,
-    tokens: { ...tokens, account_id: accountId },
+    tokens: { ...tokens, account_id: IDENTITY.accountId },
     last_refresh: new Date().toISOString(),
   };
 }

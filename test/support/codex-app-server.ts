@@ -4,20 +4,12 @@
  * Wire format (checked against 0.171.0): one JSON object per line on stdio, JSON-RPC 2.0 shapes
  * but WITHOUT the "jsonrpc" field. A client must send `initialize` and then the notification
  * `initialized` before anything else; `ready()` does both.
- *
- * Lives at test/support/ and runs from dist/test/support/, so the project root is three levels up.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const defaultRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import { projectRoot } from './paths.js';
 
 /** Path of the 0.171.0 musl binary shipped by @openai/codex-linux-x64. */
-export function codex0171Binary(projectRoot: string = defaultRoot): string {
-  const root = projectRoot.endsWith('/') ? projectRoot : `${projectRoot}/`;
-  return `${root}node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex`;
-}
-export const CODEX_0171_BINARY = codex0171Binary();
+export const CODEX_0171_BINARY = `${projectRoot}node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex`;
 
 export interface RpcError { code: number; message: string; data?: unknown }
 export interface RpcReply<T = any> { result?: T; error?: RpcError }
@@ -27,9 +19,8 @@ export interface AppServerOptions {
   codexHome: string;
   /** Merged over the cleaned parent environment; a value of undefined removes that variable. */
   env?: Record<string, string | undefined>;
-  /** Defaults to ['app-server']. */
-  args?: string[];
-  binary?: string;
+  /** e.g. CODEX_0171_APP_SERVER_ARGS (codex-0171-offline.ts). */
+  args: string[];
 }
 
 /** ChatGPT-plan cases can take ~7 s before `initialize` answers offline (see oracle results). */
@@ -128,15 +119,16 @@ export class AppServerClient {
   }
 
   /**
-   * initialize + initialized. experimentalApi:true matches what Codex's own clients send and keeps
+   * initialize + initialized, as client `name` (0.171 sends it as the `originator` header of
+   * request-driven refreshes). experimentalApi:true matches what Codex's own clients send and keeps
    * experimental fields in replies; 0.171 answers account/read and getAuthStatus without it too.
    */
-  async ready(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcReply> {
+  async ready(name = 'codex-auth-mcp-tests', timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcReply> {
     const reply = await this.request('initialize', {
-      clientInfo: { name: 'codex-auth-mcp-tests', title: null, version: '0.0.0' },
+      clientInfo: { name, title: null, version: '0.0.0' },
       capabilities: { experimentalApi: true },
     }, timeoutMs);
-    if (reply.error) throw new Error(`initialize failed: ${reply.error.message}`);
+    if (reply.error) throw new Error(`0.171 initialize failed: ${reply.error.message}\n${this.stderr.slice(-2000)}`);
     this.notify('initialized');
     return reply;
   }
@@ -154,14 +146,21 @@ export class AppServerClient {
 }
 
 /**
- * Starts `codex app-server` in codexHome. OPENAI_API_KEY / CODEX_API_KEY are stripped so the
- * developer's own key cannot leak into a case; RUST_LOG=error keeps stderr small.
+ * The parent environment with `overrides` merged over it (undefined removes a variable), less
+ * OPENAI_API_KEY / CODEX_API_KEY so the developer's own key cannot leak into a case, and with
+ * RUST_LOG=error unless overridden (keeps stderr small).
  */
-export function spawnAppServer(options: AppServerOptions): AppServerClient {
+export function cleanEnv(overrides: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, OPENAI_API_KEY: undefined, CODEX_API_KEY: undefined, RUST_LOG: 'error', ...options.env, CODEX_HOME: options.codexHome })) {
+  for (const [k, v] of Object.entries({ ...process.env, OPENAI_API_KEY: undefined, CODEX_API_KEY: undefined, RUST_LOG: 'error', ...overrides })) {
     if (v !== undefined) env[k] = v;
   }
-  const child = spawn(options.binary ?? CODEX_0171_BINARY, options.args ?? ['app-server'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return env;
+}
+
+/** Starts `codex <args>` (an app-server) in codexHome, in cleanEnv(options.env). */
+export function spawnAppServer(options: AppServerOptions): AppServerClient {
+  const env = cleanEnv({ ...options.env, CODEX_HOME: options.codexHome });
+  const child = spawn(CODEX_0171_BINARY, options.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   return new AppServerClient(child);
 }

@@ -9,8 +9,10 @@
  * then the record as UTF-8 JSON.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseStoredAuth, type AuthRecord, type StoredAuth } from './auth-record.js';
-import { fingerprintOf, type LockOptions } from './file-store.js';
+import type { StoreOptions } from '../../protocol/storage.js';
+import { DEFAULT_MAX_WAIT_MS, pollDelay, type LockOptions } from './locks.js';
+import { fingerprintOf, parseStoredAuth, type AuthRecord, type StoredAuth } from './record.js';
+import type { CredentialStore } from './store.js';
 
 const HEADER_BYTES = 12;
 /** Room for the record: a ChatGPT record with its three JWTs is ~5–10 KB. */
@@ -25,7 +27,21 @@ export function createSharedMemory(): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER_BYTES + CAPACITY_BYTES);
 }
 
-export class MemoryCredentials {
+/** The ephemeral backend: a CredentialStore over the memory `storeOptionsFor` made. */
+export function memoryStore(options: StoreOptions): CredentialStore {
+  if (!options.memory) throw new Error('ephemeral storage needs the shared memory from storeOptionsFor');
+  const memory = new MemoryCredentials(options.memory);
+  return {
+    kind: 'memory',
+    load: async () => memory.load(),
+    save: async (record) => memory.save(record),
+    delete: async () => memory.delete(),
+    withLock: (fn, lockOptions) => memory.withLock(fn, lockOptions),
+    watch: (onChange) => memory.watch(onChange),
+  };
+}
+
+class MemoryCredentials {
   private readonly words: Int32Array;
   private readonly bytes: Uint8Array;
 
@@ -62,14 +78,14 @@ export class MemoryCredentials {
 
   /** The same bounded wait as the file locks; a thread that died holding it makes others time out. */
   async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const deadline = Date.now() + (options.maxWaitMs ?? 20_000);
+    const deadline = Date.now() + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
     let got = false;
     for (let attempt = 0; !(got = Atomics.compareExchange(this.words, LOCK, 0, 1) === 0); attempt++) {
       if (Date.now() >= deadline) {
         if (options.onTimeout === 'proceed') break;
         throw Object.assign(new Error('the in-memory credentials are held by another thread'), { code: 'ELOCKED' });
       }
-      await delay(Math.min(25, 1 + attempt * 2));
+      await delay(pollDelay(attempt));
     }
     try {
       return await fn();

@@ -1,7 +1,10 @@
 /**
- * The credential record codex stores in `$CODEX_HOME/auth.json` (or the keyring). Unknown fields
- * are kept (looseObject) so a rewrite never drops what a newer Codex wrote.
+ * The credential record codex stores in `$CODEX_HOME/auth.json` (or the keyring, or memory), what
+ * reading one copy of it gives (`StoredAuth`), and the fingerprint that tells two copies apart.
+ * Unknown fields are kept (looseObject) so a rewrite never drops what a newer Codex wrote.
+ * Runs on every thread that reads or writes credentials: main, login worker, token service.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 export const TokenDataSchema = z.looseObject({
@@ -39,6 +42,9 @@ export function chatgptRecord(tokens: TokenData, apiKey: string | null, now = ne
 export function apiKeyRecord(apiKey: string): AuthRecord {
   return { auth_mode: 'apikey', OPENAI_API_KEY: apiKey };
 }
+
+/** Names one stored text: equal texts, equal fingerprints (16 hex characters of its SHA-256). */
+export const fingerprintOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 /** Parses stored text into a StoredAuth; never throws. */
 export function parseStoredAuth(text: string, fingerprint: string): StoredAuth {

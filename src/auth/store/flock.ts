@@ -8,7 +8,8 @@
  * A lock belongs to one open file description: two opens in one process (the main thread and the
  * token-service thread) exclude each other as two processes do, and the kernel drops a lock when
  * its holder dies, so there are no stale locks to guess about. Only non-blocking attempts are
- * made; callers poll, which keeps every wait bounded and never parks a thread in native code.
+ * made; callers poll (locks.ts), which keeps every wait bounded and never parks a thread in native
+ * code. Runs on every thread that takes Codex's locks: main, login worker, token service.
  */
 import { closeSync, openSync, constants } from 'node:fs';
 import type KoffiModule from 'koffi';

@@ -7,13 +7,15 @@
  * locked or absent secret service never hangs the server, and a call stuck in native code is
  * killed rather than left behind (a stuck thread would keep the server from ever exiting).
  * Nothing here throws: each call answers `{ok: true, …}` or `{ok: false, message}`.
+ * Runs on every thread that reads or writes credentials (main, login worker, token service); each
+ * only spawns the helper and waits for its line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyringMessageSchema, type KeyringReply, type KeyringRequest } from '../protocol/keyring.js';
+import { KeyringMessageSchema, type KeyringReply, type KeyringRequest } from '../../protocol/keyring.js';
 
 export const KEYRING_SERVICE = 'Codex Auth';
 /** How long one keyring call may take once it has started (gh uses the same 3 s). */
@@ -23,7 +25,7 @@ const START_TIMEOUT_MS = 20_000;
 /** Test hook: a module exporting an `AsyncEntry` class with the @napi-rs/keyring API (e.g. a fake that hangs). */
 export const KEYRING_MODULE_ENV = 'CODEX_AUTH_MCP_KEYRING_MODULE';
 
-const HELPER = fileURLToPath(new URL('../../workers/keyring-process.js', import.meta.url));
+const HELPER = fileURLToPath(new URL('../../../workers/keyring-process.js', import.meta.url));
 
 export function keyringAccount(codexHome: string): string {
   let canonical: string;

@@ -1,0 +1,100 @@
+/**
+ * Codex's two locks on a CODEX_HOME, taken in Codex 0.171's order: a read-modify-write of the
+ * credentials (sign-in, refresh, logout) holds `flock` on `auth.lock` and then on `auth.json.lock`
+ * (empty regular files that nobody deletes), for every backend but memory, so a keyring writer and
+ * a file writer of one CODEX_HOME, ours or Codex's, still serialise. The waits are bounded.
+ * Runs on every thread that reads or writes credentials: main, login worker, token service.
+ */
+import { lstat, rmdir, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ensureCodexHome } from './auth-file.js';
+import { openLockFile, type HeldFile } from './flock.js';
+
+/** Codex's outer lock: held for a whole read-modify-write (taken blocking by Codex). */
+export const AUTH_LOCK_NAME = 'auth.lock';
+/** Codex's commit lock, taken inside the outer one (non-blocking by Codex). */
+export const COMMIT_LOCK_NAME = 'auth.json.lock';
+
+export interface LockOptions {
+  /** Give up waiting after about this long (default: 20 s). */
+  readonly maxWaitMs?: number;
+  /** When the wait runs out: fail (default), or run `fn` anyway (logout must never hang on a stuck refresh). */
+  readonly onTimeout?: 'fail' | 'proceed';
+}
+
+export const DEFAULT_MAX_WAIT_MS = 20_000;
+/** Between attempts while another holds a lock: short at first (most holds are a few ms), then 25 ms. */
+export const pollDelay = (attempt: number) => Math.min(25, 1 + attempt * 2);
+
+/** Callers on this thread queue here, so they do not poll against each other. */
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` holding Codex's two locks on this CODEX_HOME, taken in Codex's order. Every reader
+ * that rewrites (sign-in, refresh, logout) of this server and of Codex 0.171 takes them.
+ */
+export async function withAuthLock<T>(codexHome: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  // The wait in this queue counts against the same deadline as the wait for the file locks.
+  const deadline = Date.now() + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+  const before = queues.get(codexHome) ?? Promise.resolve();
+  const run = before.then(() => lockedRun(codexHome, fn, deadline, options.onTimeout));
+  const settled = run.then(() => undefined, () => undefined);
+  queues.set(codexHome, settled);
+  void settled.then(() => queues.get(codexHome) === settled && queues.delete(codexHome));
+  return run;
+}
+
+async function lockedRun<T>(codexHome: string, fn: () => Promise<T>, deadline: number, onTimeout: LockOptions['onTimeout']): Promise<T> {
+  await ensureCodexHome(codexHome);
+  await removeLegacyLockFolder(codexHome);
+  const held: HeldFile[] = [];
+  try {
+    // Codex opens auth.lock 0666 (less the umask) and auth.json.lock 0600; so do we, so a file
+    // either of us creates looks the same.
+    for (const [name, mode] of [[AUTH_LOCK_NAME, 0o666], [COMMIT_LOCK_NAME, 0o600]] as const) {
+      const file = await openLockFile(join(codexHome, name), mode);
+      held.push(file);
+      if (!(await lockBefore(file, deadline))) {
+        if (onTimeout === 'proceed') break;
+        throw Object.assign(new Error(`${join(codexHome, name)} is held by another process`), { code: 'ELOCKED' });
+      }
+    }
+    return await fn();
+  } finally {
+    for (const file of held.reverse()) file.close();
+  }
+}
+
+async function lockBefore(file: HeldFile, deadline: number): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    if (file.tryLock()) return true;
+    if (Date.now() >= deadline) return false;
+    await delay(pollDelay(attempt));
+  }
+}
+
+const legacyChecked = new Set<string>();
+
+/**
+ * Earlier versions of this server locked with a *directory* named auth.json.lock (proper-lockfile),
+ * which Codex cannot open and we no longer use. Removed once per process and home; a non-empty one
+ * is left alone and the lock attempt then reports why.
+ */
+async function removeLegacyLockFolder(codexHome: string): Promise<void> {
+  if (legacyChecked.has(codexHome)) return;
+  const path = join(codexHome, COMMIT_LOCK_NAME);
+  const info = await lstat(path).catch(() => undefined);
+  if (info?.isDirectory()) await rmdir(path).catch(() => undefined);
+  legacyChecked.add(codexHome);
+}
+
+/**
+ * Keyring writes change no file, so after one this touches the commit lock file: sibling servers
+ * of ours watching CODEX_HOME see the event and re-read the entry at once instead of at their
+ * next poll. Called while the locks are held.
+ */
+export async function announceKeyringWrite(codexHome: string): Promise<void> {
+  const now = new Date();
+  await utimes(join(codexHome, COMMIT_LOCK_NAME), now, now).catch(() => undefined);
+}

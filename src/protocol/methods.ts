@@ -1,0 +1,57 @@
+/**
+ * The whole wire in one table: every method this server answers, with its params and result
+ * schemas, and every notification it sends, with its params schema — as codex's `ClientRequest`
+ * and `ServerNotification` enums list theirs. The dispatcher parses params with these schemas and
+ * types each handler from its entry (a method without a handler, or a handler for a name not
+ * here, does not compile); the notifier sends only what is listed here. Results are checked
+ * against their schemas in the tests, not on the hot path.
+ *
+ * The schemas themselves live beside their kin: MCP (mcp-wire.ts), the 0.25 auth surface
+ * (auth-wire.ts), the v2 account API of codex app-server (account-wire.ts).
+ */
+import type { z } from 'zod';
+import * as Account from './account-wire.js';
+import * as Auth from './auth-wire.js';
+import * as Mcp from './mcp-wire.js';
+
+export interface MethodEntry {
+  readonly params: z.ZodType;
+  readonly result: z.ZodType;
+}
+
+const entry = <P extends z.ZodType, R extends z.ZodType>(params: P, result: R) => ({ params, result });
+
+export const Methods = {
+  // MCP lifecycle and discovery
+  initialize: entry(Mcp.InitializeParamsSchema, Mcp.InitializeResultSchema),
+  ping: entry(Mcp.AnyParamsSchema, Mcp.EmptyResultSchema),
+  'tools/list': entry(Mcp.ListParamsSchema, Mcp.ToolsListResultSchema),
+  'tools/call': entry(Mcp.ToolCallParamsSchema, Mcp.ToolResultSchema),
+  'resources/list': entry(Mcp.ListParamsSchema, Mcp.ResourcesListResultSchema),
+  'resources/templates/list': entry(Mcp.ListParamsSchema, Mcp.ResourceTemplatesListResultSchema),
+  'prompts/list': entry(Mcp.ListParamsSchema, Mcp.PromptsListResultSchema),
+  // The auth surface of codex 0.25 (`codex mcp`)
+  getAuthStatus: entry(Auth.GetAuthStatusParamsSchema, Auth.GetAuthStatusResultSchema),
+  loginChatGpt: entry(Auth.LoginChatGptParamsSchema, Auth.LoginChatGptResultSchema),
+  cancelLoginChatGpt: entry(Auth.CancelLoginChatGptParamsSchema, Mcp.EmptyResultSchema),
+  loginApiKey: entry(Auth.LoginApiKeyParamsSchema, Mcp.EmptyResultSchema),
+  logoutChatGpt: entry(Auth.LogoutParamsSchema, Auth.LogoutResultSchema),
+  // The v2 account API of codex app-server 0.171
+  'account/read': entry(Account.AccountReadParamsSchema, Account.AccountReadResultSchema),
+  'account/login/start': entry(Account.AccountLoginStartParamsSchema, Account.AccountLoginStartResultSchema),
+  'account/login/cancel': entry(Account.AccountLoginCancelParamsSchema, Account.AccountLoginCancelResultSchema),
+  'account/logout': entry(Account.AccountLogoutParamsSchema, Account.AccountLogoutResultSchema),
+} as const satisfies Record<string, MethodEntry>;
+
+export type ServerMethods = typeof Methods;
+export type MethodName = keyof ServerMethods;
+
+export const Notifications = {
+  'codex/event/auth_status_change': Auth.AuthStatusChangeParamsSchema,
+  'codex/event/login_chat_gpt_complete': Auth.LoginChatGptCompleteParamsSchema,
+  'account/updated': Account.AccountUpdatedParamsSchema,
+  'account/login/completed': Account.AccountLoginCompletedParamsSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+export type NotificationName = keyof typeof Notifications;
+export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;

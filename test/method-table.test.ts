@@ -1,0 +1,84 @@
+/**
+ * The wire table (src/protocol/methods.ts): what the types refuse at compile time, what the
+ * dispatcher refuses at start-up, and every result and notification of a real server session
+ * checked against its schema (results are not checked on the hot path, so they are here).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import type { z } from 'zod';
+import { Methods, Notifications, type MethodName, type NotificationName } from '../src/protocol/methods.js';
+import { Dispatcher, type HandlersFor } from '../src/rpc/dispatcher.js';
+import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { startServer } from './support/rpc-client.js';
+import { tempHome } from './support/temp-home.js';
+
+// Compile-time guarantees: each line below must NOT compile (tsc fails on an unused directive).
+// @ts-expect-error a table without a handler for every method
+export const missing: HandlersFor<typeof Methods, MethodName> = { ping: () => ({}) };
+// @ts-expect-error a handler for a name that is not in the table
+export const stray: Partial<HandlersFor<typeof Methods, MethodName>> = { 'no/such/method': () => ({}) };
+// @ts-expect-error a result of the wrong shape
+export const wrongResult: HandlersFor<typeof Methods, 'account/login/cancel'> = { 'account/login/cancel': () => ({ status: 'gone' }) };
+
+test('the dispatcher refuses a second handler for a method, and a name not in its table', () => {
+  const dispatcher = new Dispatcher(Methods, () => undefined, pino({ level: 'silent' }));
+  dispatcher.register('ping', () => ({}));
+  assert.throws(() => dispatcher.register('ping', () => ({})), /already registered/);
+  assert.throws(() => dispatcher.register('no/such' as 'ping', () => ({})), /not in the method table/);
+});
+
+test('every result and notification of a whole session matches its schema in the table', async (t) => {
+  const issuer = await startEmbeddedIssuer();
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] });
+  const calls: [MethodName, unknown][] = [
+    ['initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } }],
+    ['ping', {}],
+    ['tools/list', {}],
+    ['tools/call', { name: 'auth_status', arguments: {} }],
+    ['resources/list', {}],
+    ['resources/templates/list', {}],
+    ['prompts/list', {}],
+    ['account/read', {}],
+    ['getAuthStatus', { includeToken: true }],
+    ['loginApiKey', { apiKey: 'sk-table' }],
+    ['account/read', {}],
+    ['account/login/start', { type: 'apiKey', apiKey: 'sk-table-2' }],
+    ['logoutChatGpt', { revoke: false }],
+    ['account/login/start', { type: 'chatgptDeviceCode' }],
+    ['account/logout', { revoke: false }],
+  ];
+  const checked = new Set<MethodName>();
+  const check = (name: MethodName, result: unknown) => {
+    const parsed = (Methods[name].result as z.ZodType).safeParse(result);
+    assert.ok(parsed.success, `${name}: ${JSON.stringify(result)} ${parsed.error?.message ?? ''}`);
+    checked.add(name);
+  };
+  for (const [name, params] of calls) check(name, await client.call(name, params));
+
+  const { loginId, authUrl } = await client.call('loginChatGpt', {});
+  check('loginChatGpt', { loginId, authUrl });
+  check('account/login/cancel', await client.call('account/login/cancel', { loginId }));
+  const browser = await client.call('account/login/start', { type: 'chatgpt' });
+  check('account/login/start', browser);
+  await fetch(await signInAtIssuer(browser.authUrl), { redirect: 'manual' });
+  await client.waitForNotification('account/login/completed', (p) => p.success === true && p.loginId === browser.loginId);
+  check('account/read', await client.call('account/read', {}));
+  const another = await client.call('loginChatGpt', {});
+  check('cancelLoginChatGpt', await client.call('cancelLoginChatGpt', { loginId: another.loginId }));
+
+  assert.deepEqual([...checked].sort(), (Object.keys(Methods) as MethodName[]).sort(), 'every method of the table was called');
+  const seen = new Set<string>();
+  for (const message of client.notifications()) {
+    const schema = Notifications[message.method as NotificationName];
+    assert.ok(schema, `${message.method} is a notification of the table`);
+    const parsed = schema.safeParse(message.params);
+    assert.ok(parsed.success, `${message.method}: ${JSON.stringify(message.params)}`);
+    seen.add(message.method!);
+  }
+  assert.deepEqual([...seen].sort(), Object.keys(Notifications).sort(), 'every notification of the table was sent');
+});
