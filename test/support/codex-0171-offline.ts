@@ -24,7 +24,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CODEX_0171_BINARY, cleanEnv, spawnAppServer, type AppServerClient } from './codex-app-server.js';
 import { serverEntry } from './paths.js';
 
-export const CODEX_0171_APP_SERVER_ARGS = ['app-server', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps'];
+const CODEX_0171_APP_SERVER_ARGS = ['app-server', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps'];
 
 /** Throws (with how to get it) when the 0.171 binary is not there or not executable. */
 export function requireCodex0171(): string {
@@ -220,7 +220,7 @@ export interface CliRun {
 }
 
 /** Runs `command` to its end with `input` on stdin (closed either way); killed after `timeoutMs`. */
-export async function runToEnd(command: string, args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliRun> {
+async function runToEnd(command: string, args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliRun> {
   const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

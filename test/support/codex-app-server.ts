@@ -19,7 +19,7 @@ export interface AppServerOptions {
   codexHome: string;
   /** Merged over the cleaned parent environment; a value of undefined removes that variable. */
   env?: Record<string, string | undefined>;
-  /** e.g. CODEX_0171_APP_SERVER_ARGS (codex-0171-offline.ts). */
+  /** e.g. `app-server` and its flags (startCodex0171 in codex-0171-offline.ts). */
   args: string[];
 }
 
