@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { eventually } from './support/eventually.js';
-import { RotatingTokens, startFakeIssuer } from './support/fake-issuer.js';
+import { RotatingTokens, startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { embeddedLoginSetup, loginServer } from './support/login-servers.js';
-import { startServer, type RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 type TestContext = { after(fn: () => unknown): void };
 

@@ -8,9 +8,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { serverEntry } from './support/paths.js';
-import { startServer } from './support/rpc-client.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 const run = promisify(execFile);
 type TestContext = { after(fn: () => unknown): void };

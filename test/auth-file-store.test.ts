@@ -13,7 +13,7 @@ import { apiKeyRecord } from '../src/auth/store/record.js';
 import { writeAuthFile } from '../src/auth/store/auth-file.js';
 import { withAuthLock } from '../src/auth/store/locks.js';
 import { openLockFile } from '../src/auth/store/flock.js';
-import { startServer } from './support/rpc-client.js';
+import { startServer } from './support/spawn-server.js';
 import { filesBesideLocks, tempHome } from './support/temp-home.js';
 
 test('two opens of one lock file exclude each other, as two processes would; closing releases', async (t) => {

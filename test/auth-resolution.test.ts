@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseStoredAuth } from '../src/auth/store/record.js';
-import { readTokenClaims, tryReadTokenClaims } from '../src/auth/jwt-claims.js';
+import { readTokenClaims, tryReadTokenClaims } from '../workers/shared/jwt-claims.js';
 import {
   needsRefresh,
   refreshDueTime,
   resolveSnapshot,
   REFRESH_WINDOW_MS,
   STALE_LAST_REFRESH_MS,
-} from '../src/auth/resolve-snapshot.js';
-import { chatgptAuthRecord, testJwt } from './support/tokens.js';
+} from '../workers/token-service/resolve-snapshot.js';
+import { chatgptAuthRecord, testJwt } from '../dev/jwt.js';
 
 const options = { storage: 'file' } as const;
 const present = (record: unknown) => parseStoredAuth(JSON.stringify(record), 'fp');

@@ -10,11 +10,11 @@ import { chmod, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 const run = promisify(execFile);
 type TestContext = { after(fn: () => unknown): void };

@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { cleanupStack, offlineEnv, requireCodex0171, runCodex0171, runOurCli, startRefusingProxy, type CliRun } from './support/codex-0171-offline.js';
-import { spawnServer, type RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { spawnServer } from './support/spawn-server.js';
 import { startSecretService, type SecretItem } from './support/secret-service.js';
 import { LOCK_FILES, tempHome, type TempHome } from './support/temp-home.js';
 

@@ -11,15 +11,15 @@ import { readFile, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import type { AppServerClient } from './support/codex-app-server.js';
 import {
   cleanupStack, offlineEnv, requireCodex0171, runOurCli, sharedConfigToml, startCodex0171, startRefusingProxy, startStubBackend,
 } from './support/codex-0171-offline.js';
-import { startRotatingEndpoint } from './support/codex-0171-rotating-endpoint.js';
+import { startRotatingEndpoint } from '../dev/fakes/rotating-endpoint.js';
 import { eventually } from './support/eventually.js';
-import { spawnServer } from './support/rpc-client.js';
+import { spawnServer } from './support/spawn-server.js';
 
 const APP_NAME = 'codex0171-login-test';
 

@@ -34,7 +34,8 @@ import {
   type RefusingProxy, type StubBackend,
 } from './support/codex-0171-offline.js';
 import { eventually } from './support/eventually.js';
-import { spawnServer, type RpcClient, type RpcMessage } from './support/rpc-client.js';
+import type { RpcClient, RpcMessage } from '../dev/rpc-client.js';
+import { spawnServer } from './support/spawn-server.js';
 import { LOCK_FILES, tempHome, type TempHome } from './support/temp-home.js';
 
 type TestContext = { after(fn: () => unknown): void; diagnostic(message: string): void };

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 for (const flow of ['browser', 'device'] as const) test(`the demo (${flow}) signs in against the embedded issuer and reports chatgpt`, async (t) => {
-  const demo = spawn(process.execPath, [fileURLToPath(new URL('../scripts/demo.js', import.meta.url)), '--auto', ...(flow === 'device' ? ['--device'] : [])], {
+  const demo = spawn(process.execPath, [fileURLToPath(new URL('../dev/demo.js', import.meta.url)), '--auto', ...(flow === 'device' ? ['--device'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => demo.kill('SIGKILL'));

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { deviceExpiredError } from '../src/protocol/login.js';
-import { DEVICE_VERIFIER, pollGaps, startDeviceIssuer, type DeviceIssuer, type DeviceIssuerScript } from './support/device-issuer.js';
+import { DEVICE_VERIFIER, pollGaps, startDeviceIssuer, type DeviceIssuer, type DeviceIssuerScript } from '../dev/fakes/device-issuer.js';
 import { loginServer } from './support/login-servers.js';
-import type { RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
 
 type TestContext = { after(fn: () => unknown): void };
 

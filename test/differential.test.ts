@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { access, constants } from 'node:fs/promises';
 import { test } from 'node:test';
 import { originalCodexBinary } from './support/paths.js';
-import { spawnServer, type RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { spawnServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 type Seed = { auth?: unknown; env?: Record<string, string>; args?: string[] };
 

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { serverEntry } from './support/paths.js';
 import { tempHome } from './support/temp-home.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { eventually } from './support/eventually.js';
-import { startServer } from './support/rpc-client.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
 const methods = ['initialize', 'ping', 'getAuthStatus', 'logoutChatGpt', 'cancelLoginChatGpt', 'tools/list', 'nope', 'notifications/cancelled'];

@@ -14,10 +14,10 @@ import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { startEmbeddedIssuer, type EmbeddedIssuer, type EmbeddedIssuerOptions } from '../src/issuer/embedded-issuer.js';
+import { startEmbeddedIssuer, type EmbeddedIssuer, type EmbeddedIssuerOptions } from '../dev/issuer/embedded-issuer.js';
 import { CLIENT_ID } from '../src/protocol/login.js';
-import { RotatingTokens, startFakeIssuer, TOKEN_EXCHANGE_GRANT } from './support/fake-issuer.js';
-import { AUTH_CLAIM, identityJwt, jwtPayload, makeJwt, openAiClaims } from './support/jwt.js';
+import { RotatingTokens, startFakeIssuer, TOKEN_EXCHANGE_GRANT } from '../dev/fakes/fake-issuer.js';
+import { AUTH_CLAIM, identityJwt, jwtPayload, makeJwt, openAiClaims } from '../dev/jwt.js';
 
 type T = { after(fn: () => unknown): void };
 
@@ -402,7 +402,7 @@ test('close() frees the port and ends open keep-alive connections; only loopback
 });
 
 test('standalone entry: one JSON line on stdout, a full sign-in against it, nothing else on stdout, exit 0 at stdin EOF', async (t) => {
-  const entry = fileURLToPath(new URL('../src/issuer/main.js', import.meta.url));
+  const entry = fileURLToPath(new URL('../dev/issuer/main.js', import.meta.url));
   const child = spawn(process.execPath, [entry, '--port', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
@@ -428,7 +428,7 @@ test('standalone entry: one JSON line on stdout, a full sign-in against it, noth
 });
 
 test('standalone entry: SIGTERM stops it with exit 0', async (t) => {
-  const entry = fileURLToPath(new URL('../src/issuer/main.js', import.meta.url));
+  const entry = fileURLToPath(new URL('../dev/issuer/main.js', import.meta.url));
   const child = spawn(process.execPath, [entry], { stdio: ['pipe', 'pipe', 'inherit'] });
   t.after(() => child.kill('SIGKILL'));
   const exited = once(child, 'exit');

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { readCodexIdTokenClaims, readTokenClaims, tryReadTokenClaims } from '../src/auth/jwt-claims.js';
-import { AUTH_CLAIM, makeJwt, PROFILE_CLAIM } from './support/jwt.js';
+import { readCodexIdTokenClaims, readTokenClaims, tryReadTokenClaims } from '../workers/shared/jwt-claims.js';
+import { AUTH_CLAIM, makeJwt, PROFILE_CLAIM } from '../dev/jwt.js';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url');
 /** A JWT with an arbitrary payload part and a non-empty fake signature (nobody checks it). */

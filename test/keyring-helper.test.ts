@@ -72,7 +72,7 @@ test('the secret reaches the helper on stdin: never in its arguments or environm
   });
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
   const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
-  assert.ok(cmdline.includes('keyring-process.js'), cmdline);
+  assert.ok(cmdline.includes('workers/keyring/main.js'), cmdline);
   assert.ok(!cmdline.includes(secret) && !environ.includes(secret));
   process.kill(pid!, 'SIGKILL');
   assert.equal((await pending).ok, false);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { callbackPortOf, embeddedLoginSetup } from './support/login-servers.js';
 
 async function loginStarted(t: { after(fn: () => unknown): void }) {

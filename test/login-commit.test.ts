@@ -9,11 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import { withAuthLock } from '../src/auth/store/locks.js';
-import { BrowserLogin } from '../src/login/browser-login.js';
+import { BrowserLogin } from '../workers/login/browser-login.js';
 import { CLIENT_ID, type LoginWorkerEvent } from '../src/protocol/login.js';
-import { startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { startFakeIssuer, type FakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { filesBesideLocks, tempHome, type TempHome } from './support/temp-home.js';
-import { testJwt } from './support/tokens.js';
+import { testJwt } from '../dev/jwt.js';
 
 async function tokenIssuer(t: { after(fn: () => unknown): void }): Promise<FakeIssuer> {
   const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-new' };

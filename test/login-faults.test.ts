@@ -1,5 +1,5 @@
 /**
- * The browser sign-in against a scripted token endpoint (test/support/fake-issuer.ts), for what
+ * The browser sign-in against a scripted token endpoint (dev/fakes/fake-issuer.ts), for what
  * a real issuer will not do on demand: fail, hang, refuse the API-key exchange. The browser's
  * part is a plain GET of the callback URL with the right state.
  */
@@ -9,12 +9,12 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startFakeIssuer, type FakeCall, type FakeIssuerScript, type Reply } from './support/fake-issuer.js';
+import { startFakeIssuer, type FakeCall, type FakeIssuerScript, type Reply } from '../dev/fakes/fake-issuer.js';
 import { eventually } from './support/eventually.js';
 import { loginServer } from './support/login-servers.js';
-import type { RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
 import { filesBesideLocks, tempHome, type TempHome } from './support/temp-home.js';
-import { testJwt } from './support/tokens.js';
+import { testJwt } from '../dev/jwt.js';
 
 type T = { after(fn: () => unknown): void };
 

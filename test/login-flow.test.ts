@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { eventually } from './support/eventually.js';
 import { callbackPortOf, embeddedLoginSetup, expectLoginSucceeded } from './support/login-servers.js';
 

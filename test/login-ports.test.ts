@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
-import { spawnServer } from './support/rpc-client.js';
+import { spawnServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
 const listen = (server: Server, port: number) =>

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { entryFile } from './support/fake-keyring.js';
-import { startFakeIssuer, type Reply } from './support/fake-issuer.js';
-import { startServer } from './support/rpc-client.js';
+import { startFakeIssuer, type Reply } from '../dev/fakes/fake-issuer.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 async function signedInWithFake(t: { after(fn: () => unknown): void }, reply: Reply, extraArgs: string[] = [], record?: object) {
   const issuer = await startFakeIssuer({ onRevoke: () => reply });

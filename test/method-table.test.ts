@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import type { z } from 'zod';
 import { Methods, Notifications, type MethodName, type NotificationName } from '../src/protocol/methods.js';
 import { Dispatcher, type HandlersFor } from '../src/rpc/dispatcher.js';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
-import { startServer } from './support/rpc-client.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
 // Compile-time guarantees: each line below must NOT compile (tsc fails on an unused directive).

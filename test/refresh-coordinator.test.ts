@@ -8,11 +8,11 @@ import { test, type TestContext } from 'node:test';
 import { parseStoredAuth } from '../src/auth/store/record.js';
 import { RefreshControl } from '../src/auth/refresh-control.js';
 import { RefreshCoordinator, MIN_BACKGROUND_INTERVAL_MS, TRANSIENT_RETRY_MS, type RefreshAuthPort } from '../src/auth/refresh-coordinator.js';
-import { resolveSnapshot } from '../src/auth/resolve-snapshot.js';
-import type { RefreshTask } from '../src/auth/token-service-tasks.js';
+import { resolveSnapshot } from '../workers/token-service/resolve-snapshot.js';
+import type { RefreshTask } from '../src/protocol/token-service-tasks.js';
 import type { Logger } from '../src/log.js';
 import type { AuthSnapshot, RefreshOutcome } from '../src/protocol/snapshot.js';
-import { testJwt } from './support/tokens.js';
+import { testJwt } from '../dev/jwt.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;

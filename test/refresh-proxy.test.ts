@@ -8,12 +8,12 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
-import { RotatingTokens } from './support/fake-issuer.js';
+import { RotatingTokens } from '../dev/fakes/fake-issuer.js';
 import { startHangingProxy, staleChatgptAuthRecord } from './support/hanging-proxy.js';
 import { originalCodexBinary } from './support/paths.js';
-import { spawnServer, startServer } from './support/rpc-client.js';
+import { spawnServer, startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { eventually } from './support/eventually.js';
-import { startFakeIssuer, RotatingTokens, type FakeIssuerScript } from './support/fake-issuer.js';
-import { spawnServer } from './support/rpc-client.js';
+import { startFakeIssuer, RotatingTokens, type FakeIssuerScript } from '../dev/fakes/fake-issuer.js';
+import { spawnServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
 

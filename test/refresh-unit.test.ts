@@ -6,12 +6,12 @@ import { withAuthLock } from '../src/auth/store/locks.js';
 import { fingerprintOf } from '../src/auth/store/record.js';
 import { RefreshControl } from '../src/auth/refresh-control.js';
 import { DEFAULT_RETRY_POLICY } from '../src/auth/refresh-policy.js';
-import { attemptRefresh, backoff, classifyFailure, parseRetryAfter, REFRESH_MESSAGES } from '../src/auth/refresh-request.js';
-import { mergeRefreshed, runRefresh } from '../src/auth/refresh-task.js';
-import type { RefreshTask } from '../src/auth/token-service-tasks.js';
-import { startFakeIssuer, RotatingTokens, type FakeIssuerScript } from './support/fake-issuer.js';
+import { attemptRefresh, backoff, classifyFailure, parseRetryAfter, REFRESH_MESSAGES } from '../workers/token-service/refresh-request.js';
+import { mergeRefreshed, runRefresh } from '../workers/token-service/refresh-task.js';
+import type { RefreshTask } from '../src/protocol/token-service-tasks.js';
+import { startFakeIssuer, RotatingTokens, type FakeIssuerScript } from '../dev/fakes/fake-issuer.js';
 import { filesBesideLocks, tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord, testJwt } from './support/tokens.js';
+import { chatgptAuthRecord, testJwt } from '../dev/jwt.js';
 
 type TestContext = { after(fn: () => unknown): void };
 const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };

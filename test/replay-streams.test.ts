@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { RpcPipe } from '../bench/lib/rpc-pipe.js';
+import { benchClient } from '../bench/lib/bench-client.js';
 import { mismatch, substitute } from '../bench/load/stream.js';
 
 const replayer = fileURLToPath(new URL('../bench/load/replay.js', import.meta.url));
@@ -118,7 +118,7 @@ test('a session recorded through the proxy is forwarded unchanged, redacted, and
   const proxy = spawn(process.execPath, [recorder, `${dir}/s.jsonl`, '--', process.execPath, server, 'mcp', '-c', 'login_callback_port=0'], {
     env: { PATH: process.env['PATH'] ?? '', CODEX_HOME: `${dir}/home` },
   });
-  const client = new RpcPipe(proxy);
+  const client = benchClient(proxy);
   await client.request('initialize', INIT.params);
   assert.deepEqual((await client.request('loginApiKey', { apiKey: 'sk-very-secret' })).result, {});
   const status = await client.request('getAuthStatus', { includeToken: true });
@@ -128,7 +128,7 @@ test('a session recorded through the proxy is forwarded unchanged, redacted, and
   assert.deepEqual((await client.request('cancelLoginChatGpt', { loginId: login.loginId })).result, {});
   assert.equal(((await ended) as { loginId: string }).loginId, login.loginId);
   await client.close();
-  assert.equal(await client.exited, 0);
+  assert.equal((await client.exited).code, 0);
 
   const recorded = await readFile(`${dir}/s.jsonl`, 'utf8');
   assert.equal(recorded.includes('sk-very-secret'), false, 'the API key is redacted');

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseStoredAuth, type StoredAuth } from '../src/auth/store/record.js';
-import { resolveSnapshot, type ResolveOptions } from '../src/auth/resolve-snapshot.js';
-import { AUTH_CLAIM, identityJwt, makeJwt, PROFILE_CLAIM } from './support/jwt.js';
+import { resolveSnapshot, type ResolveOptions } from '../workers/token-service/resolve-snapshot.js';
+import { AUTH_CLAIM, identityJwt, makeJwt, PROFILE_CLAIM } from '../dev/jwt.js';
 
 const NOW = new Date().toISOString();
 const stored = (record: unknown): StoredAuth => parseStoredAuth(typeof record === 'string' ? record : JSON.stringify(record), 'fp');

@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually } from './support/eventually.js';
 import { projectRoot, serverEntry } from './support/paths.js';
-import { startServer, type RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 type TestContext = { after(fn: () => unknown): void };
 

@@ -14,7 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { serverEntry } from './support/paths.js';
 
-const tokenServiceWorker = serverEntry.replace(/src\/cli\/main\.js$/, 'workers/token-service.js');
+const tokenServiceWorker = serverEntry.replace(/src\/cli\/main\.js$/, 'workers/token-service/main.js');
 
 /** `import … from '…'`, `export … from '…'` and bare `import '…'` of compiled ES modules; import() is left out on purpose. */
 const STATIC_IMPORT = /^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gms;
@@ -40,7 +40,23 @@ test('start-up loads only the packages the main thread needs; the network stack,
   const { files, packages } = await staticGraph(serverEntry);
   assert.ok(files.size > 20, `the walk follows relative imports (${files.size} files)`);
   assert.deepEqual([...packages].sort(), ['comlink', 'commander', 'pino', 'piscina', 'smol-toml', 'zod']);
-  for (const file of files) assert.doesNotMatch(file, /\/(issuer|workers)\//, `${file} is not for the main thread at start-up`);
+  for (const file of files) assert.doesNotMatch(file, /\/(dev|workers)\//, `${file} is not for the main thread at start-up`);
+});
+
+/** Every import of compiled main-thread code (src/), dynamic ones included. */
+const ANY_IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+test('a wing per thread: nothing under workers/ is imported by the main thread, not even lazily', async () => {
+  const srcRoot = dirname(dirname(serverEntry));
+  const { readdir } = await import('node:fs/promises');
+  const sources = (await readdir(srcRoot, { recursive: true })).map(String).filter((f) => f.endsWith('.js'));
+  assert.ok(sources.length > 40, `${sources.length} main-thread files`);
+  for (const source of sources) {
+    const file = resolve(srcRoot, source);
+    for (const match of (await readFile(file, 'utf8')).matchAll(ANY_IMPORT)) {
+      assert.doesNotMatch(resolve(dirname(file), match[1]!), /\/dist\/workers\//, `${source} imports ${match[1]}, which runs in a worker`);
+    }
+  }
 });
 
 test('the token service thread loads what reading credentials needs; the HTTP client waits for the first refresh', async () => {

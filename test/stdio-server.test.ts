@@ -5,9 +5,10 @@ import { once } from 'node:events';
 import { stat, writeFile, rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { serverEntry } from './support/paths.js';
-import { spawnServer, type RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { spawnServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 async function started(t: { after(fn: () => unknown): void }, options: { env?: Record<string, string>; args?: string[]; home?: TempHome } = {}) {
   const home = options.home ?? (await tempHome());

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { test } from 'node:test';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { embeddedLoginSetup, expectLoginSucceeded } from './support/login-servers.js';
-import { startServer } from './support/rpc-client.js';
+import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
 const EPHEMERAL = ['-c', 'cli_auth_credentials_store=ephemeral'];

@@ -14,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { eventually } from './support/eventually.js';
-import { RotatingTokens, startFakeIssuer } from './support/fake-issuer.js';
+import { RotatingTokens, startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { entryFile } from './support/fake-keyring.js';
 import { serverEntry } from './support/paths.js';
-import { spawnServer, startServer, type RpcClient } from './support/rpc-client.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { spawnServer, startServer } from './support/spawn-server.js';
 import { startSecretService } from './support/secret-service.js';
 import { tempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
 const run = promisify(execFile);

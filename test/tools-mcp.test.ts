@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startEmbeddedIssuer } from '../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../src/issuer/scripted-sign-in.js';
+import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
-import { chatgptAuthRecord } from './support/tokens.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 
 type TestContext = { after(fn: () => unknown): void };
 type Notification = { method: string; params?: Record<string, unknown> };

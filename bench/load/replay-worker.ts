@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import hdr from 'hdr-histogram-js';
-import { startEmbeddedIssuer, type EmbeddedIssuer } from '../../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../../src/issuer/scripted-sign-in.js';
-import { newHistogram, RpcPipe, type RpcMessage } from '../lib/rpc-pipe.js';
+import { startEmbeddedIssuer, type EmbeddedIssuer } from '../../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../../dev/issuer/scripted-sign-in.js';
+import type { RpcMessage } from '../../dev/rpc-client.js';
+import { benchClient, newHistogram, type BenchClient } from '../lib/bench-client.js';
 import { rssMb } from '../lib/servers.js';
 import { mismatch, readStream, substitute, type StreamStep } from './stream.js';
 
@@ -59,7 +60,7 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
   };
   const histogram = newHistogram();
   let issuer: EmbeddedIssuer | undefined;
-  let pipe: RpcPipe | undefined;
+  let pipe: BenchClient | undefined;
   const home = await mkdtemp(join(tmpdir(), 'replay-'));
   try {
     issuer = header.issuer ? await startEmbeddedIssuer() : undefined;
@@ -70,7 +71,7 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
     const child = spawn(process.execPath, [SERVER, 'mcp', ...args], {
       env: { PATH: process.env['PATH'] ?? '', HOME: home, CODEX_HOME: home, ...header.env },
     });
-    const server = (pipe = new RpcPipe(child));
+    const server = (pipe = benchClient(child));
     server.onNotification((message) => {
       result.notifications++;
       if (!header.notifications.some((pattern) => !mismatch(pattern, message))) {
@@ -88,7 +89,7 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
         const serverUp = result.startupMs > 0;
         const sentAt = Date.now();
         const t0 = process.hrtime.bigint();
-        const response = await server.send(attempt);
+        const response = await server.exchange(attempt);
         const now = process.hrtime.bigint();
         if (serverUp) histogram.recordValue(Number((now - t0) / 1000n));
         if (result.startupMs === 0) {
@@ -141,7 +142,7 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
         if (result.passes > 0 && SESSION_SETUP.has(String(step.send!['method']))) continue;
         const message = substitute(step.send, results) as RpcMessage;
         if (message.id === undefined) {
-          await server.send(message);
+          server.send(message);
           continue;
         }
         const answered = exchange(index, step, message).then((response) => {
@@ -165,8 +166,8 @@ export default async function replay(task: ReplayTask): Promise<ReplayResult> {
   } finally {
     if (pipe) {
       await pipe.close();
-      const exit = await pipe.exited;
-      if (exit !== 0) result.errors.push(`the server did not exit cleanly at the end of its input: ${exit}`);
+      const { code, signal } = await pipe.exited;
+      if (code !== 0) result.errors.push(`the server did not exit cleanly at the end of its input: ${signal ?? code}`);
     }
     await issuer?.close();
     await rm(home, { recursive: true, force: true });

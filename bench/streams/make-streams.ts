@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { testJwt } from '../../test/support/tokens.js';
+import { testJwt } from '../../dev/jwt.js';
 
 const dir = fileURLToPath(new URL('../../../bench/streams/', import.meta.url));
 const UUID = { $match: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' };

@@ -9,7 +9,8 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, progress, type Row } from '../lib/report.js';
-import { newHistogram, RpcPipe, type RpcMessage } from '../lib/rpc-pipe.js';
+import type { RpcMessage } from '../../dev/rpc-client.js';
+import { benchClient, newHistogram, type BenchClient } from '../lib/bench-client.js';
 import { spawnContestant } from '../lib/servers.js';
 
 const SERVERS = 4;
@@ -25,7 +26,7 @@ interface Sample {
 }
 
 /** Resolves with the µs from `t0` to the next matching notification, or undefined after `timeoutMs`. */
-function nextAnnouncement(pipe: RpcPipe, authMethod: string | undefined, t0: bigint, timeoutMs: number): Promise<number | undefined> {
+function nextAnnouncement(pipe: BenchClient, authMethod: string | undefined, t0: bigint, timeoutMs: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       stop();
@@ -43,7 +44,7 @@ function nextAnnouncement(pipe: RpcPipe, authMethod: string | undefined, t0: big
 async function measure(which: 'ours' | 'original', changes: number, timeoutMs: number): Promise<Sample> {
   const home = await mkdtemp(join(tmpdir(), 'bench-'));
   const authFile = join(home, 'auth.json');
-  const pipes = Array.from({ length: SERVERS }, () => new RpcPipe(spawnContestant(which, home)));
+  const pipes = Array.from({ length: SERVERS }, () => benchClient(spawnContestant(which, home)));
   const histogram = newHistogram();
   let delivered = 0;
   let made = 0;

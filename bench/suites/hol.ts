@@ -11,11 +11,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { chatgptAuthRecord } from '../../test/support/tokens.js';
+import { chatgptAuthRecord } from '../../dev/jwt.js';
 import { startHangingServer } from '../lib/hanging-server.js';
 import { median, progress, type Row } from '../lib/report.js';
 import { within } from '../lib/within.js';
-import { newHistogram, RpcPipe } from '../lib/rpc-pipe.js';
+import { benchClient, newHistogram } from '../lib/bench-client.js';
 import { spawnContestant } from '../lib/servers.js';
 
 const PINGS = 500;
@@ -40,7 +40,7 @@ async function measure(which: 'ours' | 'original'): Promise<Sample> {
     which === 'ours'
       ? spawnContestant('ours', home, { args: ['-c', `auth_issuer=http://127.0.0.1:${hanging.port}`, '-c', 'refresh_timeout_secs=60'] })
       : spawnContestant('original', home, { env: { HTTPS_PROXY: `http://127.0.0.1:${hanging.port}`, NO_PROXY: '' } });
-  const pipe = new RpcPipe(child);
+  const pipe = benchClient(child);
   try {
     await pipe.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
     let refreshEnded = false;
@@ -57,7 +57,7 @@ async function measure(which: 'ours' | 'original'): Promise<Sample> {
     const pings = Array.from({ length: PINGS }, async (_, i) => {
       await delay((i * SEND_OVER_MS) / PINGS); // the ping schedule is the workload
       const t0 = process.hrtime.bigint();
-      const result = await within(pipe.request('ping'), Math.max(0, deadline - Date.now()), 'late' as const);
+      const result = await within(pipe.request('ping', {}), Math.max(0, deadline - Date.now()), 'late' as const);
       if (result !== 'late') {
         answered++;
         histogram.recordValue(Number((process.hrtime.bigint() - t0) / 1000n));

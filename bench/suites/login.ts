@@ -6,24 +6,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedIssuer } from '../../src/issuer/embedded-issuer.js';
-import { signInAtIssuer } from '../../src/issuer/scripted-sign-in.js';
+import { startEmbeddedIssuer } from '../../dev/issuer/embedded-issuer.js';
+import { signInAtIssuer } from '../../dev/issuer/scripted-sign-in.js';
 import { progress, type Row } from '../lib/report.js';
-import { newHistogram, RpcPipe } from '../lib/rpc-pipe.js';
+import { benchClient, newHistogram } from '../lib/bench-client.js';
 import { spawnContestant } from '../lib/servers.js';
 import { within } from '../lib/within.js';
 
 export async function benchLogin({ rounds }: { rounds: number }): Promise<Row[]> {
   const issuer = await startEmbeddedIssuer();
   const home = await mkdtemp(join(tmpdir(), 'bench-'));
-  const pipe = new RpcPipe(spawnContestant('ours', home, { args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] }));
+  const pipe = benchClient(spawnContestant('ours', home, { args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] }));
   const histogram = newHistogram();
   const logins = Math.max(5, rounds * 5);
   try {
     await pipe.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
     for (let i = 0; i < logins; i++) {
       progress(`login ${i + 1}/${logins}`);
-      const { result } = await pipe.request('loginChatGpt');
+      const { result } = await pipe.request('loginChatGpt', {});
       const callback = await signInAtIssuer(result.authUrl);
       let stop: () => void = () => undefined;
       const completed = new Promise<boolean>((resolve) => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { median, progress, rotate, type Row } from '../lib/report.js';
-import { RpcPipe } from '../lib/rpc-pipe.js';
+import { benchClient } from '../lib/bench-client.js';
 import { rssMb, spawnContestant, type Contestant } from '../lib/servers.js';
 
 interface Sample {
@@ -20,7 +20,7 @@ interface Sample {
 async function measure(which: Contestant): Promise<Sample> {
   const home = await mkdtemp(join(tmpdir(), 'bench-'));
   const started = process.hrtime.bigint();
-  const pipe = new RpcPipe(spawnContestant(which, home, { args: ['-c', 'login_callback_port=0'] }));
+  const pipe = benchClient(spawnContestant(which, home, { args: ['-c', 'login_callback_port=0'] }));
   try {
     await pipe.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
     const initializeMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, progress, rotate, type Row } from '../lib/report.js';
-import { RpcPipe } from '../lib/rpc-pipe.js';
+import { benchClient, load } from '../lib/bench-client.js';
 import { spawnContestant, type Contestant } from '../lib/servers.js';
 
 interface Sample {
@@ -16,14 +16,14 @@ interface Sample {
 async function measure(which: Contestant, inFlight: number, requests: number): Promise<Sample> {
   const home = await mkdtemp(join(tmpdir(), 'bench-'));
   await writeFile(join(home, 'auth.json'), JSON.stringify({ OPENAI_API_KEY: 'sk-bench' }), { mode: 0o600 });
-  const pipe = new RpcPipe(spawnContestant(which, home));
+  const pipe = benchClient(spawnContestant(which, home));
   try {
     await pipe.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
     // Every contestant must really be answering the question, not failing fast.
     const { result } = await pipe.request('getAuthStatus', { includeToken: false });
     if (result?.authMethod !== 'apikey') throw new Error(`${which}: getAuthStatus answered ${JSON.stringify(result)}`);
-    await pipe.load('getAuthStatus', { includeToken: false }, Math.min(2_000, requests), inFlight); // warm-up
-    const { perSecond, histogram, errors } = await pipe.load('getAuthStatus', { includeToken: false }, requests, inFlight);
+    await load(pipe, 'getAuthStatus', { includeToken: false }, Math.min(2_000, requests), inFlight); // warm-up
+    const { perSecond, histogram, errors } = await load(pipe, 'getAuthStatus', { includeToken: false }, requests, inFlight);
     if (errors > 0) throw new Error(`${which}: ${errors} error answers under load`);
     return { perSecond, p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), max: histogram.maxValue };
   } finally {

@@ -10,8 +10,8 @@ import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { Logger } from '../log.js';
 import { openCredentialStore } from './store/store.js';
-import type { TokenService } from './token-service.js';
-import type { ValidateTask } from './token-service-tasks.js';
+import type { TokenService } from './token-service-client.js';
+import type { ValidateTask } from '../protocol/token-service-tasks.js';
 
 export type MethodChangeListener = (snapshot: AuthSnapshot) => void;
 export type SnapshotListener = (snapshot: AuthSnapshot, previous: AuthSnapshot | undefined) => void;
@@ -107,11 +107,6 @@ export class AuthState {
       this.validating = undefined;
     });
     return this.validating;
-  }
-
-  /** Replaces the snapshot with one the token service produced (e.g. after a refresh). */
-  accept(snapshot: AuthSnapshot): void {
-    this.install(snapshot);
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import type { AuthError } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import { RefreshControl } from './refresh-control.js';
 import { ATTEMPT_TIMEOUT_MS } from './refresh-policy.js';
-import type { RefreshTask } from './token-service-tasks.js';
+import type { RefreshTask } from '../protocol/token-service-tasks.js';
 
 /** Background refreshes never start closer together than this (an issuer handing out very short-lived tokens cannot cause a loop). */
 export const MIN_BACKGROUND_INTERVAL_MS = 30_000;

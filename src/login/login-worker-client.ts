@@ -16,7 +16,7 @@ import {
   type StartDeviceLoginResult,
 } from '../protocol/login.js';
 
-const WORKER_FILE = new URL('../../workers/login-worker.js', import.meta.url);
+const WORKER_FILE = new URL('../../workers/login/main.js', import.meta.url);
 
 export class LoginWorkerClient {
   private worker: Worker | undefined;
@@ -61,10 +61,6 @@ export class LoginWorkerClient {
     this.worker = undefined;
     this.remote = undefined;
     await worker.terminate();
-  }
-
-  get started(): boolean {
-    return this.worker !== undefined;
   }
 
   private call<T>(fn: (remote: Comlink.Remote<LoginWorkerApi>) => Promise<T>): Promise<T> {

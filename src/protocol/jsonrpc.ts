@@ -13,16 +13,6 @@ export const ErrorCode = {
 export const RequestIdSchema = z.union([z.string(), z.int()]);
 export type RequestId = z.infer<typeof RequestIdSchema>;
 
-/** An incoming request or notification, after the envelope has been checked. */
-export const IncomingMessageSchema = z.object({
-  // codex accepts a missing `jsonrpc` and so do we; any other value is not JSON-RPC 2.0.
-  jsonrpc: z.literal('2.0').optional(),
-  id: RequestIdSchema.optional(),
-  method: z.string(),
-  params: z.unknown().optional(),
-});
-export type IncomingMessage = z.infer<typeof IncomingMessageSchema>;
-
 export const ErrorObjectSchema = z.object({
   code: z.int(),
   message: z.string(),

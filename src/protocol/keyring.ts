@@ -1,6 +1,6 @@
 /**
  * Messages between a credential store and the short-lived process that makes one OS keyring call
- * (workers/keyring-process.ts). The request goes as one JSON line on the child's stdin (never in
+ * (workers/keyring/main.ts). The request goes as one JSON line on the child's stdin (never in
  * argv, where `ps` would show the secret); the child answers with JSON lines on stdout, validated
  * here on arrival.
  */

@@ -2,7 +2,7 @@
 import type { AuthState } from '../auth/auth-state.js';
 import type { CredentialStore } from '../auth/store/store.js';
 import type { RefreshCoordinator } from '../auth/refresh-coordinator.js';
-import type { TokenService } from '../auth/token-service.js';
+import type { TokenService } from '../auth/token-service-client.js';
 import type { Config } from '../config/schema.js';
 import type { LoginEngine } from '../login/login-engine.js';
 import type { Logger } from '../log.js';

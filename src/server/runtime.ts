@@ -5,8 +5,8 @@
 import { AuthState } from '../auth/auth-state.js';
 import { openCredentialStore, storeOptionsFor } from '../auth/store/store.js';
 import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
-import { TokenService } from '../auth/token-service.js';
-import type { ValidateTask } from '../auth/token-service-tasks.js';
+import { TokenService } from '../auth/token-service-client.js';
+import type { ValidateTask } from '../protocol/token-service-tasks.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { LoginEngine } from '../login/login-engine.js';

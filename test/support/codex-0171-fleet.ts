@@ -1,6 +1,6 @@
 /**
  * A mixed fleet on one CODEX_HOME: N of our servers and M of Codex 0.171's app-servers, all
- * refreshing against one rotating endpoint (codex-0171-rotating-endpoint.ts) that answers 401
+ * refreshing against one rotating endpoint (dev/fakes/rotating-endpoint.ts) that answers 401
  * refresh_token_reused to any reuse. Used by test/codex-0171-fleet.test.ts (which asserts) and
  * bench/suites/mixed-fleet.ts (which measures); neither decides anything here, they read the
  * figures.
@@ -19,8 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppServerClient } from './codex-app-server.js';
 import { offlineEnv, sharedConfigToml, startCodex0171, startRefusingProxy, startStubBackend, type RefusingProxy } from './codex-0171-offline.js';
-import { chatgptAuthJson, startRotatingEndpoint, type RefreshRecord, type RotatingEndpoint } from './codex-0171-rotating-endpoint.js';
-import { spawnServer, type RpcClient } from './rpc-client.js';
+import { chatgptAuthJson, startRotatingEndpoint, type RefreshRecord, type RotatingEndpoint } from '../../dev/fakes/rotating-endpoint.js';
+import type { RpcClient } from '../../dev/rpc-client.js';
+import { spawnServer } from './spawn-server.js';
 
 export type FleetMode = 'turn-taking' | 'all-at-once';
 

@@ -10,7 +10,7 @@
  *       …/wham/config/bundle answers `{}` (enterprise, business and edu plans load workspace
  *       policies before `initialize` answers; without it 0.171 retries for ~7 s);
  *       POST /oauth/token answers what `onRefresh` returns, for CODEX_REFRESH_TOKEN_URL_OVERRIDE
- *       (404 without one; a rotating refresh endpoint is codex-0171-rotating-endpoint.ts);
+ *       (404 without one; a rotating refresh endpoint is dev/fakes/rotating-endpoint.ts);
  *       everything else is 404;
  *   - config.toml with file storage and both base URLs on the stub;
  *   - `app-server` with the plugin/apps features off (they would only add chatgpt.com traffic);
@@ -19,9 +19,10 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { CODEX_0171_BINARY, cleanEnv, spawnAppServer, type AppServerClient } from './codex-app-server.js';
+import { firstHeader, listenLoopback, readRequestBody } from '../../dev/fakes/loopback-http.js';
 import { serverEntry } from './paths.js';
 
 const CODEX_0171_APP_SERVER_ARGS = ['app-server', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps'];
@@ -38,59 +39,6 @@ export function requireCodex0171(): string {
 
 interface Closable {
   close(): Promise<void>;
-}
-
-/** Listens on 127.0.0.1:0; close() (once, however often called) also destroys every open socket. */
-export async function listenLoopback(server: Server): Promise<{ port: number; url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      (closing ??= new Promise((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      })),
-  };
-}
-
-export const firstHeader = (req: IncomingMessage, name: string): string | undefined => {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
-/**
- * A request body as text and as string fields: JSON when the content type says so, a form
- * otherwise (anything unparsable gives no fields). A body cut off mid-way gives empty text.
- */
-export async function readRequestBody(req: IncomingMessage): Promise<{ text: string; contentType: string; fields: Record<string, string> }> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-  } catch {
-    chunks.length = 0;
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  const contentType = firstHeader(req, 'content-type') ?? '';
-  let parsed: unknown;
-  try {
-    parsed = contentType.includes('json') ? JSON.parse(text) : Object.fromEntries(new URLSearchParams(text));
-  } catch {
-    parsed = {};
-  }
-  const fields: Record<string, string> = {};
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') fields[key] = value;
-  }
-  return { text, contentType, fields };
 }
 
 export interface RefusingProxy extends Closable {

@@ -6,6 +6,7 @@
  * `initialized` before anything else; `ready()` does both.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { RpcClient, ServerExited, type ExitStatus } from '../../dev/rpc-client.js';
 import { projectRoot } from './paths.js';
 
 /** Path of the 0.171.0 musl binary shipped by @openai/codex-linux-x64. */
@@ -27,95 +28,58 @@ export interface AppServerOptions {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const CLOSE_GRACE_MS = 3_000;
 
+/** The shared client (dev/rpc-client.ts) in 0.171's dialect, with replies as {result} or {error}. */
 export class AppServerClient {
-  readonly notifications: Notification[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private nextId = 1;
-  private buffer = '';
-  private readonly pending = new Map<number, (reply: RpcReply) => void>();
-  private waiters: { method: string; resolve: (n: Notification) => void }[] = [];
+  private readonly rpc: RpcClient<ChildProcessWithoutNullStreams>;
   /** How many notifications of each method nextNotification() has handed out already. */
   private readonly consumed = new Map<string, number>();
-  /** stdout lines that were not JSON; a conforming server leaves this empty. */
-  readonly badLines: string[] = [];
 
   constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => this.receive(chunk));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (this.stderr += chunk));
-    // Writing after the child died must not crash the test run; the request just times out.
-    child.stdin.on('error', () => undefined);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // A non-JSON line is kept in badLines: throwing would be an uncaught exception in the test runner.
+    this.rpc = new RpcClient(child, { jsonrpc: false, badLines: 'collect', timeoutMs: DEFAULT_TIMEOUT_MS });
   }
 
-  private receive(chunk: string): void {
-    this.buffer += chunk;
-    let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, newline).trim();
-      this.buffer = this.buffer.slice(newline + 1);
-      if (!line) continue;
-      let msg: { id?: number | string; method?: string; params?: unknown; result?: unknown; error?: RpcError };
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        this.badLines.push(line); // throwing here would be an uncaught exception in the test runner
-        continue;
-      }
-      if (msg.method !== undefined && msg.id !== undefined) continue; // server→client request: none are needed for auth
-      if (msg.method !== undefined) {
-        const note: Notification = { method: msg.method, params: msg.params };
-        this.notifications.push(note);
-        const i = this.waiters.findIndex((w) => w.method === note.method);
-        if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(note);
-      } else if (typeof msg.id === 'number' && this.pending.has(msg.id)) {
-        const settle = this.pending.get(msg.id)!;
-        this.pending.delete(msg.id);
-        settle('error' in msg ? { error: msg.error! } : { result: msg.result });
-      }
-    }
+  get stderr(): string {
+    return this.rpc.stderr;
   }
 
-  private send(message: object): void {
-    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+  get exited(): Promise<ExitStatus> {
+    return this.rpc.exited;
+  }
+
+  /** stdout lines that were not JSON; a conforming server leaves this empty. */
+  get badLines(): string[] {
+    return this.rpc.badLines;
+  }
+
+  /** Every notification so far (server→client requests are not; none are needed for auth). */
+  get notifications(): Notification[] {
+    return this.rpc.notifications().map(({ method, params }) => ({ method: method!, params }));
   }
 
   notify(method: string, params?: unknown): void {
-    this.send(params === undefined ? { method } : { method, params });
+    this.rpc.notify(method, params);
   }
 
-  /** Resolves with {result} or {error}; rejects only on timeout. params undefined = field omitted. */
-  request<T = any>(method: string, params?: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcReply<T>> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${method} got no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, (reply) => {
-        clearTimeout(timer);
-        resolve(reply as RpcReply<T>);
-      });
-      this.send(params === undefined ? { id, method } : { id, method, params });
+  /** Resolves with {result} or {error}; rejects on timeout or once the server has gone. params undefined = field omitted. */
+  async request<T = any>(method: string, params?: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcReply<T>> {
+    const reply = await this.rpc.request(method, params, undefined, timeoutMs).catch((error: Error) => {
+      throw error instanceof ServerExited ? error : new Error(`${method} got no reply within ${timeoutMs} ms`);
     });
+    return 'error' in reply ? { error: reply.error! } : { result: reply.result };
   }
 
   /** The first notification of `method` not yet consumed by an earlier call, waiting if needed. */
-  nextNotification(method: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Notification> {
-    const seen = this.notifications.filter((n) => n.method === method);
-    const consumed = this.consumed.get(method) ?? 0;
-    this.consumed.set(method, consumed + 1);
-    if (seen.length > consumed) return Promise.resolve(seen[consumed]!);
-    return new Promise((resolve, reject) => {
-      const waiter = { method, resolve: (n: Notification) => { clearTimeout(timer); resolve(n); } };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no ${method} notification within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+  async nextNotification(method: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Notification> {
+    const nth = this.consumed.get(method) ?? 0;
+    this.consumed.set(method, nth + 1);
+    let seen = 0;
+    const note = await this.rpc
+      .waitFor((m) => m.method === method && m.id === undefined && seen++ === nth, `notification ${method}`, timeoutMs)
+      .catch(() => {
+        throw new Error(`no ${method} notification within ${timeoutMs} ms`);
+      });
+    return { method, params: note.params };
   }
 
   /**
@@ -134,7 +98,7 @@ export class AppServerClient {
   }
 
   /** Ends stdin (app-server exits on EOF), then SIGTERM and SIGKILL if it lingers. */
-  async close(graceMs = CLOSE_GRACE_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async close(graceMs = CLOSE_GRACE_MS): Promise<ExitStatus> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.stdin.end();
       const term = setTimeout(() => this.child.kill('SIGTERM'), graceMs);

@@ -19,7 +19,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { chatgptAuthRecord, type TestTokenClaims } from './tokens.js';
+import { chatgptAuthRecord, type TestTokenClaims } from '../../dev/jwt.js';
 
 export interface HangingProxy {
   /** `http://127.0.0.1:<port>`, for HTTPS_PROXY / HTTP_PROXY. */

@@ -1,7 +1,8 @@
 /** Servers set up for sign-in tests, each stopped (with its issuer and home) when the test ends. */
 import assert from 'node:assert/strict';
-import { startEmbeddedIssuer, type EmbeddedIssuer } from '../../src/issuer/embedded-issuer.js';
-import { startServer, type RpcClient, type RpcMessage } from './rpc-client.js';
+import { startEmbeddedIssuer, type EmbeddedIssuer } from '../../dev/issuer/embedded-issuer.js';
+import type { RpcClient, RpcMessage } from '../../dev/rpc-client.js';
+import { startServer } from './spawn-server.js';
 import { tempHome, type TempHome } from './temp-home.js';
 
 type TestContext = { after(fn: () => unknown): void };

@@ -3,7 +3,7 @@
  * (service "Codex Auth", account `cli|` + the first 16 hex characters of the SHA-256 of the
  * canonical CODEX_HOME), so both read the same entry.
  *
- * Every call runs in its own short-lived process (workers/keyring-process.ts) with a timeout: a
+ * Every call runs in its own short-lived process (workers/keyring/main.ts) with a timeout: a
  * locked or absent secret service never hangs the server, and a call stuck in native code is
  * killed rather than left behind (a stuck thread would keep the server from ever exiting).
  * Nothing here throws: each call answers `{ok: true, …}` or `{ok: false, message}`.
@@ -25,7 +25,7 @@ const START_TIMEOUT_MS = 20_000;
 /** Test hook: a module exporting an `AsyncEntry` class with the @napi-rs/keyring API (e.g. a fake that hangs). */
 export const KEYRING_MODULE_ENV = 'CODEX_AUTH_MCP_KEYRING_MODULE';
 
-const HELPER = fileURLToPath(new URL('../../../workers/keyring-process.js', import.meta.url));
+const HELPER = fileURLToPath(new URL('../../../workers/keyring/main.js', import.meta.url));
 
 export function keyringAccount(codexHome: string): string {
   let canonical: string;

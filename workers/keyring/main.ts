@@ -1,0 +1,62 @@
+/**
+ * One OS keyring call, in its own short-lived process (spawned by src/auth/store/keyring-entry.ts).
+ *
+ * Why a process and not a thread: a locked or absent secret service can block the native call
+ * indefinitely, and a thread stuck in native code can be neither terminated nor left behind (Node
+ * joins every worker thread at exit, so the whole server could never exit). A process can always
+ * be killed. The native call runs on a libuv thread (AsyncEntry), so this process's main thread
+ * stays free to notice that its parent has gone.
+ *
+ * Kept free of zod and of the rest of the server so that it starts fast; the parent validates
+ * what it writes.
+ */
+import type { KeyringMessage, KeyringRequest } from '../../src/protocol/keyring.js';
+
+interface AsyncEntryApi {
+  getPassword(): Promise<string | null | undefined>;
+  setPassword(value: string): Promise<void>;
+  deletePassword(): Promise<boolean | unknown>;
+}
+type Binding = { AsyncEntry: new (service: string, account: string, options?: object) => AsyncEntryApi };
+
+// The parent holds our stdin open until it has its answer: end of input means it exited, was
+// killed or gave up on us. Then leave at once, whatever native call is still stuck (a plain
+// exit would wait for the libuv thread that holds it).
+const vanish = () => process.kill(process.pid, 'SIGKILL');
+process.stdin.on('end', vanish);
+process.stdin.on('error', vanish);
+
+let input = '';
+let running = false;
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk: string) => {
+  input += chunk;
+  const newline = input.indexOf('\n');
+  if (newline < 0 || running) return;
+  running = true;
+  void run(JSON.parse(input.slice(0, newline)) as KeyringRequest);
+});
+
+const send = (message: KeyringMessage, then?: () => void) => process.stdout.write(`${JSON.stringify(message)}\n`, then);
+
+async function run(request: KeyringRequest): Promise<void> {
+  let reply: KeyringMessage;
+  try {
+    const binding = (await import(request.module ?? '@napi-rs/keyring')) as Binding;
+    send({ started: true });
+    // On Linux only the Secret Service keeps credentials across reboots, and it is what the
+    // original uses; the binding's fallback to the kernel keyring would lose them silently, so
+    // without a Secret Service the call fails instead (and `auto` says it fell back to a file).
+    const entry = new binding.AsyncEntry(request.service, request.account, { linux: { store: 'secret-service' } });
+    if (request.op === 'get') reply = { ok: true, value: (await entry.getPassword()) ?? null };
+    else if (request.op === 'set') {
+      await entry.setPassword(request.value ?? '');
+      reply = { ok: true };
+    } else reply = { ok: true, removed: (await entry.deletePassword()) === true };
+  } catch (error) {
+    // Native errors carry a backtrace after the first line; the first line is the reason.
+    reply = { ok: false, message: String((error as Error)?.message ?? error).split('\n')[0]!.trim() || 'unknown keyring error' };
+  }
+  // The native call is over, so a plain exit cannot hang.
+  send(reply, () => process.exit(0));
+}

@@ -1,0 +1,32 @@
+/**
+ * Token revocation at logout (RFC 7009), run in the token service: the refresh token (or, when
+ * there is none, the access token) is sent to `{issuer}/oauth/revoke`. A 200 counts as revoked
+ * whatever the token's state; anything else is a failure the caller reports (logout goes on).
+ */
+import { issuerFetch } from '../shared/issuer-fetch.js';
+import { CLIENT_ID } from '../../src/protocol/login.js';
+import type { RevokeOutcome, RevokeTask } from '../../src/protocol/token-service-tasks.js';
+import { openCredentialStore } from '../../src/auth/store/store.js';
+
+const REVOKE_TIMEOUT_MS = 10_000;
+
+export async function runRevoke(task: RevokeTask): Promise<RevokeOutcome> {
+  const stored = await openCredentialStore(task.store).load();
+  const tokens = stored.kind === 'present' ? stored.record.tokens : undefined;
+  if (!tokens) return { ok: true, revoked: false };
+  const [token, hint] = tokens.refresh_token ? [tokens.refresh_token, 'refresh_token'] : [tokens.access_token, 'access_token'];
+  try {
+    const response = await issuerFetch(`${task.issuer}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, token_type_hint: hint, client_id: CLIENT_ID }).toString(),
+      signal: AbortSignal.timeout(task.timeoutMs ?? REVOKE_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+    if (response.status === 200) return { ok: true, revoked: true };
+    return { ok: false, code: 'revoke_rejected', message: `the issuer answered ${response.status} to the revocation` };
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') return { ok: false, code: 'revoke_timeout', message: 'the issuer did not answer the revocation in time' };
+    return { ok: false, code: 'revoke_unreachable', message: `the issuer could not be reached (${(error as Error).message})` };
+  }
+}
