@@ -67,7 +67,8 @@ function unix(koffi: Koffi): Platform {
 
 function windows(koffi: Koffi): Platform {
   const kernel32 = koffi.load('kernel32.dll');
-  const OVERLAPPED = koffi.struct('OVERLAPPED', { Internal: 'uintptr_t', InternalHigh: 'uintptr_t', Offset: 'uint32_t', OffsetHigh: 'uint32_t', hEvent: 'void *' });
+  // Registered by name: the LockFileEx prototype below refers to it as `OVERLAPPED *`.
+  koffi.struct('OVERLAPPED', { Internal: 'uintptr_t', InternalHigh: 'uintptr_t', Offset: 'uint32_t', OffsetHigh: 'uint32_t', hEvent: 'void *' });
   const CreateFileW = kernel32.func('void * __stdcall CreateFileW(str16 name, uint32_t access, uint32_t share, void *security, uint32_t disposition, uint32_t flags, void *template)');
   const LockFileEx = kernel32.func('int __stdcall LockFileEx(void *file, uint32_t flags, uint32_t reserved, uint32_t low, uint32_t high, _Inout_ OVERLAPPED *overlapped)');
   const CloseHandle = kernel32.func('int __stdcall CloseHandle(void *handle)');
