@@ -10,7 +10,7 @@ import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { Logger } from '../log.js';
 import { openCredentialStore } from './store/store.js';
-import type { TokenService } from './token-service-client.js';
+import { TokenServiceUnavailable, type TokenService } from './token-service-client.js';
 import type { ValidateTask } from '../protocol/token-service-tasks.js';
 
 export type MethodChangeListener = (snapshot: AuthSnapshot) => void;
@@ -18,6 +18,10 @@ export type SnapshotListener = (snapshot: AuthSnapshot, previous: AuthSnapshot |
 
 /** How long a burst of file events is gathered before one revalidation. */
 const SETTLE_MS = 15;
+
+/** Retries of a validation the token service could not take: 1 s, doubling, at most 30 s apart. */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 export class AuthState {
   private snapshot: AuthSnapshot | undefined;
@@ -27,25 +31,37 @@ export class AuthState {
   private mutations = 0;
   private stopWatching: (() => void) | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = RETRY_FIRST_MS;
+  private unverified: string | undefined;
   private closed = false;
   private readonly methodListeners: MethodChangeListener[] = [];
   private readonly snapshotListeners: SnapshotListener[] = [];
-  readonly ready: Promise<AuthSnapshot>;
 
   constructor(
     private readonly tokens: TokenService,
     private readonly task: ValidateTask,
     private readonly log: Logger,
   ) {
-    this.ready = this.revalidate().then((snapshot) => {
-      this.announcedMethod = snapshot.authMethod;
-      return snapshot;
-    });
-    this.ready.catch(() => undefined);
+    this.revalidate().catch(() => undefined);
   }
 
   get current(): AuthSnapshot | undefined {
     return this.snapshot;
+  }
+
+  /** Set while the store may have changed since `current` was validated (the last validation failed). */
+  get unverifiedBecause(): string | undefined {
+    return this.unverified;
+  }
+
+  /**
+   * The snapshot once one exists. Before that (the first moments after start-up, or while the
+   * token service cannot start a thread) it waits for the validation under way, or starts one,
+   * and rejects with that validation's error: a request then fails, the next one tries again.
+   */
+  get ready(): Promise<AuthSnapshot> {
+    return this.snapshot ? Promise.resolve(this.snapshot) : this.revalidate();
   }
 
   onMethodChange(listener: MethodChangeListener): void {
@@ -65,8 +81,11 @@ export class AuthState {
   /**
    * Runs a change of our own (login, logout, API-key sign-in) and returns the snapshot after it.
    * The caller announces the new method, so it can order the announcement after its response.
+   *
+   * Undefined means the change was made but could not be validated yet (the token service could
+   * not take the task): the retry installs the new snapshot and announces it as any change.
    */
-  async mutate(change: () => Promise<void>): Promise<AuthSnapshot> {
+  async mutate(change: () => Promise<void>): Promise<AuthSnapshot | undefined> {
     const mutation = this.beginMutation();
     try {
       await change();
@@ -75,7 +94,10 @@ export class AuthState {
       await mutation.finish().catch(() => undefined);
       throw error;
     }
-    return mutation.finish();
+    return mutation.finish().catch((error: unknown) => {
+      this.log.warn({ err: String(error) }, 'a change was stored but could not be validated yet; retrying');
+      return undefined;
+    });
   }
 
   /**
@@ -113,21 +135,45 @@ export class AuthState {
     this.closed = true;
     this.stopWatching?.();
     clearTimeout(this.settleTimer);
+    clearTimeout(this.retryTimer);
   }
 
   private async validateLoop(): Promise<AuthSnapshot> {
     let snapshot: AuthSnapshot;
-    do {
-      this.stale = false;
-      snapshot = await this.tokens.validate(this.task);
-    } while (this.stale && !this.closed);
+    try {
+      do {
+        this.stale = false;
+        snapshot = await this.tokens.validate(this.task);
+      } while (this.stale && !this.closed);
+    } catch (error) {
+      if (error instanceof TokenServiceUnavailable) {
+        this.unverified = error.message;
+        this.scheduleRetry(error);
+      }
+      throw error;
+    }
+    this.retryDelayMs = RETRY_FIRST_MS;
+    this.unverified = undefined;
     this.install(snapshot);
     return snapshot;
+  }
+
+  /** The cache must catch up with the store even if no request comes: try again, backing off. */
+  private scheduleRetry(error: TokenServiceUnavailable): void {
+    if (this.closed || this.retryTimer) return;
+    this.log.warn({ err: error.message, retryInMs: this.retryDelayMs }, 'could not validate the stored credentials; retrying');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.revalidate().catch(() => undefined);
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
   }
 
   private install(snapshot: AuthSnapshot): void {
     const previous = this.snapshot;
     this.snapshot = snapshot;
+    if (previous === undefined) this.announcedMethod = snapshot.authMethod;
     for (const listener of this.snapshotListeners) listener(snapshot, previous);
     if (this.mutations === 0 && previous !== undefined && snapshot.authMethod !== this.announcedMethod) {
       this.announcedMethod = snapshot.authMethod;

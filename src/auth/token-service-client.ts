@@ -1,32 +1,41 @@
 /**
  * Main-thread handle on the token service pool. The main thread never does network I/O: reading
  * and validating credentials and refreshing tokens all happen in these workers.
+ *
+ * A thread that cannot start (EMFILE: too many open files, no memory) fails the tasks waiting for
+ * it with `TokenServiceUnavailable`, never the process: Piscina reports such a failure as an
+ * 'error' event, which unheard would end the server. The pool that failed is retired (tasks
+ * already running in it finish, a refresh among them keeps its rotated token) and a fresh one
+ * takes the next task, so the service recovers by itself once the cause is gone.
  */
 import { Piscina } from 'piscina';
+import type { Logger } from '../log.js';
 import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import { RevokeOutcomeSchema, type RefreshTask, type RevokeOutcome, type RevokeTask, type ValidateTask } from '../protocol/token-service-tasks.js';
 
 const WORKER_FILE = new URL('../../workers/token-service/main.js', import.meta.url).href;
 
+/** Tasks waiting for a thread beyond this many are refused (a flood of requests, not a workload). */
+const MAX_WAITING_TASKS = 1_024;
+
+/** The token service could not take the task: no thread could start, or too many are waiting. */
+export class TokenServiceUnavailable extends Error {
+  override readonly name = 'TokenServiceUnavailable';
+}
+
+type TaskName = 'validate' | 'refresh' | 'revoke';
+
 export class TokenService {
-  private readonly pool = new Piscina({
-    filename: WORKER_FILE,
-    // Validation and refresh are rare (start-up, a changed auth.json, a due refresh), so no thread
-    // is kept waiting: an idle worker costs ~35 MB, a fresh one ~0.1 s to start (kept that low by
-    // loading the HTTP client only for a refresh; test/startup-graph.test.ts pins it).
-    minThreads: 0,
-    maxThreads: 2,
-    idleTimeout: 500,
-    // Workers keep sockets and timers between tasks; 'sync' atomics would freeze them.
-    atomics: 'disabled',
-    // Tasks wait on the network and on the auth.json lock, not on the CPU: a refresh hanging on
-    // a dead issuer (or a slow revocation) must not hold up the validation of a changed auth.json.
-    concurrentTasksPerWorker: 8,
-    maxQueue: 64,
-  });
+  private pool: Piscina;
+  /** Why the last pool was retired, for the tasks it failed. */
+  private readonly retiredBecause = new WeakMap<Piscina, string>();
+
+  constructor(private readonly log?: Logger) {
+    this.pool = this.startPool();
+  }
 
   async validate(task: ValidateTask): Promise<AuthSnapshot> {
-    return AuthSnapshotSchema.parse(await this.pool.run(task, { name: 'validate' }));
+    return AuthSnapshotSchema.parse(await this.run('validate', task));
   }
 
   /**
@@ -34,14 +43,80 @@ export class TokenService {
    * token would be lost); the RefreshControl in the task steers it instead.
    */
   async refresh(task: RefreshTask): Promise<RefreshOutcome> {
-    return RefreshOutcomeSchema.parse(await this.pool.run(task, { name: 'refresh' }));
+    return RefreshOutcomeSchema.parse(await this.run('refresh', task));
   }
 
   async revoke(task: RevokeTask): Promise<RevokeOutcome> {
-    return RevokeOutcomeSchema.parse(await this.pool.run(task, { name: 'revoke' }));
+    return RevokeOutcomeSchema.parse(await this.run('revoke', task));
   }
 
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+
+  private async run(name: TaskName, task: unknown): Promise<unknown> {
+    const pool = this.pool;
+    if (pool.queueSize >= MAX_WAITING_TASKS) {
+      throw new TokenServiceUnavailable(`the token service is busy (${pool.queueSize} tasks waiting); try again shortly`);
+    }
+    try {
+      return await pool.run(task, { name });
+    } catch (error) {
+      throw this.explain(pool, error);
+    }
+  }
+
+  /** A failure of the pool itself becomes TokenServiceUnavailable with its cause; a task's own error passes through. */
+  private explain(pool: Piscina, error: unknown): unknown {
+    const retired = this.retiredBecause.get(pool);
+    if (retired !== undefined && (error as Error)?.name === 'AbortError') {
+      return new TokenServiceUnavailable(`the token service could not start a thread (${retired}); try again shortly`);
+    }
+    if ((error as NodeJS.ErrnoException)?.code === 'ERR_WORKER_INIT_FAILED') {
+      return new TokenServiceUnavailable(`the token service could not start a thread (${causeOf(error)}); try again shortly`);
+    }
+    return error;
+  }
+
+  private startPool(): Piscina {
+    const pool = new Piscina({
+      filename: WORKER_FILE,
+      // Validation and refresh are rare (start-up, a changed auth.json, a due refresh), so no thread
+      // is kept waiting: an idle worker costs ~35 MB, a fresh one ~0.1 s to start (kept that low by
+      // loading the HTTP client only for a refresh; test/startup-graph.test.ts pins it).
+      minThreads: 0,
+      maxThreads: 2,
+      idleTimeout: 500,
+      // Workers keep sockets and timers between tasks; 'sync' atomics would freeze them.
+      atomics: 'disabled',
+      // Tasks wait on the network and on the auth.json lock, not on the CPU: a refresh hanging on
+      // a dead issuer (or a slow revocation) must not hold up the validation of a changed auth.json.
+      concurrentTasksPerWorker: 8,
+      // Our own bound (MAX_WAITING_TASKS) refuses with a message of ours before Piscina's would.
+      maxQueue: MAX_WAITING_TASKS * 2,
+      // A retired pool lets its running tasks finish: a refresh is bounded by its lock wait and
+      // its attempts, well within this.
+      closeTimeout: 120_000,
+    });
+    pool.on('error', (error: unknown) => this.onPoolError(pool, error));
+    return pool;
+  }
+
+  private onPoolError(pool: Piscina, error: unknown): void {
+    const cause = causeOf(error);
+    this.log?.error({ err: cause }, 'a token service thread failed to start; its waiting tasks fail and a new pool takes over');
+    if (pool !== this.pool) return;
+    // Tasks queued in this pool wait for a thread that may never start; retiring the pool fails
+    // them (close with force rejects only tasks not yet running) and lets running ones finish.
+    this.retiredBecause.set(pool, cause);
+    this.pool = this.startPool();
+    pool.close({ force: true }).catch(() => undefined);
+  }
+}
+
+/** The system error behind a worker failure (e.g. "EMFILE"), without anything from a task. */
+function causeOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const errno = /\b(E[A-Z]{3,})\b/.exec(message)?.[1];
+  return errno ? `${errno}${errno === 'EMFILE' ? ': too many open files' : ''}` : message.slice(0, 200);
 }

@@ -169,7 +169,7 @@ export async function logoutCommand(loaded: LoadedConfig, options: { local?: boo
     const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined }, atOnce);
     if (revoked) out('The tokens were revoked at the issuer.');
     if (revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.\n`);
-    out(snapshot.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.');
+    out(snapshot?.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.');
     return 0;
   });
 }

@@ -15,7 +15,7 @@ export function authStatusResult(
   // A refresh that failed for good ("needs sign-in") withholds the stored token; after a
   // transient failure or a timeout, a token that has not expired yet is still served.
   const overlay = context.refresher.statusOf(snapshot);
-  const authError = snapshot.authError ?? overlay.error ?? refreshError;
+  const authError = snapshot.authError ?? overlay.error ?? refreshError ?? unverifiedError(context);
   const tokenUsable = !snapshot.authError && overlay.serveToken && !(refreshError && context.refresher.hasExpired(snapshot));
   if (includeToken && snapshot.authToken && tokenUsable) result.authToken = snapshot.authToken;
   if (authError) result.authError = authError;
@@ -24,6 +24,12 @@ export function authStatusResult(
   if (context.config.cli_auth_credentials_store !== 'file') result.storage = snapshot.storage;
   if (snapshot.storageWarning) result.storageWarning = snapshot.storageWarning;
   return result;
+}
+
+/** The cache could not be brought up to date: say so rather than pass off an old state as current. */
+function unverifiedError(context: ServerContext): AuthError | undefined {
+  const why = context.auth.unverifiedBecause;
+  return why ? { code: 'status_unverified', message: `The stored credentials could not be read again: ${why}. This status may be out of date.` } : undefined;
 }
 
 /** Outcomes that make a refresh moot rather than failed: the answer is simply the current state. */

@@ -16,16 +16,29 @@ export interface LogoutOptions {
 }
 
 export interface LogoutOutcome {
-  /** The snapshot after logout: e.g. `apikey` when OPENAI_API_KEY is still set. */
-  readonly snapshot: AuthSnapshot;
+  /** The snapshot after logout; undefined when it could not be validated yet (see AuthState.mutate). */
+  readonly snapshot: AuthSnapshot | undefined;
   /** Whether the issuer confirmed the revocation (false when not asked, nothing to revoke, or it failed). */
   readonly revoked: boolean;
   /** Set when a revocation was tried and failed. */
   readonly revokeError?: RevokeError;
 }
 
-/** Signs out; announces what is still in force through `after` (see sign-in.ts). */
-export async function performLogout(context: ServerContext, options: LogoutOptions, after: After): Promise<LogoutOutcome> {
+/** The logout under way per server: logouts run one after another (see performLogout). */
+const lastLogout = new WeakMap<ServerContext, Promise<unknown>>();
+
+/**
+ * Signs out; announces what is still in force through `after` (see sign-in.ts). Logouts queue
+ * behind each other, so a burst of them revokes once and each answer tells what its own turn
+ * did, instead of racing for the token service.
+ */
+export function performLogout(context: ServerContext, options: LogoutOptions, after: After): Promise<LogoutOutcome> {
+  const turn = (lastLogout.get(context) ?? Promise.resolve()).then(() => logoutNow(context, options, after));
+  lastLogout.set(context, turn.catch(() => undefined));
+  return turn;
+}
+
+async function logoutNow(context: ServerContext, options: LogoutOptions, after: After): Promise<LogoutOutcome> {
   const { store, auth, config } = context;
   await context.logins.cancelActive();
   const revocation = options.revoke ?? config.logout_revokes_tokens ? await revoke(context) : { revoked: false };
@@ -37,7 +50,7 @@ export async function performLogout(context: ServerContext, options: LogoutOptio
       await store.withLock(() => store.delete(), { maxWaitMs: 1_000, onTimeout: 'proceed' });
     }),
   );
-  after(() => context.notifier.authChanged(snapshot));
+  after(() => snapshot && context.notifier.authChanged(snapshot));
   return { snapshot, ...revocation };
 }
 

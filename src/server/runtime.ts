@@ -23,7 +23,7 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   const { config, codexHome } = loaded;
   const storeOptions = storeOptionsFor(codexHome, config.cli_auth_credentials_store);
   const validateTask: ValidateTask = { store: storeOptions };
-  const tokens = new TokenService();
+  const tokens = new TokenService(log);
   const auth = new AuthState(tokens, validateTask, log);
   const refresher = new RefreshCoordinator(tokens, auth, { ...validateTask, issuer: config.auth_issuer }, log);
   const notifier = new Notifier(send);

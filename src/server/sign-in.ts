@@ -27,15 +27,19 @@ export function assertLoginAllowed(config: Config, method: 'api' | 'chatgpt'): v
 export type After = (fn: () => void) => void;
 export const atOnce: After = (fn) => fn();
 
-/** Stores an API key as the credentials (cancelling any pending login); announces the sign-in and the new state. */
-export async function signInWithApiKey(context: ServerContext, apiKey: string, after: After): Promise<AuthSnapshot> {
+/**
+ * Stores an API key as the credentials (cancelling any pending login); announces the sign-in and
+ * the new state. The snapshot is undefined when the key is stored but not validated yet (see
+ * AuthState.mutate); the sign-in is announced all the same, the new state once it is known.
+ */
+export async function signInWithApiKey(context: ServerContext, apiKey: string, after: After): Promise<AuthSnapshot | undefined> {
   assertLoginAllowed(context.config, 'api');
   await context.logins.cancelActive();
   const { store, notifier } = context;
   const snapshot = await context.auth.mutate(() => store.withLock(() => store.save(apiKeyRecord(apiKey))));
   after(() => {
     notifier.loginEnded({ loginId: null, success: true });
-    notifier.authChanged(snapshot);
+    if (snapshot) notifier.authChanged(snapshot);
   });
   return snapshot;
 }

@@ -87,9 +87,9 @@ const TOOLS = [
     args: LogoutArgs,
     async run(args, context, after) {
       const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: args.revoke }, after);
-      const summary = snapshot.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.';
+      const summary = snapshot?.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.';
       const revocation = revoked ? ' The tokens were revoked at the issuer.' : revokeError ? ` The tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.` : '';
-      return text(`${summary}${revocation}`, { authMethod: snapshot.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
+      return text(`${summary}${revocation}`, { authMethod: snapshot?.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
     },
   }),
 ];

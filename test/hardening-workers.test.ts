@@ -1,0 +1,101 @@
+/**
+ * Issue 11, item 1: a thread or child that cannot start fails its job, never the server.
+ *
+ * The spawned server's open-file limit is lowered (prlimit) to what it holds, so the next worker
+ * thread cannot start (EMFILE). Before the fix the token-service pool's unheard 'error' event
+ * ended the process (exit 1, ERR_WORKER_INIT_FAILED) with the request unanswered.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { eventually } from './support/eventually.js';
+import { startServer } from './support/spawn-server.js';
+import { tempHome } from './support/temp-home.js';
+
+const threadsOf = (pid: number) => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
+/** Sets the soft open-file limit of a running process (the hard one stays, so it can be raised again). */
+function limitOpenFiles(pid: number, limit: number): void {
+  execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:`]);
+}
+
+const RESTORED = 1024;
+
+/**
+ * Waits until the server is idle with no token-service thread (the pool lets an idle one go after
+ * 0.5 s), then allows it `spare` files more than it has open: too few for a thread to start
+ * (that takes several), enough for one file write (two).
+ */
+async function starveOfFiles(client: RpcClient & { child: { pid?: number } }, spare = 0): Promise<number> {
+  const pid = client.child.pid!;
+  const busy = threadsOf(pid);
+  await eventually(() => assert.ok(threadsOf(pid) < busy, 'the idle token-service thread has exited'), 10_000, 50);
+  // A thread's files close a moment after it ends: count once the number holds still.
+  let counts: number[] = [];
+  await eventually(() => {
+    counts = [...counts.slice(-2), openFiles(pid)];
+    assert.ok(counts.length === 3 && counts.every((n) => n === counts[0]), 'the open files hold still');
+  }, 10_000, 100);
+  limitOpenFiles(pid, counts[0]! + spare);
+  return pid;
+}
+
+test('a token-service thread that cannot start (EMFILE) fails the validation, not the server; the change is announced once it can', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path });
+  assert.deepEqual((await client.request('getAuthStatus', {})).result, { preferredAuthMethod: 'chatgpt' });
+  const pid = await starveOfFiles(client, 2);
+
+  // The key is written on the main thread; re-reading it needs a thread that cannot start.
+  const login = await client.request('account/login/start', { type: 'apiKey', apiKey: 'sk-starved' });
+  assert.deepEqual(login.result, { type: 'apiKey' }, 'the key was stored, so the sign-in succeeded');
+  await client.waitFor((m) => m.method === 'account/login/completed' && m.params?.success === true, 'the sign-in completion');
+  const stale = await client.request('getAuthStatus', {});
+  assert.equal(stale.result.authError?.code, 'status_unverified', 'the status says it may be out of date instead of passing off the old state');
+  assert.match(stale.result.authError.message, /EMFILE: too many open files/);
+  assert.doesNotMatch(client.stderr, /sk-starved/);
+
+  // Once files are there again, the retry (no request needed) validates and announces the key.
+  limitOpenFiles(pid, RESTORED);
+  await client.waitFor((m) => m.method === 'codex/event/auth_status_change' && m.params?.authMethod === 'apikey', 'the apikey announcement', 15_000);
+  await client.waitFor((m) => m.method === 'account/updated' && m.params?.authMode === 'apikey', 'the v2 announcement');
+  const status = await client.request('getAuthStatus', {});
+  assert.equal(status.result.authMethod, 'apikey');
+  assert.equal(status.result.authError, undefined);
+  assert.equal(await Promise.race([client.exited.then(() => 'exited'), Promise.resolve('alive')]), 'alive');
+});
+
+test('a change to auth.json while no thread can start is reported as unverified, then validated once one can', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  await home.writeAuth({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-first' });
+  const client = startServer(t, { codexHome: home.path });
+  // `initialize` needs no worker; starve the server before anything asks for the status.
+  await client.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
+  await client.request('getAuthStatus', {});
+  const pid = await starveOfFiles(client);
+  await home.writeAuth({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-second' });
+  // The file changed while no thread can start: the status is marked unverified, not wrong.
+  await eventually(async () => assert.equal((await client.request('getAuthStatus', {})).result.authError?.code, 'status_unverified'), 10_000, 50);
+  limitOpenFiles(pid, RESTORED);
+  await eventually(async () => assert.equal((await client.request('getAuthStatus', {})).result.authError, undefined), 15_000, 100);
+});
+
+test('a login worker that cannot start fails that loginChatGpt with a clear error; the next one works', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path, args: ['-c', 'login_callback_port=0'] });
+  await client.request('getAuthStatus', {});
+  const pid = await starveOfFiles(client);
+  const failed = await client.request('loginChatGpt', {});
+  assert.equal(failed.error?.code, -32603);
+  assert.match(failed.error!.message, /EMFILE/);
+  limitOpenFiles(pid, RESTORED);
+  const started = await client.request('loginChatGpt', {});
+  assert.match(started.result?.authUrl ?? '', /^https:\/\/auth\.openai\.com\/oauth\/authorize\?/);
+  assert.deepEqual((await client.request('cancelLoginChatGpt', { loginId: started.result.loginId })).result, {});
+});
