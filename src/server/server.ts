@@ -65,6 +65,7 @@ export function serve({ loaded }: ServeOptions): void {
     await Promise.race([transport.drained(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
     process.exit(0);
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // SIGHUP too: a closed terminal or a client that hangs up must not cut a refresh or a login
+  // short (Node's default for it is to exit at once).
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => void shutdown(signal));
 }
