@@ -87,7 +87,7 @@ const flush = async () => {
 async function setup(t: TestContext, snapshot: AuthSnapshot) {
   const auth = new FakeAuth(snapshot);
   const tokens = new FakeTokens();
-  const coordinator = new RefreshCoordinator(tokens, auth, base, log, { now: () => Date.now(), random: () => 0 });
+  const coordinator = new RefreshCoordinator(tokens, auth, base, log, { clock: { now: () => Date.now(), random: () => 0 } });
   t.after(async () => {
     tokens.answerAll(snapshot);
     await coordinator.close(0);

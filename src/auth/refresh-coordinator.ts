@@ -7,9 +7,12 @@
  *
  * A refresh already sent is never aborted (with rotation, its new refresh token would be lost):
  * `close()` lets the attempt in flight finish and persist, and a logout (`exclusive`) forbids the
- * write of its result instead of killing it.
+ * write of its result instead of killing it. Rotated tokens the token service could not write (a
+ * full disk) are held here, served in place of the spent stored ones, and written again until a
+ * write succeeds or the stored record is replaced by someone else (a logout, a new sign-in).
  */
 import type { Logger } from '../log.js';
+import type { AuthRecord } from './store/record.js';
 import type { AuthError } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import { RefreshControl } from './refresh-control.js';
@@ -24,6 +27,9 @@ export const BACKGROUND_JITTER_MS = 30_000;
 export const TRANSIENT_RETRY_MS = 60_000;
 export const TRANSIENT_RETRY_CAP_MS = 10 * 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Writes of unsaved rotated tokens are retried after 1 s, doubling, at most 30 s apart. */
+const PERSIST_RETRY_FIRST_MS = 1_000;
+const PERSIST_RETRY_MAX_MS = 30_000;
 
 export type RefreshBase = Omit<RefreshTask, 'basedOn' | 'accountId' | 'force' | 'control'>;
 
@@ -38,6 +44,12 @@ export interface RefreshAuthPort {
   revalidate(): Promise<AuthSnapshot>;
 }
 
+/** Writes rotated tokens the token service could not (runs on the main thread, under Codex's locks). */
+export interface RefreshPersistPort {
+  /** Writes `record` if the store still holds the record `basedOn` names; false when something else replaced it. Throws when the write fails. */
+  saveRefreshed(record: AuthRecord, basedOn: string): Promise<boolean>;
+}
+
 export interface RefreshClock {
   now(): number;
   random(): number;
@@ -50,6 +62,19 @@ export interface StatusOverlay {
   readonly error?: AuthError;
   /** Whether its token may be handed out. */
   readonly serveToken: boolean;
+  /** A snapshot to present instead: refreshed tokens not yet written (the stored refresh token is spent). */
+  readonly present?: AuthSnapshot;
+}
+
+/** Rotated tokens that could not be written yet: the only copy of the live refresh token. */
+interface Unsaved {
+  readonly record: AuthRecord;
+  readonly basedOn: string;
+  readonly snapshot: AuthSnapshot;
+  error: AuthError;
+  retryMs: number;
+  timer?: NodeJS.Timeout | undefined;
+  writing?: Promise<void> | undefined;
 }
 
 interface Flight {
@@ -76,14 +101,19 @@ export class RefreshCoordinator {
   private timer: NodeJS.Timeout | undefined;
   private lastBackgroundAt = Number.NEGATIVE_INFINITY;
   private closed = false;
+  private unsaved: Unsaved | undefined;
+  private readonly clock: RefreshClock;
+  private readonly persist: RefreshPersistPort | undefined;
 
   constructor(
     private readonly tokens: RefreshTokensPort,
     private readonly auth: RefreshAuthPort,
     private readonly base: RefreshBase,
     private readonly log: Logger,
-    private readonly clock: RefreshClock = systemClock,
+    options: { clock?: RefreshClock; persist?: RefreshPersistPort } = {},
   ) {
+    this.clock = options.clock ?? systemClock;
+    this.persist = options.persist;
     auth.onSnapshot((snapshot) => this.schedule(snapshot));
   }
 
@@ -97,6 +127,12 @@ export class RefreshCoordinator {
     const snapshot = this.auth.current;
     if (!snapshot) return this.auth.ready.then(() => this.refresh(force));
     if (this.closed) return Promise.resolve(failed(snapshot, 'refresh_stopped', 'Token refresh stopped: the server is shutting down.', false));
+    const unsaved = this.unsavedFor(snapshot);
+    if (unsaved) {
+      // The stored refresh token is spent; the live one is in memory. Writing it is the refresh.
+      void this.writeUnsaved();
+      return Promise.resolve(failed(unsaved.snapshot, 'persist_failed', unsaved.error.message, false));
+    }
     if (this.needsSignIn?.fingerprint === snapshot.fingerprint) {
       // This record's refresh token is known to be dead: no new request until the record changes.
       const { code, message } = this.needsSignIn.error;
@@ -112,6 +148,8 @@ export class RefreshCoordinator {
 
   /** What status requests report with this snapshot: a remembered failure, and whether its token may be served. */
   statusOf(snapshot: AuthSnapshot): StatusOverlay {
+    const unsaved = this.unsavedFor(snapshot);
+    if (unsaved) return { error: unsaved.error, serveToken: true, present: unsaved.snapshot };
     if (this.needsSignIn?.fingerprint === snapshot.fingerprint) return { error: this.needsSignIn.error, serveToken: false };
     // After a transient failure a token that is still valid keeps being served, silently.
     if (this.hasExpired(snapshot) && this.transient?.fingerprint === snapshot.fingerprint) return { error: this.transient.error, serveToken: false };
@@ -171,6 +209,58 @@ export class RefreshCoordinator {
       }),
     );
     await Promise.race([settled, bound]).finally(() => clearTimeout(timer));
+    await this.lastWriteOfUnsaved();
+  }
+
+  private unsavedFor(snapshot: AuthSnapshot): Unsaved | undefined {
+    return this.unsaved?.basedOn === snapshot.fingerprint ? this.unsaved : undefined;
+  }
+
+  /** Keeps rotated tokens the token service could not write, and starts writing them again. */
+  private holdUnsaved(outcome: RefreshOutcome & { ok: false }): void {
+    if (!outcome.unsaved) return;
+    this.log.error({ reason: outcome.message }, 'refreshed tokens could not be saved; keeping them in memory and retrying');
+    clearTimeout(this.unsaved?.timer);
+    this.unsaved = { ...outcome.unsaved, snapshot: outcome.snapshot, error: { code: outcome.code, message: outcome.message }, retryMs: PERSIST_RETRY_FIRST_MS };
+    this.retryUnsavedLater();
+  }
+
+  private retryUnsavedLater(): void {
+    const unsaved = this.unsaved;
+    if (!unsaved || this.closed) return;
+    clearTimeout(unsaved.timer);
+    unsaved.timer = setTimeout(() => void this.writeUnsaved(), unsaved.retryMs);
+    unsaved.timer.unref();
+    unsaved.retryMs = Math.min(unsaved.retryMs * 2, PERSIST_RETRY_MAX_MS);
+  }
+
+  /** One write of the unsaved tokens (joined if one is under way). */
+  private writeUnsaved(): Promise<void> {
+    const unsaved = this.unsaved;
+    if (!unsaved || !this.persist) return Promise.resolve();
+    return (unsaved.writing ??= this.persist
+      .saveRefreshed(unsaved.record, unsaved.basedOn)
+      .then(
+        (written) => {
+          clearTimeout(unsaved.timer);
+          if (this.unsaved === unsaved) this.unsaved = undefined;
+          if (written) this.log.warn('the refreshed tokens kept in memory are saved now');
+          else this.log.warn('the stored credentials were replaced (a logout or a new sign-in) before the refreshed tokens could be saved; they were dropped');
+          return this.auth.revalidate().then(() => undefined, () => undefined);
+        },
+        (error: NodeJS.ErrnoException) => {
+          unsaved.error = { code: 'persist_failed', message: `The tokens were refreshed but could not be saved (${error.code ?? error.message}); they are kept in memory and saving is retried.` };
+          this.retryUnsavedLater();
+        },
+      )
+      .finally(() => (unsaved.writing = undefined)));
+  }
+
+  private async lastWriteOfUnsaved(): Promise<void> {
+    if (!this.unsaved) return;
+    clearTimeout(this.unsaved.timer);
+    await this.writeUnsaved();
+    if (this.unsaved) this.log.error('exiting with refreshed tokens that could not be saved: the stored refresh token is spent, so the next start needs a new sign-in');
   }
 
   private launch(snapshot: AuthSnapshot, force: boolean): Promise<RefreshOutcome> {
@@ -205,7 +295,9 @@ export class RefreshCoordinator {
     } else {
       this.log.warn({ reason: outcome.code, permanent: outcome.permanent }, 'token refresh failed');
       const error = { code: outcome.code, message: outcome.message };
-      if (NEEDS_SIGN_IN.has(outcome.code)) {
+      if (outcome.code === 'persist_failed') {
+        this.holdUnsaved(outcome);
+      } else if (NEEDS_SIGN_IN.has(outcome.code)) {
         this.needsSignIn = { fingerprint, error };
       } else if (outcome.code === 'refresh_timeout' || outcome.code === 'refresh_unavailable') {
         this.transientStreak = this.transient?.fingerprint === fingerprint ? this.transientStreak + 1 : 1;
@@ -229,7 +321,7 @@ export class RefreshCoordinator {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed || snapshot.authMethod !== 'chatgpt' || snapshot.refreshDueAt === undefined) return;
-    if (this.needsSignIn?.fingerprint === snapshot.fingerprint) return;
+    if (this.needsSignIn?.fingerprint === snapshot.fingerprint || this.unsavedFor(snapshot)) return;
     const now = this.clock.now();
     let at = snapshot.refreshDueAt;
     if (at > now) at += this.clock.random() * BACKGROUND_JITTER_MS;

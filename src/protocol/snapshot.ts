@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AuthErrorSchema, AuthMethodSchema } from './auth-wire.js';
 import { StorageKindSchema } from './storage.js';
+import { AuthRecordSchema } from '../auth/store/record.js';
 
 export const AccountSchema = z.object({
   email: z.string().optional(),
@@ -57,6 +58,9 @@ export const RefreshFailureCodeSchema = z.enum([
   'not_chatgpt',
   // The server is stopping; no new request was sent.
   'refresh_stopped',
+  // The issuer rotated the tokens but they could not be written: the outcome carries them
+  // (`unsaved`), the main thread serves them and keeps trying to write them.
+  'persist_failed',
 ]);
 export type RefreshFailureCode = z.infer<typeof RefreshFailureCodeSchema>;
 
@@ -83,8 +87,10 @@ export const RefreshOutcomeSchema = z.discriminatedUnion('ok', [
     permanent: z.boolean(),
     /** The issuer's Retry-After, when it asked for a longer pause than a refresh waits. */
     retryAfterMs: z.number().nonnegative().optional(),
-    /** The stored record as the token service last read it. */
+    /** The stored record as the token service last read it (for persist_failed: the unsaved one). */
     snapshot: AuthSnapshotSchema,
+    /** persist_failed: the rotated record nobody else has, and the stored record it replaces. */
+    unsaved: z.object({ record: AuthRecordSchema, basedOn: z.string() }).optional(),
   }),
 ]);
 export type RefreshOutcome = z.infer<typeof RefreshOutcomeSchema>;

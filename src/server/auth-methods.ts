@@ -15,9 +15,11 @@ export function authStatusResult(
   // A refresh that failed for good ("needs sign-in") withholds the stored token; after a
   // transient failure or a timeout, a token that has not expired yet is still served.
   const overlay = context.refresher.statusOf(snapshot);
+  // Refreshed tokens not yet written (a full disk) are the live ones: they are what is served.
+  const shown = overlay.present ?? snapshot;
   const authError = snapshot.authError ?? overlay.error ?? refreshError ?? unverifiedError(context);
-  const tokenUsable = !snapshot.authError && overlay.serveToken && !(refreshError && context.refresher.hasExpired(snapshot));
-  if (includeToken && snapshot.authToken && tokenUsable) result.authToken = snapshot.authToken;
+  const tokenUsable = !snapshot.authError && overlay.serveToken && !(refreshError && !overlay.present && context.refresher.hasExpired(shown));
+  if (includeToken && shown.authToken && tokenUsable) result.authToken = shown.authToken;
   if (authError) result.authError = authError;
   // Where the credentials live is reported once a person chose keyring storage (the default,
   // file, keeps the 0.25 response exactly); a fallback or a leftover file is always reported.

@@ -25,7 +25,20 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   const validateTask: ValidateTask = { store: storeOptions };
   const tokens = new TokenService(log);
   const auth = new AuthState(tokens, validateTask, log);
-  const refresher = new RefreshCoordinator(tokens, auth, { ...validateTask, issuer: config.auth_issuer }, log);
+  const store = openCredentialStore(storeOptions);
+  const refresher = new RefreshCoordinator(tokens, auth, { ...validateTask, issuer: config.auth_issuer }, log, {
+    // Rotated tokens the token service could not write: written here, unless the record they
+    // replace has been replaced meanwhile (a logout or a new sign-in wins).
+    persist: {
+      saveRefreshed: (record, basedOn) =>
+        store.withLock(async () => {
+          const latest = await store.load();
+          if (latest.kind !== 'present' || latest.fingerprint !== basedOn) return false;
+          await store.save(record, { irreplaceable: true });
+          return true;
+        }),
+    },
+  });
   const notifier = new Notifier(send);
   const logins = new LoginEngine({ config, store: storeOptions, auth, log });
   logins.onComplete((completion) => {
@@ -34,7 +47,7 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   });
   auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
 
-  const context: ServerContext = { config, codexHome, auth, store: openCredentialStore(storeOptions), storeOptions, tokens, refresher, notifier, logins, log };
+  const context: ServerContext = { config, codexHome, auth, store, storeOptions, tokens, refresher, notifier, logins, log };
   return {
     context,
     async close(graceMs) {

@@ -148,8 +148,37 @@ async function commit(
   // Writers that gave up waiting for the lock (logout does, after a second) may have got in.
   if (latest.kind !== 'present' || latest.fingerprint !== stored.fingerprint) return failure('credentials_changed', discarded, false, snapshotOf(latest));
   if (control && !control.beginCommit()) return failure('credentials_changed', discarded, false, snapshotOf(latest));
-  await store.save(mergeRefreshed(stored.record, tokens), { irreplaceable: true });
+  const record = mergeRefreshed(stored.record, tokens);
+  const saved = await saveWithRetries(store, record);
+  if (saved !== true) {
+    // The stored refresh token is spent and these are the only copy: hand them to the main
+    // thread, which serves them and keeps trying to write them (RefreshCoordinator).
+    const unsaved = snapshotOf({ kind: 'present', record, fingerprint: `unsaved:${stored.fingerprint}` });
+    const message = `The tokens were refreshed but could not be saved (${saved}); they are kept in memory and saving is retried.`;
+    return { ...failure('persist_failed', message, false, unsaved), unsaved: { record, basedOn: stored.fingerprint } };
+  }
   return { ok: true, via: 'network', snapshot: snapshotOf(await store.load()) };
+}
+
+/** Pauses between the writes of rotated tokens, while the lock is held (a full disk may clear). */
+const SAVE_RETRY_PAUSES_MS = [50, 250];
+
+/** True once written; else why the last try failed (an errno and its text, never the record). */
+async function saveWithRetries(store: CredentialStore, record: AuthRecord): Promise<true | string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.save(record, { irreplaceable: true });
+      return true;
+    } catch (error) {
+      if (attempt >= SAVE_RETRY_PAUSES_MS.length) return describeWriteError(error);
+      await delay(SAVE_RETRY_PAUSES_MS[attempt]);
+    }
+  }
+}
+
+export function describeWriteError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code ? `${code}: ${message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '')}` : String(message ?? error).slice(0, 200);
 }
 
 /** New tokens over the old record: fields the issuer did not return keep their stored values. */
