@@ -83,14 +83,16 @@ test('the write: 0.171 bytes (two-space JSON, no newline), mode 0600 whatever th
   assert.deepEqual(await filesBesideLocks(home.path), ['auth.json']);
 });
 
-test('a symlinked auth.json is replaced by a regular file; what it pointed at is not written through', async (t) => {
+// Issue 11 decided what a symlink gets: the person's own link (dotfiles) is kept and its target
+// replaced, as Codex 0.171 does; a link of another user's is refused (test/hardening-home.test.ts).
+test('a symlinked auth.json of our own is kept: its target is replaced atomically, mode 0600', async (t) => {
   const home = await tempHome();
   t.after(() => home.remove());
   const elsewhere = join(home.path, 'elsewhere.json');
-  await writeFile(elsewhere, 'untouched', { mode: 0o644 });
+  await writeFile(elsewhere, 'before', { mode: 0o644 });
   await symlink(elsewhere, home.authFile);
   await writeAuthFile(home.path, apiKeyRecord('sk-y'));
-  assert.equal((await lstat(home.authFile)).isSymbolicLink(), false);
-  assert.equal(await readFile(elsewhere, 'utf8'), 'untouched');
-  assert.equal(((await lstat(elsewhere)).mode & 0o777), 0o644, 'its mode is not changed either');
+  assert.equal((await lstat(home.authFile)).isSymbolicLink(), true);
+  assert.equal(JSON.parse(await readFile(elsewhere, 'utf8')).OPENAI_API_KEY, 'sk-y');
+  assert.equal((await lstat(elsewhere)).mode & 0o777, 0o600);
 });

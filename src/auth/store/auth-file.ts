@@ -1,14 +1,16 @@
 /**
  * auth.json itself: read, replace atomically and delete it exactly as Codex 0.171 does, so the two
  * can share one CODEX_HOME. A write goes to a fresh `.auth-XXXXXX` file opened exclusive and
- * no-follow with mode 0600, is fsynced, renamed onto auth.json, and the folder is fsynced. Callers
+ * no-follow with mode 0600, is fsynced, renamed onto auth.json, and the folder is fsynced. Nothing
+ * is written into a folder other users can write (private-folder.ts). Callers
  * that read-modify-write hold Codex's locks around these (locks.ts).
  * Runs on every thread that reads or writes credentials: main, login worker, token service.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { assertPrivateFolder, UnsafeFolderError } from './private-folder.js';
 import { fingerprintOf, parseStoredAuth, type AuthRecord, type StoredAuth } from './record.js';
 
 export const AUTH_FILE_NAME = 'auth.json';
@@ -36,12 +38,14 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
 /** Replaces auth.json atomically (see the top of this file). */
 export async function writeAuthFile(codexHome: string, record: AuthRecord): Promise<void> {
   await ensureCodexHome(codexHome);
+  const target = await writeTarget(codexHome);
+  const folder = dirname(target);
   // Byte for byte what 0.171 writes: two-space indent, no newline at the end.
   const text = JSON.stringify(record, null, 2);
   let temp = '';
   let handle;
   for (let attempt = 0; !handle; attempt++) {
-    temp = join(codexHome, tempName());
+    temp = join(folder, tempName());
     try {
       handle = await open(temp, TEMP_FLAGS, 0o600);
     } catch (error) {
@@ -55,13 +59,36 @@ export async function writeAuthFile(codexHome: string, record: AuthRecord): Prom
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await rename(temp, authFilePath(codexHome));
+    await rename(temp, target);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await syncFolder(codexHome);
+  await syncFolder(folder);
+}
+
+/**
+ * Where a write of auth.json goes. Normally auth.json itself (a rename replaces it). A symlink
+ * the person made (dotfiles: ~/.codex/auth.json -> ~/dotfiles/codex/auth.json) is kept, and the
+ * file it leads to is replaced instead, as Codex 0.171 does, provided the link is theirs and the
+ * folder it leads into passes the same check as CODEX_HOME. A link anyone else made is refused:
+ * writing through it would hand them the tokens.
+ */
+async function writeTarget(codexHome: string): Promise<string> {
+  const path = authFilePath(codexHome);
+  const link = await lstat(path).catch(() => undefined);
+  if (!link?.isSymbolicLink()) return path;
+  const uid = process.getuid?.();
+  if (uid !== undefined && link.uid !== uid && link.uid !== 0) {
+    throw new UnsafeFolderError(`refusing to write the credentials through ${path}: it is a symlink made by another user (uid ${link.uid}); remove it and sign in again`);
+  }
+  // A dangling link (the dotfile not there yet) leads to where it points.
+  const target = await realpath(path).catch(async () => resolve(dirname(path), await readlink(path)));
+  await assertPrivateFolder(dirname(target));
+  const existing = await lstat(target).catch(() => undefined);
+  if (existing && !existing.isFile()) throw new UnsafeFolderError(`refusing to write the credentials through ${path}: it leads to ${target}, which is not a regular file`);
+  return target;
 }
 
 /** Makes the rename durable. Windows cannot open a folder for fsync; its rename is already durable enough. */
@@ -75,6 +102,26 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
+const TEMP_PATTERN = /^\.auth-[A-Za-z0-9]{6}$/;
+/** Older than this, a temp file is no write in progress (a write takes milliseconds) but a crash's leftover. */
+export const STALE_TEMP_MS = 60_000;
+
+/**
+ * Removes temp files a crash left behind (they may hold tokens). Called with Codex's locks held;
+ * the age bound also spares a write of Codex 0.171's refresh, which it does without the lock.
+ */
+export async function removeStaleTempFiles(codexHome: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(codexHome).catch(() => [] as string[])) {
+    if (!TEMP_PATTERN.test(name)) continue;
+    const path = join(codexHome, name);
+    const info = await lstat(path).catch(() => undefined);
+    if (!info?.isFile() || now - info.mtimeMs < STALE_TEMP_MS) continue;
+    if (await unlink(path).then(() => true, () => false)) removed++;
+  }
+  return removed;
+}
+
 /** Removes auth.json; a missing file is not an error. Returns whether a file was removed. */
 export async function deleteAuthFile(codexHome: string): Promise<boolean> {
   try {
@@ -86,6 +133,8 @@ export async function deleteAuthFile(codexHome: string): Promise<boolean> {
   }
 }
 
+/** Creates CODEX_HOME (0700) if need be, and refuses one that others can write or that is not ours (private-folder.ts). */
 export async function ensureCodexHome(codexHome: string): Promise<void> {
   await mkdir(codexHome, { recursive: true, mode: 0o700 });
+  await assertPrivateFolder(codexHome);
 }

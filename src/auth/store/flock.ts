@@ -49,7 +49,8 @@ function unix(koffi: Koffi): Platform {
   const flock = libc.func('int flock(int fd, int operation)');
   return {
     open(path, mode) {
-      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, mode);
+      // No-follow: a link planted where a lock file goes must not make us create or lock its target.
+      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, mode);
       return {
         tryLock() {
           for (;;) {

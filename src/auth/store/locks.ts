@@ -8,7 +8,7 @@
 import { lstat, rmdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ensureCodexHome } from './auth-file.js';
+import { ensureCodexHome, removeStaleTempFiles } from './auth-file.js';
 import { openLockFile, type HeldFile } from './flock.js';
 
 /** Codex's outer lock: held for a whole read-modify-write (taken blocking by Codex). */
@@ -49,6 +49,7 @@ async function lockedRun<T>(codexHome: string, fn: () => Promise<T>, deadline: n
   await ensureCodexHome(codexHome);
   await removeLegacyLockFolder(codexHome);
   const held: HeldFile[] = [];
+  let lockedAll = true;
   try {
     // Codex opens auth.lock 0666 (less the umask) and auth.json.lock 0600; so do we, so a file
     // either of us creates looks the same.
@@ -56,10 +57,12 @@ async function lockedRun<T>(codexHome: string, fn: () => Promise<T>, deadline: n
       const file = await openLockFile(join(codexHome, name), mode);
       held.push(file);
       if (!(await lockBefore(file, deadline))) {
+        lockedAll = false;
         if (onTimeout === 'proceed') break;
         throw Object.assign(new Error(`${join(codexHome, name)} is held by another process`), { code: 'ELOCKED' });
       }
     }
+    if (lockedAll) await sweepOnce(codexHome);
     return await fn();
   } finally {
     for (const file of held.reverse()) file.close();
@@ -72,6 +75,15 @@ async function lockBefore(file: HeldFile, deadline: number): Promise<boolean> {
     if (Date.now() >= deadline) return false;
     await delay(pollDelay(attempt));
   }
+}
+
+const swept = new Set<string>();
+
+/** Once per process and home, under the locks: a crash's temp files (which may hold tokens) go. */
+async function sweepOnce(codexHome: string): Promise<void> {
+  if (swept.has(codexHome)) return;
+  swept.add(codexHome);
+  await removeStaleTempFiles(codexHome);
 }
 
 const legacyChecked = new Set<string>();
