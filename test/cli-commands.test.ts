@@ -106,7 +106,7 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   await chmod(dir.authFile, 0o644);
   const loose = await cli(dir.path, ['status']);
   assert.equal(loose.code, 0);
-  assert.equal(loose.stdout, `Signed in with an API key.\nCredentials: ${dir.authFile} (mode 0644).\nWarning: other users can read or change that file; run: chmod 600 ${dir.authFile}\n`);
+  assert.equal(loose.stdout, `Signed in with an API key.\nCredentials: ${dir.authFile} (mode 0644).\nWarning: ${dir.authFile} can be read or changed by other users (mode 0644); run: chmod 600 ${dir.authFile}\n`);
 
   await dir.writeAuth('{"tokens": 5}');
   const broken = await cli(dir.path, ['status', '--json']);

@@ -56,9 +56,6 @@ function printStatus(report: { authMethod: string | null; account: ReturnType<ty
   } else out('Signed in with an API key.');
   if (report.storage.path) {
     out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
-    if (report.storage.fileMode && (Number.parseInt(report.storage.fileMode, 8) & 0o077) !== 0) {
-      out(`Warning: other users can read or change that file; run: chmod 600 ${report.storage.path}`);
-    }
   } else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
   else if (snapshot.storage === 'memory') out('Credentials: memory only (cli_auth_credentials_store = "ephemeral"); nothing is kept after this command.');
   if (report.storage.warning) out(`Warning: ${report.storage.warning}`);

@@ -46,13 +46,26 @@ export function apiKeyRecord(apiKey: string): AuthRecord {
 /** Names one stored text: equal texts, equal fingerprints (16 hex characters of its SHA-256). */
 export const fingerprintOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
+/**
+ * Where JSON.parse stopped, as "(at line L, column C)" when its message gives a position. Its
+ * message itself is never passed on: it quotes the text, which may hold a token, and the reason
+ * reaches a model through the status tool.
+ */
+function whereInText(text: string, parseMessage: string): string {
+  const position = /position (\d+)/.exec(parseMessage)?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  return ` (at line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
 /** Parses stored text into a StoredAuth; never throws. */
 export function parseStoredAuth(text: string, fingerprint: string): StoredAuth {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { kind: 'unusable', reason: `not valid JSON (${(error as Error).message})`, fingerprint };
+    return { kind: 'unusable', reason: `not valid JSON${whereInText(text, (error as Error).message)}`, fingerprint };
   }
   const parsed = AuthRecordSchema.safeParse(json);
   if (!parsed.success) {
