@@ -27,6 +27,8 @@ export class StdioTransport {
   private discarding = false;
   private closed = false;
   private outputClosed = false;
+  /** Until the first line: a UTF-8 byte order mark before it (some Windows tools write one) is not part of it. */
+  private atStart = true;
   /** Lines read while the output was blocked, waiting for 'drain'. */
   private held: string[] = [];
   private heldBytes = 0;
@@ -132,7 +134,11 @@ export class StdioTransport {
       this.carryBytes = 0;
     }
     if (bytes.length > this.maxLineBytes) return this.handlers.onOversizedLine();
-    const line = bytes.toString('utf8');
+    let line = bytes.toString('utf8');
+    if (this.atStart) {
+      this.atStart = false;
+      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    }
     if (line.trim() === '') return;
     if (!this.blocked || this.closed) return this.handlers.onLine(line);
     this.held.push(line);
