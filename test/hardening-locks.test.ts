@@ -8,11 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RotatingTokens, startFakeIssuer } from '../dev/fakes/fake-issuer.js';
+import { withAuthLock } from '../src/auth/store/locks.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
@@ -60,3 +62,20 @@ for (const ending of ['releases after a while', 'is killed while holding it'] as
     assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, refreshed.authToken);
   });
 }
+
+test('a lock that is not let go in time fails with a message naming the lock file (no date can make a lock look held)', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const holder = await holdLocks(t, home.path);
+  await assert.rejects(withAuthLock(home.path, async () => 'ran', { maxWaitMs: 200 }), (error: Error) => {
+    assert.equal(error.message, `${join(home.path, 'auth.lock')} is held by another process`);
+    return true;
+  });
+  holder.release();
+  await holder.exited;
+  // A lock file dated far in the future means nothing to flock.
+  const future = new Date(Date.now() + 365 * 86_400_000);
+  utimesSync(join(home.path, 'auth.lock'), future, future);
+  utimesSync(join(home.path, 'auth.json.lock'), future, future);
+  assert.equal(await withAuthLock(home.path, async () => 'ran', { maxWaitMs: 200 }), 'ran');
+});
