@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { startFakeIssuer } from '../dev/fakes/fake-issuer.js';
+import { chatgptAuthRecord } from '../dev/jwt.js';
 import type { RpcClient } from '../dev/rpc-client.js';
 import { eventually } from './support/eventually.js';
 import { startServer } from './support/spawn-server.js';
@@ -98,4 +100,20 @@ test('a login worker that cannot start fails that loginChatGpt with a clear erro
   const started = await client.request('loginChatGpt', {});
   assert.match(started.result?.authUrl ?? '', /^https:\/\/auth\.openai\.com\/oauth\/authorize\?/);
   assert.deepEqual((await client.request('cancelLoginChatGpt', { loginId: started.result.loginId })).result, {});
+});
+
+test('200 logouts in one chunk: every one is answered with a result (they queue), one revocation, never a pool message', async (t) => {
+  const issuer = await startFakeIssuer({ onRevoke: () => ({ status: 200, json: {} }) });
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  await home.writeAuth(await chatgptAuthRecord({ email: 'user@example.com', planType: 'plus', accountId: 'acct-1', exp: Math.floor(Date.now() / 1000) + 3600 }));
+  const client = startServer(t, { codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`] });
+  assert.equal((await client.call('getAuthStatus', {})).authMethod, 'chatgpt');
+  const ids = Array.from({ length: 200 }, (_, i) => `logout-${i}`);
+  client.child.stdin.write(ids.map((id) => `${JSON.stringify({ jsonrpc: '2.0', id, method: 'logoutChatGpt', params: {} })}\n`).join(''));
+  const answers = await Promise.all(ids.map((id) => client.waitFor((m) => m.id === id, id, 30_000)));
+  assert.deepEqual(answers.filter((a) => a.error), [], 'no errors');
+  assert.equal(answers.filter((a) => a.result?.revoked === true).length, 1, 'the first revokes; the rest find nothing to revoke');
+  assert.equal((await client.call('getAuthStatus', {})).authMethod, undefined);
 });
