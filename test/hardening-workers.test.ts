@@ -7,7 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
@@ -116,4 +119,25 @@ test('200 logouts in one chunk: every one is answered with a result (they queue)
   assert.deepEqual(answers.filter((a) => a.error), [], 'no errors');
   assert.equal(answers.filter((a) => a.result?.revoked === true).length, 1, 'the first revokes; the rest find nothing to revoke');
   assert.equal((await client.call('getAuthStatus', {})).authMethod, undefined);
+});
+
+test('a keyring helper that cannot be spawned (EMFILE) fails that sign-in with a clear error; the next one works', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const keyringDir = mkdtempSync(join(tmpdir(), 'fake-keyring-'));
+  t.after(() => rmSync(keyringDir, { recursive: true, force: true }));
+  const client = startServer(t, {
+    codexHome: home.path,
+    args: ['-c', 'cli_auth_credentials_store=keyring'],
+    env: { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir },
+  });
+  await client.request('getAuthStatus', {});
+  const pid = await starveOfFiles(client);
+  const failed = await client.request('loginApiKey', { apiKey: 'sk-keyring' });
+  assert.equal(failed.error?.code, -32603);
+  assert.match(failed.error!.message, /EMFILE/);
+  assert.doesNotMatch(client.stderr, /sk-keyring/);
+  limitOpenFiles(pid, RESTORED);
+  assert.deepEqual((await client.request('loginApiKey', { apiKey: 'sk-keyring' })).result, {});
+  assert.equal((await client.call('getAuthStatus', {})).authMethod, 'apikey');
 });

@@ -56,15 +56,20 @@ export function callKeyring(request: Omit<KeyringRequest, 'module'>, timeoutMs =
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      child.stdout!.removeAllListeners('data');
+      child.stdout?.removeAllListeners('data');
       if (!reply.ok) child.kill('SIGKILL');
-      child.stdin!.end();
+      child.stdin?.end();
       done(reply);
     };
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.write(`${JSON.stringify({ ...request, ...(module && { module }) } satisfies KeyringRequest)}\n`);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+    // Before anything else: a spawn that fails (EMFILE) reports it as an 'error' event, which
+    // unheard would end the process; it may come more than once (a kill of a child that never ran).
+    child.on('error', (error) => finish({ ok: false, message: `cannot run the keyring helper (${error.message})` }));
+    // A spawn that could not make its pipes has none; its 'error' event ends the call.
+    if (!child.stdin || !child.stdout) return;
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(`${JSON.stringify({ ...request, ...(module && { module }) } satisfies KeyringRequest)}\n`);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       buffer += chunk;
       for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         const line = buffer.slice(0, newline);
@@ -82,7 +87,6 @@ export function callKeyring(request: Omit<KeyringRequest, 'module'>, timeoutMs =
         } else return finish(parsed.data);
       }
     });
-    child.once('error', (error) => finish({ ok: false, message: `cannot run the keyring helper (${error.message})` }));
     // 'close' comes after the helper's output has all been read.
     child.once('close', (code, signal) => finish({ ok: false, message: `the keyring helper ended without an answer (${signal ?? `exit code ${code}`})` }));
   });
