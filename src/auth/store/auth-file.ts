@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createCodexHome } from './codex-home.js';
 import { fingerprintOf, parseStoredAuth, type AuthRecord, type StoredAuth } from './record.js';
 
 export const AUTH_FILE_NAME = 'auth.json';
@@ -87,5 +88,5 @@ export async function deleteAuthFile(codexHome: string): Promise<boolean> {
 }
 
 export async function ensureCodexHome(codexHome: string): Promise<void> {
-  await mkdir(codexHome, { recursive: true, mode: 0o700 });
+  await createCodexHome(codexHome);
 }
