@@ -44,6 +44,20 @@ test('the gate: reads wait for earlier changes, changes for earlier reads and ch
   assert.equal(await laterRead, 'after');
   assert.deepEqual(log, ['login', 'read 1', 'write starts', 'write ends', 'read 2']);
 
+  // A read that does not hold later requests (a status that refreshes first) still waits for earlier changes.
+  await new Promise((resolve) => setImmediate(resolve)); // the finished requests are forgotten
+  let finishChange!: () => void;
+  const change = order.run(writes, () => new Promise<void>((resolve) => (finishChange = resolve)));
+  let refreshRan = false;
+  order.run({ reads: ['auth'], holdsLater: false }, () => ((refreshRan = true), new Promise<string>(() => undefined))); // never ends
+  const afterRefresh = order.run(writes, () => 'not held by the refreshing read');
+  assert.equal(refreshRan, false, 'the refreshing read waits for the earlier change');
+  assert.ok(afterRefresh instanceof Promise, 'the later change is behind the earlier change only');
+  finishChange();
+  await change;
+  assert.equal(await afterRefresh, 'not held by the refreshing read');
+  assert.equal(refreshRan, true);
+
   // A change that fails still lets the requests after it run.
   const failing = order.run(writes, () => Promise.reject(new Error('refused')));
   const next = order.run(reads, () => 'still answered');
@@ -60,6 +74,8 @@ test('every method of the wire table says what it touches; status reads, sign-in
   };
   assert.deepEqual(of('getAuthStatus'), { reads: ['auth'] });
   assert.deepEqual(of('account/read'), { reads: ['auth'] });
+  assert.deepEqual(of('getAuthStatus', { refreshToken: true }), { reads: ['auth'], holdsLater: false }, 'a logout never waits for a refresh that hangs');
+  assert.deepEqual(of('account/read', { refreshToken: true }), { reads: ['auth'], holdsLater: false });
   assert.deepEqual(of('loginApiKey'), { writes: ['auth', 'login'] });
   assert.deepEqual(of('account/login/start', { type: 'apiKey', apiKey: 'k' }), { writes: ['auth', 'login'] });
   assert.deepEqual(of('account/login/start', { type: 'chatgpt' }), { writes: ['login'] });

@@ -15,6 +15,12 @@
 export interface Access {
   readonly reads?: readonly string[];
   readonly writes?: readonly string[];
+  /**
+   * false: the request waits for the earlier ones it conflicts with, but later ones do not wait
+   * for it. For a read that may take long and reports the state as of its end (a status that
+   * asks for a token refresh first): a logout must not hang behind a refresh that hangs.
+   */
+  readonly holdsLater?: boolean;
 }
 
 interface InFlight {
@@ -44,7 +50,7 @@ export class RequestOrder {
     const earlier = this.inFlight.filter((request) => conflicts(request.access, access)).map((request) => request.finished);
     const outcome = earlier.length === 0 ? fn() : Promise.all(earlier).then(fn);
     // A request answered synchronously is over already: nothing later can come before it.
-    if (!(outcome instanceof Promise)) return outcome;
+    if (!(outcome instanceof Promise) || access.holdsLater === false) return outcome;
     const request: InFlight = { access, finished: outcome.then(ignore, ignore) };
     this.inFlight.push(request);
     void request.finished.then(() => this.inFlight.splice(this.inFlight.indexOf(request), 1));

@@ -13,6 +13,13 @@ import { RequestOrder } from '../rpc/request-order.js';
 
 const NONE: Access | undefined = undefined;
 const READS_AUTH: Access = { reads: ['auth'] };
+/**
+ * A status that refreshes the tokens first (`refreshToken: true`) reports the state as of the end
+ * of that refresh, which may take up to refresh_timeout_secs: it waits for earlier changes, and
+ * later ones go ahead without it (a logout during a hung refresh is not held back).
+ */
+const REFRESHES_THEN_READS_AUTH: Access = { reads: ['auth'], holdsLater: false };
+const statusRead = (params: { refreshToken?: boolean | null | undefined }) => (params.refreshToken === true ? REFRESHES_THEN_READS_AUTH : READS_AUTH);
 /** A sign-in stored at once or a logout: both also end a pending login. */
 const CHANGES_AUTH: Access = { writes: ['auth', 'login'] };
 /** Starting or cancelling a browser or device-code sign-in: the credentials change later, when it completes. */
@@ -34,12 +41,12 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
   'resources/list': NONE,
   'resources/templates/list': NONE,
   'prompts/list': NONE,
-  getAuthStatus: READS_AUTH,
+  getAuthStatus: statusRead,
   loginChatGpt: CHANGES_LOGIN,
   cancelLoginChatGpt: CHANGES_LOGIN,
   loginApiKey: CHANGES_AUTH,
   logoutChatGpt: CHANGES_AUTH,
-  'account/read': READS_AUTH,
+  'account/read': statusRead,
   'account/login/start': (params) => (params.type === 'apiKey' ? CHANGES_AUTH : CHANGES_LOGIN),
   'account/login/cancel': CHANGES_LOGIN,
   'account/logout': CHANGES_AUTH,
