@@ -4,7 +4,7 @@
 // Before any test runs, the system tools the chosen files need (chromium, tmux, D-Bus, a Secret
 // Service) are checked, and a missing one is named with the line that installs it.
 //
-// Files run TEST_CONCURRENCY at a time (default 4): much of the suite waits — on poll intervals,
+// Files run TEST_CONCURRENCY at a time (default 3): much of the suite waits — on poll intervals,
 // timeouts, terminals, child processes — so more files than cores keep the machine busy. The
 // slowest files start first, so none of them is left running alone at the end.
 //
@@ -20,24 +20,28 @@ const only = process.argv.slice(2); // optional substrings to pick files, e.g. `
 const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js'];
 /** The slowest files, slowest first (measured on a 2-core machine); the rest follow by name. */
 const SLOWEST_FIRST = [
-  'storage-keyring.test.js',
   'codex-0171.test.js',
+  'differential.test.js',
   'device-code-login.test.js',
   'crash-atomic-write.test.js',
-  'differential.test.js',
+  'storage-keyring.test.js',
   'cli-commands.test.js',
-  'server-basics.test.js',
-  'logout-revoke.test.js',
   'package-install.test.js',
   'cli-messages.test.js',
+  'logout-revoke.test.js',
   'refresh-server.test.js',
+  'server-basics.test.js',
   'login-faults.test.js',
+  'login-callback.test.js',
+  'account-api.test.js',
   'login-flow.test.js',
-  'replay-streams.test.js',
+  'readme-examples.test.js',
   'stdio-server.test.js',
-  'e2e-browser.test.js',
+  'refresh-multiprocess.test.js',
+  'refresh-proxy.test.js',
+  'replay-streams.test.js',
 ];
-const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? 4);
+const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? 3);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`run-tests: TEST_CONCURRENCY must be a whole number of at least 1, not ${JSON.stringify(process.env['TEST_CONCURRENCY'])}`);
   process.exit(2);
