@@ -1,23 +1,66 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with Node's built-in test runner.
 // Node 20 takes file paths, Node 22+ takes globs; listing the files ourselves works on both.
 //
+// Before any test runs, the system tools the chosen files need (chromium, tmux, D-Bus, a Secret
+// Service) are checked, and a missing one is named with the line that installs it.
+//
+// Files run TEST_CONCURRENCY at a time (default 3): much of the suite waits — on poll intervals,
+// timeouts, terminals, child processes — so more files than cores keep the machine busy. The
+// slowest files start first, so none of them is left running alone at the end.
+//
 // Files that need the fixed callback ports 1455/1457 (Codex 0.171 cannot be told to use
 // another) run after the rest, one at a time, so no two of them contend for the ports.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { describeMissing, missingTools } from './test-tools.mjs';
 
 const root = new URL('../dist/test/', import.meta.url).pathname;
 const only = process.argv.slice(2); // optional substrings to pick files, e.g. `npm test -- config`
 const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js'];
+/** The slowest files, slowest first (measured on a 2-core machine); the rest follow by name. */
+const SLOWEST_FIRST = [
+  'codex-0171.test.js',
+  'differential.test.js',
+  'device-code-login.test.js',
+  'crash-atomic-write.test.js',
+  'storage-keyring.test.js',
+  'cli-commands.test.js',
+  'package-install.test.js',
+  'cli-messages.test.js',
+  'logout-revoke.test.js',
+  'refresh-server.test.js',
+  'server-basics.test.js',
+  'login-faults.test.js',
+  'login-callback.test.js',
+  'account-api.test.js',
+  'login-flow.test.js',
+  'readme-examples.test.js',
+  'stdio-server.test.js',
+  'refresh-multiprocess.test.js',
+  'refresh-proxy.test.js',
+  'replay-streams.test.js',
+];
+const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? 3);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`run-tests: TEST_CONCURRENCY must be a whole number of at least 1, not ${JSON.stringify(process.env['TEST_CONCURRENCY'])}`);
+  process.exit(2);
+}
+
+const rank = (file) => (SLOWEST_FIRST.includes(file) ? SLOWEST_FIRST.indexOf(file) : SLOWEST_FIRST.length);
 const files = readdirSync(root, { recursive: true, withFileTypes: false })
   .map(String)
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
-  .sort();
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
 if (files.length === 0) {
   console.error('run-tests: no test files found under dist/test');
+  process.exit(1);
+}
+const missing = missingTools(files);
+if (missing.length > 0) {
+  console.error(`run-tests: not starting: ${describeMissing(missing)}`);
   process.exit(1);
 }
 const fixedPorts = files.filter((f) => FIXED_PORT_FILES.includes(f));
@@ -26,6 +69,6 @@ const run = (list, concurrency) =>
   list.length === 0
     ? 0
     : (spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...list.map((f) => join(root, f))], { stdio: 'inherit' }).status ?? 1);
-const first = run(parallel, 2);
+const first = run(parallel, concurrency);
 const second = run(fixedPorts, 1);
 process.exit(first || second);

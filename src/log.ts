@@ -1,7 +1,9 @@
 /**
  * Logging to stderr only (stdout belongs to JSON-RPC). Level from CODEX_AUTH_MCP_LOG
- * (trace|debug|info|warn|error|silent; default warn). Secrets are redacted by key name as a last
- * line of defence; code should never pass them to the logger in the first place.
+ * (trace|debug|info|warn|error|silent, any case; default warn): a value that is none of these
+ * logs at the default — a log setting must never keep the server from starting — and the CLI
+ * says so once (`logLevelProblem`). Secrets are redacted by key name as a last line of defence;
+ * code should never pass them to the logger in the first place.
  */
 import { pino, type Logger as PinoLogger } from 'pino';
 
@@ -15,8 +17,27 @@ const SECRET_KEYS = [
   'password', 'authorization',
 ];
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const DEFAULT_LEVEL = 'warn';
+
+const requestedLevel = () => (process.env[LOG_LEVEL_ENV] ?? '').trim().toLowerCase();
+const isLevel = (level: string): level is (typeof LOG_LEVELS)[number] => (LOG_LEVELS as readonly string[]).includes(level);
+
+/** The level in force: CODEX_AUTH_MCP_LOG when it names one, the default otherwise. */
+export function logLevel(): string {
+  const level = requestedLevel();
+  return isLevel(level) ? level : DEFAULT_LEVEL;
+}
+
+/** Why CODEX_AUTH_MCP_LOG is not used, when it is set to something that is not a level. */
+export function logLevelProblem(): string | undefined {
+  const level = requestedLevel();
+  if (level === '' || isLevel(level)) return undefined;
+  return `${LOG_LEVEL_ENV}=${JSON.stringify(process.env[LOG_LEVEL_ENV])} is not a log level (${LOG_LEVELS.join(', ')}); logging at ${DEFAULT_LEVEL}`;
+}
+
 export function createLogger(name = 'codex-auth-mcp'): Logger {
-  const level = process.env[LOG_LEVEL_ENV] || 'warn';
+  const level = logLevel();
   return pino(
     {
       name,

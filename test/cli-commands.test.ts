@@ -106,7 +106,13 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   await chmod(dir.authFile, 0o644);
   const loose = await cli(dir.path, ['status']);
   assert.equal(loose.code, 0);
-  assert.equal(loose.stdout, `Signed in with an API key.\nCredentials: ${dir.authFile} (mode 0644).\nWarning: ${dir.authFile} can be read or changed by other users (mode 0644); run: chmod 600 ${dir.authFile}\n`);
+  const looseWarning = `other users can read or change ${dir.authFile} (mode 0644); run: chmod 600 ${dir.authFile}`;
+  assert.equal(loose.stdout, `Signed in with an API key.\nCredentials: ${dir.authFile} (mode 0644).\nWarning: ${looseWarning}\n`);
+  // --json says the same: the warning the text gives, and the mode as four octal digits.
+  assert.deepEqual(JSON.parse((await cli(dir.path, ['status', '--json'])).stdout).storage, { kind: 'file', source: 'file', path: dir.authFile, fileMode: '0644', warning: looseWarning });
+  await chmod(dir.authFile, 0o000);
+  const locked = JSON.parse((await cli(dir.path, ['status', '--json'])).stdout);
+  assert.equal(locked.storage.fileMode, '0000');
 
   await dir.writeAuth('{"tokens": 5}');
   const broken = await cli(dir.path, ['status', '--json']);
@@ -150,11 +156,18 @@ test('login --with-api-key reads the key from stdin only; logout removes it', as
   const empty = await cli(dir.path, ['login', '--with-api-key'], { stdin: '  \n' });
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /no API key on stdin/);
+  // Two keys, or one broken over lines: refused, and the key stored before stays.
+  for (const stdin of ['sk-a\nsk-b', 'sk-a sk-b\n', 'sk-a\tb']) {
+    const split = await cli(dir.path, ['login', '--with-api-key'], { stdin });
+    assert.deepEqual([split.code, split.stdout], [2, ''], JSON.stringify(stdin));
+    assert.match(split.stderr, /whitespace inside it .*nothing was stored/);
+  }
+  assert.equal(JSON.parse(await readFile(dir.authFile, 'utf8')).OPENAI_API_KEY, 'sk-from-stdin');
   const argv = await cli(dir.path, ['login', '--with-api-key', 'sk-on-the-command-line']);
-  assert.equal(argv.code, 1, 'a key in argv is refused');
+  assert.equal(argv.code, 2, 'a key in argv is refused, as a usage error');
   assert.match(argv.stderr, /too many arguments|unknown/i);
   const both = await cli(dir.path, ['login', '--with-api-key', '--device-auth']);
-  assert.equal(both.code, 1);
+  assert.equal(both.code, 2);
   assert.match(both.stderr, /cannot be used with/);
 
   const logout = await cli(dir.path, ['logout', '--local']);
@@ -168,7 +181,7 @@ test('help texts: every command explains itself, with examples', async () => {
   for (const command of ['serve', 'status', 'login', 'logout']) assert.match(top.stdout, new RegExp(`\\n  ${command}\\b`));
   assert.match(top.stdout, /Examples:/);
   assert.match(top.stdout, /CODEX_HOME/);
-  for (const command of ['status', 'login', 'logout']) {
+  for (const command of ['serve', 'mcp', 'status', 'login', 'logout']) {
     const help = await run(process.execPath, [serverEntry, command, '--help']);
     assert.match(help.stdout, /Examples:\n  codex-auth-mcp /, command);
     assert.match(help.stdout, /-c, --config <key=value>/, command);
@@ -226,13 +239,41 @@ test('login --device-auth: Ctrl-C stops polling and exits 130; a failed sign-in 
   await assert.rejects(stat(dir.authFile), { code: 'ENOENT' });
 });
 
-test('login --with-api-key in a terminal prompts, and takes the key typed there', async (t) => {
+test('login --with-api-key in a terminal prompts, takes the key typed there and never shows it', async (t) => {
   const dir = await home(t);
   const tty = await terminal(t, cliCommand(dir.path, 'login --with-api-key'));
-  await tty.shows(/Paste the API key, then press Enter and Ctrl-D:/);
-  await tty.keys('-l', 'sk-typed-in');
+  await tty.shows(/Paste or type the API key \(it is not shown\), then press Enter:/);
+  await tty.keys('-l', 'sk-typed-inX');
+  await tty.keys('BSpace'); // line editing still works while nothing is shown
   await tty.keys('Enter');
-  await tty.keys('C-d');
-  assert.match(await tty.shows(/EXIT=\d+/), /Signed in with the API key\.\nEXIT=0/);
+  const screen = await tty.shows(/EXIT=\d+/);
+  assert.match(screen, /Signed in with the API key\.\nEXIT=0/);
+  assert.equal(screen.includes('sk-typed'), false, `the key was shown:\n${screen}`);
   assert.deepEqual(JSON.parse(await readFile(dir.authFile, 'utf8')), { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-typed-in' });
+
+  // Ctrl-C at the prompt stores nothing and exits 130.
+  const other = await home(t);
+  const cancelled = await terminal(t, cliCommand(other.path, 'login --with-api-key'));
+  await cancelled.shows(/it is not shown/);
+  await cancelled.keys('-l', 'sk-half');
+  await cancelled.keys('C-c');
+  assert.match(await cancelled.shows(/EXIT=\d+/), /EXIT=130/);
+  await assert.rejects(stat(other.authFile), { code: 'ENOENT' });
+});
+
+test('a bare codex-auth-mcp on a terminal says on stderr that it is an MCP server waiting for a client, and still serves', async (t) => {
+  const dir = await home(t);
+  const tty = await terminal(t, `${cliCommand(dir.path, '')} 2>&1`);
+  const shown = await tty.shows(/waiting for an MCP client/);
+  assert.match(shown, /this is an MCP server, waiting for an MCP client to speak JSON-RPC on stdin/);
+  assert.match(shown, /"command": "codex-auth-mcp", "args": \["mcp"\]/);
+  assert.match(shown, /codex-auth-mcp status \| login \| logout/);
+  await tty.keys('-l', '{"jsonrpc":"2.0","id":1,"method":"getAuthStatus"}');
+  await tty.keys('Enter');
+  await tty.shows(/\{"jsonrpc":"2\.0","id":1,"result":\{"preferredAuthMethod":"chatgpt"\}\}/);
+  await tty.keys('C-d');
+  assert.match(await tty.shows(/EXIT=\d+/), /EXIT=0/);
+  // Not on a terminal (an MCP client's pipe), stderr stays quiet.
+  const piped = await cli(dir.path, [], { stdin: '{"jsonrpc":"2.0","id":1,"method":"ping"}\n', env: { CODEX_AUTH_MCP_LOG: 'warn' } });
+  assert.deepEqual([piped.code, piped.stdout, piped.stderr], [0, '{"jsonrpc":"2.0","id":1,"result":{}}\n', '']);
 });

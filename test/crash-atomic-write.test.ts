@@ -24,29 +24,39 @@ function wholeRecord(text: string): 'A' | 'B' {
   return which;
 }
 
+/**
+ * The kills run in LANES parallel lanes, each on a CODEX_HOME of its own: the same 200 kills at
+ * random points of the write loop, in a third of the time (most of a round is a process start).
+ */
+const LANES = 4;
+
 test(`auth.json survives ${KILLS} SIGKILLs of its writer`, { timeout: 600_000 }, async (t) => {
-  const home = await tempHome();
-  t.after(() => home.remove());
   const seen = { A: 0, B: 0 };
   let concurrentReads = 0;
-  for (let i = 0; i < KILLS; i++) {
-    const child = spawn(process.execPath, [writer, home.path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = once(child, 'exit');
-    try {
-      await once(child.stdout, 'data'); // the first write is done; the loop is running
-      // Read while it writes, then kill it at a random moment of the loop.
-      const killAt = Date.now() + Math.random() * 20;
-      do {
-        wholeRecord(await readFile(home.authFile, 'utf8'));
-        concurrentReads++;
-      } while (Date.now() < killAt);
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
+  const lane = async (kills: number) => {
+    const home = await tempHome();
+    t.after(() => home.remove());
+    for (let i = 0; i < kills; i++) {
+      const child = spawn(process.execPath, [writer, home.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = once(child, 'exit');
+      try {
+        await once(child.stdout, 'data'); // the first write is done; the loop is running
+        // Read while it writes, then kill it at a random moment of the loop.
+        const killAt = Date.now() + Math.random() * 20;
+        do {
+          wholeRecord(await readFile(home.authFile, 'utf8'));
+          concurrentReads++;
+        } while (Date.now() < killAt);
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      seen[wholeRecord(await readFile(home.authFile, 'utf8'))]++;
+      assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
     }
-    seen[wholeRecord(await readFile(home.authFile, 'utf8'))]++;
-    assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
-  }
+  };
+  await Promise.all(Array.from({ length: LANES }, (_, i) => lane(Math.floor(KILLS / LANES) + (i < KILLS % LANES ? 1 : 0))));
+  assert.equal(seen.A + seen.B, KILLS, 'every kill was checked');
   t.diagnostic(`after the kills: ${seen.A}× record A, ${seen.B}× record B; ${concurrentReads} reads during writes`);
   assert.ok(seen.A > 0 && seen.B > 0, 'kills landed at different points of the loop');
 });

@@ -100,12 +100,26 @@ test('a code is used at most once: a replayed callback is refused, one exchange 
   assert.equal(issuer.stats.codeExchanges, 1);
 });
 
-test('/cancel ends the pending login (how codex servers reclaim the port)', async (t) => {
+test('/cancel ends the pending login as replaced (how codex servers reclaim the port for a newer sign-in)', async (t) => {
   const { client, port, loginId } = await loginStarted(t);
   assert.equal((await raw(port, '/cancel')).status, 200);
   const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.equal(complete.params.loginId, loginId);
-  assert.equal(complete.params.errorCode, 'cancelled');
+  assert.equal(complete.params.errorCode, 'superseded');
+});
+
+test('a late callback for a sign-in a newer one replaced shows a page saying so, not a bare "State mismatch"', async (t) => {
+  const { client, state: oldState } = await loginStarted(t);
+  const second = await client.call('loginChatGpt');
+  const port = callbackPortOf(second.authUrl);
+  const late = await raw(port, `/auth/callback?code=x&state=${encodeURIComponent(oldState)}`);
+  assert.equal(late.status, 400);
+  assert.match(late.body, /<h1>This sign-in was replaced by a newer one<\/h1>/);
+  assert.match(late.body, /window \(or with the URL\) of the newer sign-in/);
+  // A state that never belonged to a sign-in here is still just refused.
+  assert.equal((await raw(port, '/auth/callback?code=x&state=never-issued')).body, 'State mismatch');
+  const newState = new URL(second.authUrl).searchParams.get('state')!;
+  assert.notEqual(newState, oldState);
 });
 
 test('the listener is bound to loopback only', async (t) => {

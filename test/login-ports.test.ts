@@ -56,5 +56,5 @@ test('a stale login server on 1455 that answers /cancel is asked to stop and the
   assert.match(second.authUrl, /localhost%3A1455/, 'the new server took 1455 over');
   const complete = await stale.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.equal(complete.params.loginId, first.loginId);
-  assert.equal(complete.params.errorCode, 'cancelled');
+  assert.equal(complete.params.errorCode, 'superseded', 'a newer sign-in replaced it');
 });

@@ -14,6 +14,7 @@ import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
+import { SIGN_IN_LIFETIME_NOTE } from '../src/server/tools.js';
 
 type TestContext = { after(fn: () => unknown): void };
 type Notification = { method: string; params?: Record<string, unknown> };
@@ -142,7 +143,8 @@ test('login chatgpt and device_code through the tool: the URL or the code to sho
   assert.equal(browser.isError, undefined);
   const { authUrl, loginId } = browser.structuredContent;
   assert.equal(browser.structuredContent.method, 'chatgpt');
-  assert.equal(browser.content[0]!.text, `Open this URL in a browser to sign in with ChatGPT:\n${authUrl}`);
+  assert.equal(browser.content[0]!.text, `Open this URL in a browser to sign in with ChatGPT:\n${authUrl}\n${SIGN_IN_LIFETIME_NOTE}`);
+  assert.match(SIGN_IN_LIFETIME_NOTE, /lives as long as this MCP server.*one-shot client/);
   assert.ok(authUrl.startsWith(`${issuer.url}/oauth/authorize?`));
   assert.match(loginId, /^[0-9a-f-]{36}$/);
 
@@ -150,7 +152,7 @@ test('login chatgpt and device_code through the tool: the URL or the code to sho
   const device = await call('login', { method: 'device_code' });
   const { verificationUrl, userCode } = device.structuredContent;
   assert.equal(verificationUrl, `${issuer.url}/codex/device`);
-  assert.equal(device.content[0]!.text, `Open ${verificationUrl} on any device and enter the code ${userCode}.\nNever enter a code you did not start yourself: device codes are a common phishing target.`);
+  assert.equal(device.content[0]!.text, `Open ${verificationUrl} on any device and enter the code ${userCode}.\nNever enter a code you did not start yourself: device codes are a common phishing target.\n${SIGN_IN_LIFETIME_NOTE}`);
   const superseded = await notification('codex/event/login_chat_gpt_complete');
   assert.deepEqual(superseded.params, { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'superseded' });
   await issuer.approveDeviceCode(userCode, 'pro@example.com');

@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { authFilePath } from '../auth/store/auth-file.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -34,31 +36,44 @@ export async function statusCommand(loaded: LoadedConfig, options: { json?: bool
     const snapshot = context.auth.current!;
     const status = authStatusResult(snapshot, context, false);
     const file = authFilePath(loaded.codexHome);
-    const mode = await stat(file).then((s) => `0${(s.mode & 0o777).toString(8)}`, () => undefined);
-    const report = {
+    const mode = snapshot.source === 'file' ? await stat(file).then((s) => s.mode & 0o777, () => undefined) : undefined;
+    const path = snapshot.source === 'file' ? file : null;
+    // The store's warning (a fallback, or an auth.json others can read) is the server's too.
+    const warnings = [snapshot.storageWarning].filter((w): w is string => !!w);
+    const report: StatusReport = {
       authMethod: status.authMethod ?? null,
       account: v2Account(snapshot),
       accessTokenExpiresAt: snapshot.accessTokenExpiresAt ? new Date(snapshot.accessTokenExpiresAt).toISOString() : null,
-      storage: { kind: snapshot.storage, source: snapshot.source, path: snapshot.source === 'file' ? file : null, fileMode: mode ?? null, warning: snapshot.storageWarning ?? null },
+      storage: { kind: snapshot.storage, source: snapshot.source, path, fileMode: mode === undefined ? null : formatMode(mode), warning: [...new Set(warnings)].join(' ') || null },
       authError: status.authError ?? null,
     };
     if (options.json) out(JSON.stringify(report, null, 2));
-    else printStatus(report, snapshot);
+    else printStatus(report, [...new Set(warnings)], snapshot);
     return status.authError ? 2 : status.authMethod ? 0 : 1;
   });
 }
 
-function printStatus(report: { authMethod: string | null; account: ReturnType<typeof v2Account>; accessTokenExpiresAt: string | null; storage: { path: string | null; fileMode: string | null; source: string; warning: string | null }; authError: { message: string } | null }, snapshot: AuthSnapshot): void {
+interface StatusReport {
+  authMethod: string | null;
+  account: ReturnType<typeof v2Account>;
+  accessTokenExpiresAt: string | null;
+  storage: { kind: string; source: string; path: string | null; fileMode: string | null; warning: string | null };
+  authError: { message: string } | null;
+}
+
+/** Four octal digits, as `stat -c %a` would pad them: 0600, 0644, 0000. */
+export const formatMode = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+
+function printStatus(report: StatusReport, warnings: string[], snapshot: AuthSnapshot): void {
   if (!report.authMethod) out('Signed out.');
   else if (report.account?.type === 'chatgpt') {
     out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
     if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
   } else out('Signed in with an API key.');
-  if (report.storage.path) {
-    out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
-  } else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
+  if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
+  else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
   else if (snapshot.storage === 'memory') out('Credentials: memory only (cli_auth_credentials_store = "ephemeral"); nothing is kept after this command.');
-  if (report.storage.warning) out(`Warning: ${report.storage.warning}`);
+  for (const warning of warnings) out(`Warning: ${warning}`);
   if (report.authError) out(`Problem: ${report.authError.message}`);
 }
 
@@ -68,11 +83,15 @@ type StopSignal = keyof typeof STOP_SIGNALS;
 
 export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?: boolean; withApiKey?: boolean }): Promise<number> {
   if (options.withApiKey) {
-    // Read from stdin so the key never shows up in argv, shell history or `ps`.
-    if (process.stdin.isTTY) process.stderr.write('Paste the API key, then press Enter and Ctrl-D:\n');
-    const key = (await text(process.stdin)).trim();
+    const key = (await readApiKey()).trim();
     if (!key) {
       process.stderr.write('codex-auth-mcp: no API key on stdin (e.g. printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key)\n');
+      return 2;
+    }
+    // A key never holds whitespace: this is two keys, or one broken over lines; storing it would
+    // only fail later, at the API, with a less helpful message.
+    if (/\s/.test(key)) {
+      process.stderr.write('codex-auth-mcp: the API key on stdin has whitespace inside it (two keys, or a key broken over lines?); nothing was stored\n');
       return 2;
     }
     return withRuntime(loaded, async ({ context }) => {
@@ -120,6 +139,12 @@ export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?:
         out('Cancelled.');
         return STOP_SIGNALS[result];
       }
+      if (!result.success && (result.errorCode === 'superseded' || result.errorCode === 'cancelled')) {
+        // Nobody here cancelled (Ctrl-C is handled above): a newer sign-in took over, in a client
+        // of this CODEX_HOME's server or in another `login`, which asked this one to stop.
+        out('This sign-in was replaced by a newer one (started by another `codex-auth-mcp login`, `codex login` or an MCP client).\nFinish signing in in the browser window or terminal of the newer sign-in; this one has stopped.');
+        return 1;
+      }
       if (!result.success) {
         out(`Sign-in failed: ${result.error ?? 'unknown error'}`);
         return 1;
@@ -131,6 +156,31 @@ export async function loginCommand(loaded: LoadedConfig, options: { deviceAuth?:
     });
   } finally {
     for (const remove of handlers) remove();
+  }
+}
+
+/**
+ * The API key: all of stdin when it is a pipe or a file; on a terminal, one line typed (or
+ * pasted) without being shown, as a password prompt does. Ctrl-C there exits 130.
+ */
+async function readApiKey(): Promise<string> {
+  if (!process.stdin.isTTY) return text(process.stdin);
+  process.stderr.write('Paste or type the API key (it is not shown), then press Enter: ');
+  // readline edits the line (backspace, paste) but echoes into this sink, so nothing shows.
+  const hidden = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const prompt = createInterface({ input: process.stdin, output: hidden, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => {
+      prompt.once('line', resolve);
+      prompt.once('close', () => resolve(''));
+      prompt.once('SIGINT', () => {
+        process.stderr.write('\n');
+        process.exit(130);
+      });
+    });
+  } finally {
+    prompt.close();
+    process.stderr.write('\n');
   }
 }
 

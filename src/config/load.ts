@@ -2,11 +2,15 @@
  * Loads the config once at start-up: `$CODEX_HOME/config.toml` (missing = empty), then the
  * active profile over the top level, then `-c` overrides over both, validated by one schema.
  * Every failure is a ConfigError whose message names the file (or argument), key, line and column.
+ * A key that is none of ours but a near miss of one (`prefered_auth_method`) is a warning; every
+ * other unknown key belongs to Codex and is ignored without a word.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
+import { CODEX_KEYS } from './codex-keys.js';
+import { nearMiss } from './near-miss.js';
 import { applyOverrides, parseOverride, type ConfigOverride } from './overrides.js';
 import { ConfigSchema, KNOWN_KEYS, type Config } from './schema.js';
 
@@ -17,6 +21,8 @@ export class ConfigError extends Error {
 export interface LoadedConfig {
   readonly codexHome: string;
   readonly config: Config;
+  /** Problems that do not stop anything (a misspelt key of ours), for the front end to show. */
+  readonly warnings: readonly string[];
 }
 
 /** Where the value of a key came from, so an error can point at it. */
@@ -38,8 +44,37 @@ export function loadConfig(codexHome: string, rawOverrides: readonly string[]): 
 
   const parsed = ConfigSchema.safeParse(effective);
   if (!parsed.success) throw describeInvalidValue(parsed.error, origins, file, text);
-  return { codexHome, config: Object.freeze(parsed.data) };
+  return { codexHome, config: Object.freeze(parsed.data), warnings: misspeltKeyWarnings(fileTable, overrides, file, text) };
 }
+
+/** One warning per key, in the file (top level or any profile) or in `-c`, that looks like one of ours misspelt. */
+function misspeltKeyWarnings(table: Record<string, unknown>, overrides: readonly ConfigOverride[], file: string, text: string): string[] {
+  const ours: readonly string[] = KNOWN_KEYS;
+  const warnings: string[] = [];
+  const check = (key: string, where: string) => {
+    if (ours.includes(key) || CODEX_KEYS.has(key)) return;
+    const meant = nearMiss(key, ours);
+    if (meant) warnings.push(`config warning: ${where}: unknown key ${key} is ignored; did you mean ${meant}?`);
+  };
+  const inFile = (path: string[]) => {
+    const at = locateKey(text, path);
+    return at ? `${file}:${at.line}:${at.column}` : file;
+  };
+  for (const key of Object.keys(table)) check(key, inFile([key]));
+  const profiles = table['profiles'];
+  if (isTable(profiles)) {
+    for (const [name, profile] of Object.entries(profiles)) {
+      if (isTable(profile)) for (const key of Object.keys(profile)) check(key, inFile(['profiles', name, key]));
+    }
+  }
+  for (const { path, raw } of overrides) {
+    if (path.length === 1) check(path[0]!, `-c ${raw}`);
+    else if (path.length === 3 && path[0] === 'profiles') check(path[2]!, `-c ${raw}`);
+  }
+  return warnings;
+}
+
+const isTable = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function readConfigText(file: string): string {
   try {

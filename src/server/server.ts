@@ -14,6 +14,7 @@ import { accountMethods } from './account-methods.js';
 import { authMethods } from './auth-methods.js';
 import { loginMethods } from './login-methods.js';
 import { mcpMethods, type McpSession } from './mcp-methods.js';
+import { inRequestOrder } from './request-access.js';
 import { createRuntime } from './runtime.js';
 import { toolList, toolMethods } from './tools.js';
 
@@ -37,15 +38,18 @@ export function serve({ loaded }: ServeOptions): void {
   const runtime = createRuntime(loaded, log, send);
   const { context } = runtime;
   const session: McpSession = { initialized: false };
-  // One handler for every method of the wire table: the type of registerAll requires each.
+  // One handler for every method of the wire table: the type of registerAll requires each. Each
+  // waits for the earlier requests it conflicts with, so answers fit the order of the requests.
   dispatcher
-    .registerAll({
-      ...mcpMethods(session, toolList),
-      ...authMethods(context),
-      ...loginMethods(context),
-      ...accountMethods(context),
-      ...toolMethods(context),
-    })
+    .registerAll(
+      inRequestOrder({
+        ...mcpMethods(session, toolList),
+        ...authMethods(context),
+        ...loginMethods(context),
+        ...accountMethods(context),
+        ...toolMethods(context),
+      }),
+    )
     .onNotification('notifications/initialized', () => undefined);
 
   // Watch from the start, not once the first read is done: a change landing between that read

@@ -38,6 +38,14 @@ const text = (message: string, structured?: Record<string, unknown>): ToolResult
   ...(structured && { structuredContent: structured }),
 });
 
+/**
+ * The sign-in runs inside this server process, so it completes only while the server runs. A
+ * one-shot client (one call, then exit: `mcporter call`, the Inspector's --cli) ends the server,
+ * and with it the sign-in, before the person can finish: say so where the person reads the URL.
+ */
+export const SIGN_IN_LIFETIME_NOTE =
+  'This sign-in lives as long as this MCP server: keep this client connected until it completes. A one-shot client (one call, then exit) stops the server, and the sign-in with it.';
+
 const error = (message: string): ToolResult => ({ content: [{ type: 'text', text: message }], isError: true });
 
 function describeStatus(snapshot: AuthSnapshot, context: ServerContext) {
@@ -74,10 +82,10 @@ const TOOLS = [
       }
       if (args.method === 'chatgpt') {
         const { loginId, authUrl } = await startChatGptSignIn(context, after);
-        return text(`Open this URL in a browser to sign in with ChatGPT:\n${authUrl}`, { method: 'chatgpt', loginId, authUrl });
+        return text(`Open this URL in a browser to sign in with ChatGPT:\n${authUrl}\n${SIGN_IN_LIFETIME_NOTE}`, { method: 'chatgpt', loginId, authUrl });
       }
       const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context, after);
-      return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.\n${DEVICE_CODE_WARNING}`, { method: 'device_code', loginId, verificationUrl, userCode });
+      return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.\n${DEVICE_CODE_WARNING}\n${SIGN_IN_LIFETIME_NOTE}`, { method: 'device_code', loginId, verificationUrl, userCode });
     },
   }),
   tool({

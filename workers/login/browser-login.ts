@@ -15,8 +15,9 @@ import {
 import { createLogger, type Logger } from '../../src/log.js';
 import { LoginRun, type LoginEnding } from './login-run.js';
 import { listenOnLoopback } from './loopback-listener.js';
-import { errorPage, successPage } from './pages.js';
+import { errorPage, replacedPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
+import { rememberReplaced, wasReplaced } from './replaced-logins.js';
 import { exchangeApiKey, exchangeCode } from './token-exchange.js';
 
 /** After success the listener stays up this long at most, to show /success to the browser. */
@@ -36,6 +37,8 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
   private readonly state = generateState();
   private servers: Server[] = [];
   private port = 0;
+  /** The port was taken over from an older login server, whose sign-in was replaced by this one. */
+  private tookOver = false;
   private phase: Phase = 'waiting';
   private timeout: NodeJS.Timeout | undefined;
   private closed: Promise<void> | undefined;
@@ -47,6 +50,7 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     if (!listening.ok) return { ok: false, code: 'port_unavailable', message: listening.message };
     this.servers = listening.servers;
     this.port = listening.port;
+    this.tookOver = listening.tookOver;
     this.timeout = setTimeout(
       () => void this.interrupt({ success: false, errorCode: 'timed_out', error: TIMED_OUT_ERROR }),
       this.request.timeoutMs,
@@ -73,6 +77,7 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
   }
 
   override cancel(reason: 'cancelled' | 'superseded'): Promise<void> {
+    if (reason === 'superseded') rememberReplaced(this.state);
     return this.interrupt({ success: false, errorCode: reason, error: NOT_COMPLETED_ERROR });
   }
 
@@ -147,8 +152,9 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
         if (this.phase === 'succeeded') res.once('finish', () => void this.close());
         return sendHtml(res, 200, successPage());
       case '/cancel':
+        // Another login server (ours or codex's) wants this port for a newer sign-in.
         send(res, 200, 'Login cancelled');
-        return void this.cancel('cancelled');
+        return void this.cancel('superseded');
       default:
         return send(res, 404, 'Not Found');
     }
@@ -163,6 +169,9 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     if (this.phase !== 'waiting') return send(res, 400, 'This sign-in is already being completed or has ended');
     if (!stateMatches(this.state, query.get('state'))) {
       workerLog().debug({ loginId: this.loginId }, 'login callback with a wrong or missing state refused');
+      const state = query.get('state');
+      if (wasReplaced(state)) return sendHtml(res, 400, replacedPage(true));
+      if (this.tookOver && state) return sendHtml(res, 400, replacedPage(false));
       return send(res, 400, 'State mismatch');
     }
     const oauthError = query.get('error');

@@ -10,7 +10,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { DEFAULT_CALLBACK_PORT, FALLBACK_CALLBACK_PORT } from '../../src/protocol/login.js';
 
-export type ListenResult = { ok: true; port: number; servers: Server[] } | { ok: false; message: string };
+/** `tookOver`: the port was freed by asking an older login server to cancel (its sign-in was replaced). */
+export type ListenResult = { ok: true; port: number; servers: Server[]; tookOver: boolean } | { ok: false; message: string };
 
 const RECLAIM_ATTEMPTS = 10;
 const RECLAIM_INTERVAL_MS = 200;
@@ -21,7 +22,9 @@ export async function listenOnLoopback(handler: RequestListener, preferredPort: 
   const failures: string[] = [];
   for (const port of candidates) {
     let attempt = await listen(handler, '127.0.0.1', port);
+    let tookOver = false;
     if (!attempt.ok && attempt.code === 'EADDRINUSE' && port !== 0 && (await askOldServerToCancel(port))) {
+      tookOver = true;
       for (let i = 0; i < RECLAIM_ATTEMPTS && !attempt.ok; i++) {
         await new Promise((resolve) => setTimeout(resolve, RECLAIM_INTERVAL_MS));
         attempt = await listen(handler, '127.0.0.1', port);
@@ -31,7 +34,7 @@ export async function listenOnLoopback(handler: RequestListener, preferredPort: 
       const servers = [attempt.server];
       const v6 = await listen(handler, '::1', attempt.port);
       if (v6.ok) servers.push(v6.server); // best effort: an IPv4-only host still works
-      return { ok: true, port: attempt.port, servers };
+      return { ok: true, port: attempt.port, servers, tookOver };
     }
     failures.push(`${port} (${attempt.code === 'EACCES' ? 'not permitted' : attempt.code === 'EADDRINUSE' ? 'in use' : attempt.code})`);
   }

@@ -13,3 +13,15 @@ export const successPage = () =>
 
 export const errorPage = (message: string) =>
   page('Sign-in failed', `<p id="status">${escapeHtml(message)}</p><p>Return to your editor and try again.</p>`);
+
+/**
+ * A callback for a sign-in that a newer one replaced (its state is not the one waiting here). The
+ * person is told where to go on rather than shown a bare "State mismatch". `certain`: this worker
+ * replaced that very sign-in; otherwise this listener took the port over from an older one.
+ */
+export const replacedPage = (certain: boolean) =>
+  page(
+    'This sign-in was replaced by a newer one',
+    `<p id="status">${certain ? 'A newer sign-in was started after this one' : 'This link most likely belongs to a sign-in that a newer one replaced'}, so it can no longer complete here.</p>` +
+      '<p>Finish signing in in the browser window (or with the URL) of the newer sign-in; this tab can be closed. To start again, run the sign-in once more.</p>',
+  );

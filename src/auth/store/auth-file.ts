@@ -8,8 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, readlink, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { createCodexHome } from './codex-home.js';
 import { assertPrivateFolder, UnsafeFolderError } from './private-folder.js';
 import { fingerprintOf, parseStoredAuth, type AuthRecord, type StoredAuth } from './record.js';
 
@@ -135,6 +136,6 @@ export async function deleteAuthFile(codexHome: string): Promise<boolean> {
 
 /** Creates CODEX_HOME (0700) if need be, and refuses one that others can write or that is not ours (private-folder.ts). */
 export async function ensureCodexHome(codexHome: string): Promise<void> {
-  await mkdir(codexHome, { recursive: true, mode: 0o700 });
+  await createCodexHome(codexHome);
   await assertPrivateFolder(codexHome);
 }

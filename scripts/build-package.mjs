@@ -1,0 +1,18 @@
+// The build `npm pack` ships (prepack): dist/ emptied first, so no output of a source that was
+// moved or deleted since (an incremental build never removes one) ends up in the tarball, then
+// only what the package runs (src/, workers/) compiled. Its source maps carry their sources inline.
+import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const root = new URL('..', import.meta.url).pathname;
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  console.error('build-package: TypeScript is not installed; run `npm ci` first (packing builds from source)');
+  process.exit(1);
+}
+const { status } = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+process.exit(status ?? 1);

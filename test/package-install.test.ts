@@ -1,0 +1,103 @@
+/**
+ * The install paths the README gives, end to end: `npm pack` in a clean copy of the sources (the
+ * files git knows, as a fresh clone has them, with nothing built) builds the package itself
+ * (prepack) and makes a tarball that, installed with --omit=dev per project and globally, runs
+ * `--help`, `status --json` and `mcp` as an MCP client spawns it.
+ *
+ * The copy borrows this checkout's node_modules for TypeScript (a real clone runs `npm ci`); the
+ * installs resolve the package's dependencies through npm as a user's would (from its cache when
+ * it has them).
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { RpcClient } from '../dev/rpc-client.js';
+import { projectRoot } from './support/paths.js';
+
+const run = promisify(execFile);
+const NPM_QUIET = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/** The files of a fresh clone: what git tracks (or would, for new files), as they are now. */
+async function cleanCopy(into: string): Promise<void> {
+  const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, maxBuffer: 64 << 20 });
+  for (const file of new Set(stdout.split('\0').filter(Boolean))) {
+    if (!existsSync(join(projectRoot, file))) continue; // deleted in the work tree, not yet committed
+    await mkdir(dirname(join(into, file)), { recursive: true });
+    await copyFile(join(projectRoot, file), join(into, file));
+  }
+  await symlink(join(projectRoot, 'node_modules'), join(into, 'node_modules'), 'dir');
+}
+
+/** Runs a command to its end; the exit code is part of the answer. */
+function exec(command: string, args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('npm pack from a clean clone builds the package; installed with --omit=dev (per project and globally) it runs --help, status --json and mcp', { timeout: 300_000 }, async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'codex-auth-mcp-pack-'));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  const clone = join(work, 'clone');
+  await cleanCopy(clone);
+  assert.equal(existsSync(join(clone, 'dist')), false, 'nothing is built in the copy');
+
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', work, '--loglevel=error'], { cwd: clone, maxBuffer: 64 << 20 });
+  const [pack] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as [{ filename: string; files: { path: string }[] }];
+  const files = pack.files.map((f) => f.path);
+  assert.ok(files.includes('dist/src/cli/main.js'), 'prepack built the server');
+  assert.ok(files.includes('LICENSE'), 'the license ships');
+  assert.deepEqual(files.filter((f) => !/^(dist\/src\/|dist\/workers\/|package\.json$|README\.md$|LICENSE$)/.test(f)), [], 'nothing of dev/, test/ or bench/');
+  const tarball = join(work, pack.filename);
+
+  const project = join(work, 'project');
+  const global = join(work, 'global');
+  await mkdir(project);
+  await run('npm', ['init', '-y', '--loglevel=error'], { cwd: project });
+  await Promise.all([
+    run('npm', ['install', '--omit=dev', ...NPM_QUIET, tarball], { cwd: project, maxBuffer: 64 << 20 }),
+    run('npm', ['install', '--global', '--prefix', global, '--omit=dev', ...NPM_QUIET, tarball], { cwd: work, maxBuffer: 64 << 20 }),
+  ]);
+  for (const dev of ['typescript', 'oidc-provider', 'playwright-core', '@openai/codex']) {
+    assert.equal(existsSync(join(project, 'node_modules', dev)), false, `${dev} (a dev dependency) is not installed`);
+  }
+  const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
+  assert.ok(manifest.dependencies['codex-auth-mcp'], 'installed as a dependency of the project');
+
+  const home = join(work, 'codex-home');
+  for (const bin of [join(project, 'node_modules', '.bin', 'codex-auth-mcp'), join(global, 'bin', 'codex-auth-mcp')]) {
+    const help = await exec(bin, ['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: codex-auth-mcp/);
+    assert.match(help.stdout, /Examples:/);
+
+    const status = await exec(bin, ['status', '--json'], { CODEX_HOME: home });
+    assert.equal(status.code, 1, `signed out: ${status.stderr}`);
+    assert.equal(JSON.parse(status.stdout).authMethod, null);
+
+    const server = new RpcClient(spawn(bin, ['mcp'], { env: { ...process.env, CODEX_HOME: home } }));
+    try {
+      const initialized = await server.initialize();
+      assert.equal(initialized.serverInfo.name, 'codex-auth-mcp');
+      assert.deepEqual(await server.call('getAuthStatus', {}), { preferredAuthMethod: 'chatgpt' });
+      assert.deepEqual((await server.call('tools/list', {})).tools.map((tool: { name: string }) => tool.name), ['auth_status', 'login', 'logout']);
+      assert.equal((await server.close()).code, 0);
+    } finally {
+      server.kill();
+    }
+  }
+  // `npx codex-auth-mcp` inside that project runs the installed command (no registry involved).
+  const { version } = JSON.parse(await readFile(join(clone, 'package.json'), 'utf8'));
+  const npx = await run('npx', ['--no-install', 'codex-auth-mcp', '--version'], { cwd: project });
+  assert.equal(npx.stdout.trim(), version);
+});
