@@ -35,6 +35,18 @@ test('1455 held by a foreign listener: the login falls back to 1457', async (t) 
   assert.match(authUrl, /redirect_uri=http%3A%2F%2Flocalhost%3A1457%2Fauth%2Fcallback/);
 });
 
+test('[::1]:1455 held by a foreign listener (127.0.0.1:1455 free): 1455 counts as in use and the login falls back to 1457', async (t) => {
+  const foreign = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((resolve, reject) => {
+    foreign.once('error', reject);
+    foreign.listen({ port: 1455, host: '::1', ipv6Only: true }, () => resolve());
+  });
+  t.after(() => close(foreign));
+  const client = await serverFor(t);
+  const { authUrl } = await client.call('loginChatGpt');
+  assert.match(authUrl, /redirect_uri=http%3A%2F%2Flocalhost%3A1457%2Fauth%2Fcallback/);
+});
+
 test('1455 and 1457 both held: loginChatGpt fails at once naming both ports', async (t) => {
   const a = createServer((_req, res) => res.writeHead(404).end());
   const b = createServer((_req, res) => res.writeHead(404).end());
