@@ -147,6 +147,10 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
         if (this.phase === 'succeeded') res.once('finish', () => void this.close());
         return sendHtml(res, 200, successPage());
       case '/cancel':
+        if (!this.sameOriginOrNoBrowser(req)) {
+          workerLog().debug({ loginId: this.loginId }, 'cross-site /cancel refused');
+          return send(res, 403, 'Forbidden');
+        }
         send(res, 200, 'Login cancelled');
         return void this.cancel('cancelled');
       default:
@@ -157,6 +161,25 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
   /** Only the names a browser uses for this listener; anything else may be DNS rebinding. */
   private hostAllowed(host: string | undefined): boolean {
     return host === `localhost:${this.port}` || host === `127.0.0.1:${this.port}` || host === `[::1]:${this.port}`;
+  }
+
+  /**
+   * /cancel ends the login, so a web page must not be able to make a browser send it (an <img>
+   * would do). Browsers label such requests: Sec-Fetch-Site other than same-origin or none (typed
+   * in), or an Origin that is not this listener. Another login server asking us to free the port
+   * (ours, or codex's) sends a plain GET with neither header, and gets through.
+   * /auth/callback is not checked: the issuer's redirect to it is cross-site by nature, and the
+   * state guards it.
+   */
+  private sameOriginOrNoBrowser(req: IncomingMessage): boolean {
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+    const origin = req.headers.origin;
+    return origin === undefined || this.ownOrigins().includes(origin);
+  }
+
+  private ownOrigins(): string[] {
+    return [`http://localhost:${this.port}`, `http://127.0.0.1:${this.port}`, `http://[::1]:${this.port}`];
   }
 
   private async callback(query: URLSearchParams, res: ServerResponse): Promise<void> {
