@@ -17,6 +17,7 @@ import { LoginRun, type LoginEnding } from './login-run.js';
 import { listenOnLoopback } from './loopback-listener.js';
 import { errorPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
+import { sanitizeIssuerText, sanitizeOAuthErrorCode } from './issuer-text.js';
 import { exchangeApiKey, exchangeCode } from './token-exchange.js';
 
 /** After success the listener stays up this long at most, to show /success to the browser. */
@@ -190,7 +191,8 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     }
     const oauthError = query.get('error');
     if (oauthError) {
-      const message = `Sign-in failed: ${query.get('error_description') || oauthError}`;
+      // Whoever redirected here chose this text; it goes to the client and to a model reading it.
+      const message = `Sign-in failed: ${sanitizeIssuerText(query.get('error_description') || '') || sanitizeOAuthErrorCode(oauthError) || 'the issuer reported an error'}`;
       sendHtml(res, 200, errorPage(message));
       return this.end({ success: false, errorCode: 'access_denied', error: message });
     }
