@@ -4,10 +4,13 @@
  * as if they had come one by one. Ports are counted from the server process's own sockets.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import type { RpcClient, RpcMessage } from '../dev/rpc-client.js';
 import { callbackPortOf, embeddedLoginSetup } from './support/login-servers.js';
 import { listeningPorts, listeningSockets } from './support/listening-sockets.js';
+import { startServer } from './support/spawn-server.js';
+import { tempHome } from './support/temp-home.js';
 
 const COMPLETE = 'codex/event/login_chat_gpt_complete';
 
@@ -74,3 +77,22 @@ for (const [name, second] of [
     assert.deepEqual(again.error, { code: -32600, message: `login id not found: ${loginId}` });
   });
 }
+
+test('N loginChatGpt and stdin EOF in one chunk: the process exits 0 and every login it started completes exactly once', { timeout: 30_000 }, async (t) => {
+  const N = 6;
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const client = startServer(t, { codexHome: home.path, args: ['-c', 'auth_issuer=http://127.0.0.1:9', '-c', 'login_callback_port=0'] });
+  await client.initialize();
+  const lines = Array.from({ length: N }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: `eof-${i}`, method: 'loginChatGpt' }));
+  const closed = once(client.child, 'close'); // after the exit, once stdout has been read to its end
+  client.child.stdin.end(`${lines.join('\n')}\n`);
+  assert.deepEqual(await client.exited, { code: 0, signal: null });
+  await closed;
+  const started = client.messages.filter((m) => typeof m.id === 'string' && m.id.startsWith('eof-') && m.result).map((m) => m.result.loginId as string);
+  const refused = client.messages.filter((m) => typeof m.id === 'string' && m.id.startsWith('eof-') && m.error);
+  for (const response of refused) assert.match(response.error!.message, /shutting down/, JSON.stringify(response.error));
+  const completions = client.notifications(COMPLETE).map((m) => m.params);
+  assert.deepEqual(completions.map((c) => c.loginId).sort(), [...started].sort(), 'one completion per started login, none for any other');
+  for (const completion of completions) assert.ok(['superseded', 'cancelled'].includes(completion.errorCode), JSON.stringify(completion));
+});

@@ -56,6 +56,8 @@ export class LoginEngine {
   private active: ActiveLogin | undefined;
   /** The tail of the turn queue of starts and cancels; never rejects. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** Set by close(): a start still queued then is refused rather than given a fresh worker. */
+  private closing = false;
 
   constructor(private readonly options: LoginEngineOptions) {
     this.worker = new LoginWorkerClient(options.workerFile);
@@ -97,6 +99,7 @@ export class LoginEngine {
     begin: (loginId: string, onEvent: (event: LoginWorkerEvent) => Promise<void>) => Promise<R>,
   ): Promise<{ login: ActiveLogin; started: R | { ok: false; message: string } }> {
     return this.oneAtATime(async () => {
+      if (this.closing) throw internalError('failed to start login server: the server is shutting down');
       if (this.active) await this.endActive('superseded');
       const login = this.track();
       const started = await begin(login.loginId, (event) => this.onWorkerEvent(login, event)).catch((error: Error) => ({ ok: false as const, message: error.message }));
@@ -145,7 +148,10 @@ export class LoginEngine {
     return this.active?.loginId;
   }
 
+  /** Refuses further starts, lets the one in progress finish, then ends every login and the worker. */
   async close(): Promise<void> {
+    this.closing = true;
+    await this.turn;
     await this.worker.stop();
   }
 
