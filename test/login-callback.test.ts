@@ -14,11 +14,11 @@ async function loginStarted(t: { after(fn: () => unknown): void }) {
   return { issuer, home, client, loginId, authUrl, port, state };
 }
 
-/** A request with full control of method and Host header. */
-function raw(port: number, path: string, options: { method?: string; host?: string } = {}) {
+/** A request with full control of method and headers (Host included). */
+function raw(port: number, path: string, options: { method?: string; host?: string; headers?: Record<string, string> } = {}) {
   return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `localhost:${port}` } },
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `localhost:${port}`, ...options.headers } },
       (res) => {
         let body = '';
         res.on('data', (chunk) => (body += chunk));
@@ -121,6 +121,47 @@ test('a late callback for a sign-in a newer one replaced shows a page saying so,
   const newState = new URL(second.authUrl).searchParams.get('state')!;
   assert.notEqual(newState, oldState);
 });
+
+test('a /cancel a web page makes the browser send is refused (403) and the login lives on', async (t) => {
+  const { client, authUrl, port, loginId } = await loginStarted(t);
+  const crossSite: Record<string, string>[] = [
+    { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+    // another port of localhost is the same *site*, not the same origin: a local dev page
+    { 'sec-fetch-site': 'same-site', origin: 'http://localhost:3000' },
+    { origin: 'https://evil.example' },
+    { origin: 'null' },
+    { origin: `http://localhost:${port + 1}` },
+    { 'sec-fetch-site': 'same-origin', origin: 'https://evil.example' },
+  ];
+  for (const headers of crossSite) {
+    const answer = await raw(port, '/cancel', { headers });
+    assert.equal(answer.status, 403, `${JSON.stringify(headers)} → ${answer.status}`);
+  }
+  await client.request('ping', undefined, 'after-refusals');
+  assert.equal(client.notifications('codex/event/login_chat_gpt_complete').length, 0, 'no refused /cancel ended the login');
+  assert.match(client.stderr, /cross-site \/cancel refused/);
+  const callback = await signInAtIssuer(authUrl);
+  assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302, 'the listener still serves the sign-in');
+  assert.deepEqual((await client.waitForNotification('codex/event/login_chat_gpt_complete')).params, { loginId, success: true });
+});
+
+for (const [name, headers] of [
+  ['typed into the address bar (Sec-Fetch-Site: none)', { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }],
+  ['from our own page (same-origin, our Origin)', { 'sec-fetch-site': 'same-origin', origin: 'ORIGIN' }],
+  ["as codex's servers send it (Host 127.0.0.1, no Origin)", { host: 'HOST127' }],
+] as const) {
+  test(`a /cancel ${name} still cancels`, async (t) => {
+    const { client, port, loginId } = await loginStarted(t);
+    const { host, origin, ...rest } = headers as Record<string, string>;
+    const answer = await raw(port, '/cancel', {
+      ...(host && { host: `127.0.0.1:${port}` }),
+      headers: { ...rest, ...(origin && { origin: `http://localhost:${port}` }) },
+    });
+    assert.equal(answer.status, 200);
+    const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
+    assert.deepEqual(complete.params, { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'cancelled' });
+  });
+}
 
 test('the listener is bound to loopback only', async (t) => {
   const { port } = await loginStarted(t);

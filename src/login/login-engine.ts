@@ -5,6 +5,10 @@
  * At most one login is active; starting another supersedes it. Each login ends exactly once and
  * its completion goes to every `onComplete` listener, but only after the request that started it
  * has been answered (`release`), so a client never sees a completion before its loginId.
+ *
+ * Starts and cancels take turns (`oneAtATime`): a start awaits the worker (binding a port can take
+ * a while), and anything that ran in that gap would look at a stale `active`. Two starts in one
+ * stdin chunk both stayed alive that way, and a logout could miss a login being started.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuthState } from '../auth/auth-state.js';
@@ -50,6 +54,10 @@ export class LoginEngine {
   private readonly listeners: CompletionListener[] = [];
   private readonly logins = new Map<string, ActiveLogin>();
   private active: ActiveLogin | undefined;
+  /** The tail of the turn queue of starts and cancels; never rejects. */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Set by close(): a start still queued then is refused rather than given a fresh worker. */
+  private closing = false;
 
   constructor(private readonly options: LoginEngineOptions) {
     this.worker = new LoginWorkerClient(options.workerFile);
@@ -87,14 +95,24 @@ export class LoginEngine {
     return { loginId: login.loginId, verificationUrl: started.verificationUrl, userCode: started.userCode };
   }
 
-  private async start<R extends { ok: boolean; message?: string }>(
+  private start<R extends { ok: boolean; message?: string }>(
     begin: (loginId: string, onEvent: (event: LoginWorkerEvent) => Promise<void>) => Promise<R>,
   ): Promise<{ login: ActiveLogin; started: R | { ok: false; message: string } }> {
-    await this.cancelActive('superseded');
-    const login = this.track();
-    const started = await begin(login.loginId, (event) => this.onWorkerEvent(login, event)).catch((error: Error) => ({ ok: false as const, message: error.message }));
-    if (!started.ok) this.forget(login);
-    return { login, started };
+    return this.oneAtATime(async () => {
+      if (this.closing) throw internalError('failed to start login server: the server is shutting down');
+      if (this.active) await this.endActive('superseded');
+      const login = this.track();
+      const started = await begin(login.loginId, (event) => this.onWorkerEvent(login, event)).catch((error: Error) => ({ ok: false as const, message: error.message }));
+      if (!started.ok) this.forget(login);
+      return { login, started };
+    });
+  }
+
+  /** Runs `fn` once every start and cancel queued before it has finished; the next waits for it. */
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   /** A plain copy for the worker message (the ephemeral store's shared memory goes along). */
@@ -110,22 +128,30 @@ export class LoginEngine {
     if (login.held) this.deliver(login, login.held);
   }
 
-  /** Cancels the given login; false when it is not the one running. */
-  async cancel(loginId: string): Promise<boolean> {
-    if (this.active?.loginId !== loginId) return false;
-    await this.endActive('cancelled');
-    return true;
+  /** Cancels the given login; false when it is not the one running. Waits for a start in progress. */
+  cancel(loginId: string): Promise<boolean> {
+    return this.oneAtATime(async () => {
+      if (this.active?.loginId !== loginId) return false;
+      await this.endActive('cancelled');
+      return true;
+    });
   }
 
-  async cancelActive(reason: 'cancelled' | 'superseded' = 'cancelled'): Promise<void> {
-    if (this.active) await this.endActive(reason);
+  /** Cancels whatever login is running, including one still being started. */
+  cancelActive(reason: 'cancelled' | 'superseded' = 'cancelled'): Promise<void> {
+    return this.oneAtATime(async () => {
+      if (this.active) await this.endActive(reason);
+    });
   }
 
   get activeLoginId(): string | undefined {
     return this.active?.loginId;
   }
 
+  /** Refuses further starts, lets the one in progress finish, then ends every login and the worker. */
   async close(): Promise<void> {
+    this.closing = true;
+    await this.turn;
     await this.worker.stop();
   }
 

@@ -17,6 +17,7 @@ import { LoginRun, type LoginEnding } from './login-run.js';
 import { listenOnLoopback } from './loopback-listener.js';
 import { errorPage, replacedPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
+import { sanitizeIssuerText, sanitizeOAuthErrorCode } from './issuer-text.js';
 import { rememberReplaced, wasReplaced } from './replaced-logins.js';
 import { exchangeApiKey, exchangeCode } from './token-exchange.js';
 
@@ -152,6 +153,10 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
         if (this.phase === 'succeeded') res.once('finish', () => void this.close());
         return sendHtml(res, 200, successPage());
       case '/cancel':
+        if (!this.sameOriginOrNoBrowser(req)) {
+          workerLog().debug({ loginId: this.loginId }, 'cross-site /cancel refused');
+          return send(res, 403, 'Forbidden');
+        }
         // Another login server (ours or codex's) wants this port for a newer sign-in.
         send(res, 200, 'Login cancelled');
         return void this.cancel('superseded');
@@ -165,6 +170,25 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     return host === `localhost:${this.port}` || host === `127.0.0.1:${this.port}` || host === `[::1]:${this.port}`;
   }
 
+  /**
+   * /cancel ends the login, so a web page must not be able to make a browser send it (an <img>
+   * would do). Browsers label such requests: Sec-Fetch-Site other than same-origin or none (typed
+   * in), or an Origin that is not this listener. Another login server asking us to free the port
+   * (ours, or codex's) sends a plain GET with neither header, and gets through.
+   * /auth/callback is not checked: the issuer's redirect to it is cross-site by nature, and the
+   * state guards it.
+   */
+  private sameOriginOrNoBrowser(req: IncomingMessage): boolean {
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+    const origin = req.headers.origin;
+    return origin === undefined || this.ownOrigins().includes(origin);
+  }
+
+  private ownOrigins(): string[] {
+    return [`http://localhost:${this.port}`, `http://127.0.0.1:${this.port}`, `http://[::1]:${this.port}`];
+  }
+
   private async callback(query: URLSearchParams, res: ServerResponse): Promise<void> {
     if (this.phase !== 'waiting') return send(res, 400, 'This sign-in is already being completed or has ended');
     if (!stateMatches(this.state, query.get('state'))) {
@@ -176,7 +200,8 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     }
     const oauthError = query.get('error');
     if (oauthError) {
-      const message = `Sign-in failed: ${query.get('error_description') || oauthError}`;
+      // Whoever redirected here chose this text; it goes to the client and to a model reading it.
+      const message = `Sign-in failed: ${sanitizeIssuerText(query.get('error_description') || '') || sanitizeOAuthErrorCode(oauthError) || 'the issuer reported an error'}`;
       sendHtml(res, 200, errorPage(message));
       return this.end({ success: false, errorCode: 'access_denied', error: message });
     }

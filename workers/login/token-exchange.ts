@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { issuerFetch, type Response } from '../shared/issuer-fetch.js';
+import { sanitizeOAuthErrorCode } from './issuer-text.js';
 
 const CODE_EXCHANGE_TIMEOUT_MS = 30_000;
 const API_KEY_EXCHANGE_TIMEOUT_MS = 15_000;
@@ -85,14 +86,18 @@ async function postForm<T>(
   return { ok: true, value: parsed.data };
 }
 
-/** The OAuth error code from a token-endpoint error body, if any (never echoes token values). */
+/**
+ * The OAuth error code from a token-endpoint error body, if any: never a token value, and, as the
+ * issuer chose it, bounded and sanitized before it reaches a notification.
+ */
 function describeOAuthError(text: string): string {
+  let code: unknown;
   try {
     const json = JSON.parse(text) as { error?: unknown };
-    if (typeof json.error === 'string') return ` (${json.error})`;
-    const code = (json.error as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? ` (${code})` : '';
+    code = typeof json.error === 'string' ? json.error : (json.error as { code?: unknown } | undefined)?.code;
   } catch {
     return '';
   }
+  const shown = typeof code === 'string' ? sanitizeOAuthErrorCode(code) : '';
+  return shown ? ` (${shown})` : '';
 }
