@@ -159,7 +159,7 @@ for (const [name, headers] of [
     });
     assert.equal(answer.status, 200);
     const complete = await client.waitForNotification('codex/event/login_chat_gpt_complete');
-    assert.deepEqual(complete.params, { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'cancelled' });
+    assert.deepEqual(complete.params, { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'superseded' }, 'a /cancel is another login server taking the port for a newer sign-in');
   });
 }
 
