@@ -73,7 +73,7 @@ test('a stale login server on 1455 that answers /cancel is asked to stop and the
   assert.equal(complete.params.errorCode, 'superseded', 'a newer sign-in replaced it');
 });
 
-test("Codex 0.171 starting a sign-in while ours holds 1455: its /cancel still gets through (no Origin), ours ends cancelled, 0.171 takes 1455", { timeout: 60_000 }, async (t) => {
+test("Codex 0.171 starting a sign-in while ours holds 1455: its /cancel still gets through (no Origin), ours ends superseded, 0.171 takes 1455", { timeout: 60_000 }, async (t) => {
   requireCodex0171(); // a missing binary fails here, it never skips
   const defer = cleanupStack(t);
   const proxy = await startRefusingProxy();
@@ -101,7 +101,7 @@ test("Codex 0.171 starting a sign-in while ours holds 1455: its /cancel still ge
   assert.equal(started.error, undefined, JSON.stringify(started.error));
   const redirect = new URL(new URL(started.result.authUrl).searchParams.get('redirect_uri')!);
   const complete = await ours.waitForNotification('codex/event/login_chat_gpt_complete');
-  assert.deepEqual(complete.params, { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'cancelled' });
+  assert.deepEqual(complete.params, { loginId, success: false, error: 'Login server error: Login was not completed', errorCode: 'superseded' });
   assert.equal(redirect.port, '1455', 'codex took the port over after its /cancel');
   assert.doesNotMatch(ours.stderr, /cross-site \/cancel refused/);
   await app.request('account/login/cancel', { loginId: started.result.loginId });
