@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
+import { runCli } from './support/run-cli.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 
@@ -25,19 +26,8 @@ async function home(t: TestContext): Promise<TempHome> {
   return dir;
 }
 
-/** Runs the CLI to its end; never rejects (the exit code is part of the answer). */
-async function cli(codexHome: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  const child = spawn(process.execPath, [serverEntry, ...args], {
-    env: { ...process.env, CODEX_HOME: codexHome, OPENAI_API_KEY: '', CODEX_AUTH_MCP_LOG: 'debug', ...options.env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  child.stdin.end(options.stdin ?? '');
-  const [code] = await once(child, 'exit');
-  return { code: code as number, stdout, stderr };
-}
+/** The CLI run to its end (support/run-cli.ts) with debug logs. */
+const cli = (codexHome: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => runCli(codexHome, args, { ...options, logLevel: 'debug' });
 
 /**
  * A program running in a real terminal (a tmux pane), kept on screen after it exits. This file's

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { serverEntry } from './support/paths.js';
+import { runCli } from './support/run-cli.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 
@@ -24,21 +25,8 @@ async function home(t: TestContext): Promise<TempHome> {
   return dir;
 }
 
-/** Runs the CLI to its end (killed after 20 s: a hang is a failure, not a stuck suite). */
-async function cli(codexHome: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  const child = spawn(process.execPath, [serverEntry, ...args], {
-    env: { ...process.env, CODEX_HOME: codexHome, OPENAI_API_KEY: '', CODEX_AUTH_MCP_LOG: 'warn', ...options.env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  child.stdin.end(options.stdin ?? '');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [code, signal] = await once(child, 'exit');
-  clearTimeout(timer);
-  return { code: (code as number | null) ?? `killed (${signal})`, stdout, stderr };
-}
+/** The CLI run to its end (support/run-cli.ts). */
+const cli = (codexHome: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => runCli(codexHome, args, { ...options });
 
 test('usage errors exit 2: an unknown command names the commands (and the one meant), unknown options, missing values', async (t) => {
   const dir = await home(t);
