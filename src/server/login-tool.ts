@@ -14,8 +14,7 @@ import { z } from 'zod';
 import { ErrorCode, RpcError } from '../protocol/jsonrpc.js';
 import { ElicitResultSchema, type ElicitResult, type InputRequiredResult, type ToolResult } from '../protocol/mcp-wire.js';
 import type { LoginCompletion } from '../login/login-engine.js';
-import type { After } from './sign-in.js';
-import { DEVICE_CODE_WARNING, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
+import { atOnce, DEVICE_CODE_WARNING, type After, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
 import type { ServerContext } from './context.js';
 import { missingCapability, type ModernRequest } from './mcp-era.js';
 import { openState, sealState } from './request-state.js';
@@ -52,7 +51,8 @@ export class LoginOutcomes {
     context.logins.onComplete((completion) => {
       this.ended.set(completion.loginId, completion);
       if (this.ended.size > 16) this.ended.delete(this.ended.keys().next().value!);
-      for (const resolve of this.waiters.get(completion.loginId) ?? []) resolve(completion);
+      // A copy: each waiter takes itself off the list as it resolves.
+      for (const resolve of [...(this.waiters.get(completion.loginId) ?? [])]) resolve(completion);
       this.waiters.delete(completion.loginId);
     });
   }
@@ -91,18 +91,20 @@ export class InteractiveLogin {
   async run(call: LoginCall): Promise<ToolResult | InputRequiredResult> {
     if (call.modern && call.requestState !== undefined) return this.retry(call, call.modern);
     const canAsk = call.modern ? call.modern.clientCapabilities.elicitation?.url !== undefined : call.elicit !== undefined;
-    const state = await this.start(call);
+    // The 2025-11-25 path answers only once the sign-in ended; its completion must not wait for
+    // that answer (the elicitation request, sent at once, already names the login).
+    const state = await this.start(call, canAsk && !call.modern ? atOnce : call.after);
     if (!canAsk) return plainAnswer(state);
     if (call.modern) return askAgain(state, this.context);
     return this.elicitLegacy(call, state);
   }
 
-  private async start(call: LoginCall): Promise<LoginState> {
+  private async start(call: LoginCall, after: After): Promise<LoginState> {
     if (call.method === 'chatgpt') {
-      const { loginId, authUrl } = await startChatGptSignIn(this.context, call.after);
+      const { loginId, authUrl } = await startChatGptSignIn(this.context, after);
       return { tool: 'login', method: 'chatgpt', loginId, url: authUrl, message: 'Open this page to sign in to OpenAI with your ChatGPT account.' };
     }
-    const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(this.context, call.after);
+    const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(this.context, after);
     return { tool: 'login', method: 'device_code', loginId, url: verificationUrl, userCode, message: `Open this page on any device and enter the code ${userCode}. ${DEVICE_CODE_WARNING}` };
   }
 
