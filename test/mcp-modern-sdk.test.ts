@@ -74,6 +74,9 @@ test('SDK v2 (pinned): the status resource; a sign-in made outside arrives on su
   const { client, home, unrouted } = await connect(t, { pin: '2026-07-28' });
   const { resources } = await client.listResources();
   assert.deepEqual(resources.map((r) => [r.uri, r.mimeType]), [['codex-auth://status', 'application/json']]);
+  // Read once, so the server has its first snapshot and what follows is a change, not the start.
+  const before = await client.readResource({ uri: 'codex-auth://status' });
+  assert.equal(JSON.parse((before.contents[0] as { text: string }).text).authMethod, null);
 
   const updated: string[] = [];
   let arrived!: () => void;
