@@ -47,10 +47,16 @@ export function modernRequest(meta: Record<string, unknown> | undefined): Modern
   }
   const declared = meta![MetaKey.clientCapabilities];
   if (declared === undefined) throw invalidMeta(`${MetaKey.clientCapabilities} is required`);
+  // On every modern request, so the common shape (plain objects) skips the schema; anything else is checked by it.
+  if (isPlainObject(declared) && (declared['elicitation'] === undefined || isPlainObject(declared['elicitation']))) {
+    return { protocolVersion, clientCapabilities: declared as ClientCapabilities };
+  }
   const capabilities = ClientCapabilitiesSchema.safeParse(declared);
   if (!capabilities.success) throw invalidMeta(`${MetaKey.clientCapabilities} must be an object`);
   return { protocolVersion, clientCapabilities: capabilities.data };
 }
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** -32021: the request needs a client capability it did not declare. */
 export const missingCapability = (requiredCapabilities: ClientCapabilities) =>
@@ -103,12 +109,23 @@ export function withEras<K extends MethodName>(handlers: ServerHandlers<K>, even
   return wrapped as ServerHandlers<K>;
 }
 
+/** The `_meta` of nearly every modern result, built once. */
+const SERVER_META: Readonly<Record<string, unknown>> = Object.freeze({ [MetaKey.serverInfo]: serverInfo });
+
 /** `resultType` (kept when the handler set one: input_required), serverInfo, and the caching hints of a final result. */
 function modernEnvelope(result: unknown, hints: { ttlMs: number; cacheScope: 'public' | 'private' } | undefined): unknown {
   if (result === NO_RESPONSE || result === null || typeof result !== 'object' || Array.isArray(result)) return result;
   const body = result as Record<string, unknown>;
+  // A copy, field by field (the hot path of every modern request; spreads of spreads cost more).
+  const enveloped: Record<string, unknown> = Object.assign({}, body);
   const resultType = body['resultType'] ?? 'complete';
-  const meta = { ...(body['_meta'] as Record<string, unknown> | undefined), [MetaKey.serverInfo]: serverInfo };
   // Interim input_required results are not cacheable and carry no hints.
-  return { ...body, ...(resultType === 'complete' && hints), resultType, _meta: meta };
+  if (hints && resultType === 'complete') {
+    enveloped['ttlMs'] = hints.ttlMs;
+    enveloped['cacheScope'] = hints.cacheScope;
+  }
+  enveloped['resultType'] = resultType;
+  const own = body['_meta'] as Record<string, unknown> | undefined;
+  enveloped['_meta'] = own ? { ...own, ...SERVER_META } : SERVER_META;
+  return enveloped;
 }
