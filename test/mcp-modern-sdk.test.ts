@@ -141,3 +141,23 @@ test('SDK v2 (pinned): a declined sign-in changes nothing; without URL elicitati
   const answer = await plain.callTool({ name: 'login', arguments: { method: 'chatgpt' } });
   assert.match(text(answer), /^Open this URL in a browser to sign in with ChatGPT:\nhttp:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?/);
 });
+
+test('SDK v2 (pinned): login device_code asks to open the device page with the code in the message, and completes', async (t) => {
+  const issuer = await startEmbeddedIssuer({ deviceCodeInterval: 1 });
+  t.after(() => issuer.close());
+  const { client } = await connect(t, { pin: '2026-07-28' }, { args: ['-c', `auth_issuer=${issuer.url}`], urlElicitation: true });
+  const asked: { url?: string; message: string }[] = [];
+  client.setRequestHandler('elicitation/create', async (request) => {
+    const params = request.params as { url?: string; message: string };
+    asked.push(params);
+    // The person types the code shown in the message on the device page.
+    const code = /enter the code (\S+)\./.exec(params.message)?.[1];
+    assert.ok(code, params.message);
+    await issuer.approveDeviceCode(code, 'device@example.com');
+    return { action: 'accept' };
+  });
+  const result = await client.callTool({ name: 'login', arguments: { method: 'device_code' } });
+  assert.match(text(result), /^Signed in with ChatGPT as device@example.com \(plan: /);
+  assert.equal(asked[0]!.url, `${issuer.url}/codex/device`);
+  assert.match(asked[0]!.message, /Never enter a code you did not start yourself/);
+});
