@@ -126,14 +126,29 @@ export class InteractiveLogin {
   }
 
   private async elicitLegacy(call: LoginCall, state: LoginState): Promise<ToolResult> {
-    let answer: ElicitResult;
+    let answer: { asked: ElicitResult } | { ended: LoginCompletion | 'pending' | 'unknown' };
+    const asking = new AbortController();
+    const stop = () => asking.abort(call.signal.reason);
+    call.signal.addEventListener('abort', stop, { once: true });
     try {
-      answer = await call.elicit!({ message: state.message, url: state.url, elicitationId: state.loginId }, call.signal);
+      // The person may finish (or the login time out) before the client answers: whichever comes first.
+      answer = await Promise.race([
+        call.elicit!({ message: state.message, url: state.url, elicitationId: state.loginId }, asking.signal).then((asked) => ({ asked })),
+        this.outcomes.wait(state.loginId, this.context.config.login_timeout_secs * 1000, asking.signal).then((ended) => ({ ended })),
+      ]);
     } catch (failure) {
       this.context.log.debug({ err: failure instanceof Error ? failure.message : String(failure) }, 'URL elicitation failed; answering with the URL');
       return plainAnswer(state);
+    } finally {
+      call.signal.removeEventListener('abort', stop);
+      asking.abort(new Error('answered'));
     }
-    if (answer.action !== 'accept') return this.abandon(state, answer.action);
+    if ('ended' in answer) {
+      if (answer.ended === 'pending') return plainAnswer(state);
+      this.context.notifier.elicitationComplete(state.loginId);
+      return this.ending(state, answer.ended);
+    }
+    if (answer.asked.action !== 'accept') return this.abandon(state, answer.asked.action);
     // The person's client tells it the page was opened: it hears the end through elicitation/complete.
     void this.outcomes.wait(state.loginId, this.context.config.login_timeout_secs * 1000, new AbortController().signal).then((outcome) => {
       if (outcome !== 'pending') this.context.notifier.elicitationComplete(state.loginId);
