@@ -305,7 +305,7 @@ test('more requests the original drops or answers wrongly, and our answer (delib
   // An unknown protocolVersion: the original echoes it; MCP says to answer one the server supports.
   const [oursInit, originalInit] = await differ('{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"1999-01-01","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}', 'init');
   assert.equal(originalInit.result.protocolVersion, '1999-01-01');
-  assert.equal(oursInit.result.protocolVersion, '2025-06-18');
+  assert.equal(oursInit.result.protocolVersion, '2025-11-25');
   // Our tools are the auth tools; the original's are its `codex` and `codex-reply` session tools.
   const tools = await ask(clients, 'tools/list');
   assert.deepEqual((tools.original as any).result.tools.map((tool: any) => tool.name), ['codex', 'codex-reply']);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import { Methods, Notifications, type MethodName, type NotificationName } from '../src/protocol/methods.js';
+import { Methods, Notifications, ServerRequests, type MethodName, type NotificationName } from '../src/protocol/methods.js';
 import { Dispatcher, type HandlersFor } from '../src/rpc/dispatcher.js';
 import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
@@ -35,8 +35,12 @@ test('every result and notification of a whole session matches its schema in the
   const home = await tempHome();
   t.after(() => home.remove());
   const client = startServer(t, { codexHome: home.path, args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'] });
+  const modern = { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } };
   const calls: [MethodName, unknown][] = [
-    ['initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } }],
+    ['initialize', { protocolVersion: '2025-11-25', capabilities: { elicitation: { url: {} } }, clientInfo: { name: 't', version: '1' } }],
+    ['server/discover', modern],
+    ['resources/read', { uri: 'codex-auth://status' }],
+    ['resources/subscribe', { uri: 'codex-auth://status' }],
     ['ping', {}],
     ['tools/list', {}],
     ['tools/call', { name: 'auth_status', arguments: {} }],
@@ -52,6 +56,8 @@ test('every result and notification of a whole session matches its schema in the
     ['account/login/start', { type: 'chatgptDeviceCode' }],
     ['account/logout', { revoke: false }],
   ];
+  // A modern stream stays open until the server ends it (its result is checked at the end).
+  const listen = client.request('subscriptions/listen', { ...modern, notifications: { resourceSubscriptions: ['codex-auth://status'] } }, 'listen-1', 0);
   const checked = new Set<MethodName>();
   const check = (name: MethodName, result: unknown) => {
     const parsed = (Methods[name].result as z.ZodType).safeParse(result);
@@ -70,6 +76,18 @@ test('every result and notification of a whole session matches its schema in the
   check('account/read', await client.call('account/read', {}));
   const another = await client.call('loginChatGpt', {});
   check('cancelLoginChatGpt', await client.call('cancelLoginChatGpt', { loginId: another.loginId }));
+  check('resources/unsubscribe', await client.call('resources/unsubscribe', { uri: 'codex-auth://status' }));
+
+  // The login tool of a 2025-11-25 client that declared URL elicitation: our one server→client request.
+  const toolCall = client.call('tools/call', { name: 'login', arguments: { method: 'chatgpt' } });
+  const elicit = await client.waitFor((m) => m.method === 'elicitation/create' && m.id !== undefined);
+  assert.ok(ServerRequests['elicitation/create'].params.safeParse(elicit.params).success, JSON.stringify(elicit.params));
+  client.send({ jsonrpc: '2.0', id: elicit.id, result: { action: 'accept' } });
+  await fetch(await signInAtIssuer(elicit.params.url), { redirect: 'manual' });
+  check('tools/call', await toolCall);
+  await client.waitForNotification('notifications/elicitation/complete');
+  await client.close();
+  check('subscriptions/listen', (await listen).result);
 
   assert.deepEqual([...checked].sort(), (Object.keys(Methods) as MethodName[]).sort(), 'every method of the table was called');
   const seen = new Set<string>();

@@ -54,13 +54,15 @@ const marker = (client: RpcClient, id: string) => client.request('ping', undefin
 
 test('initialize answers the client revision when supported, else (and when absent) our latest', async (t) => {
   const cases: [requested: string | undefined, answered: string][] = [
+    ['2025-11-25', '2025-11-25'],
     ['2025-06-18', '2025-06-18'],
     ['2025-03-26', '2025-03-26'],
     ['2024-11-05', '2024-11-05'],
-    // Deliberate: the original echoes whatever it is sent; MCP says to answer with a version we support.
-    ['2026-07-28', '2025-06-18'],
-    ['not-a-date', '2025-06-18'],
-    [undefined, '2025-06-18'],
+    // Deliberate: the original echoes whatever it is sent; MCP says to answer with a version we
+    // support. 2026-07-28 has no initialize: a client asking for it by handshake gets our latest legacy one.
+    ['2026-07-28', '2025-11-25'],
+    ['not-a-date', '2025-11-25'],
+    [undefined, '2025-11-25'],
   ];
   await Promise.all(
     cases.map(async ([requested, answered]) => {
@@ -68,7 +70,7 @@ test('initialize answers the client revision when supported, else (and when abse
       const params = requested === undefined ? undefined : { protocolVersion: requested, capabilities: {}, clientInfo: { name: 't', version: '1' } };
       assert.deepEqual(await client.call('initialize', params), {
         protocolVersion: answered,
-        capabilities: { tools: { listChanged: false } },
+        capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } },
         serverInfo: { name: packageJson.name, title: 'Codex Auth', version: packageJson.version },
       });
     }),
@@ -94,7 +96,7 @@ test('every method whose params are all optional answers without params, and wit
   const { client } = await started(t);
   const expected: Record<string, unknown> = {
     ping: {},
-    'resources/list': { resources: [] },
+    'resources/list': { resources: [{ uri: 'codex-auth://status', name: 'status', title: 'Sign-in status', description: 'Whether you are signed in to OpenAI / ChatGPT, how, and any problem with the stored credentials (no token or key).', mimeType: 'application/json' }] },
     'resources/templates/list': { resourceTemplates: [] },
     'prompts/list': { prompts: [] },
     getAuthStatus: { preferredAuthMethod: 'chatgpt' },

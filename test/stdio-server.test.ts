@@ -35,7 +35,7 @@ test('initialize negotiates the protocol version and is accepted once', async (t
 test('an unknown protocol version is answered with our latest', async (t) => {
   const { client } = await started(t);
   const result = await client.call('initialize', { protocolVersion: '1999-01-01' });
-  assert.equal(result.protocolVersion, '2025-06-18');
+  assert.equal(result.protocolVersion, '2025-11-25');
 });
 
 test('ping, tools/list, resources/list and prompts/list answer', async (t) => {
@@ -43,7 +43,7 @@ test('ping, tools/list, resources/list and prompts/list answer', async (t) => {
   await client.initialize();
   assert.deepEqual(await client.call('ping'), {});
   assert.ok(Array.isArray((await client.call('tools/list')).tools));
-  assert.deepEqual(await client.call('resources/list'), { resources: [] });
+  assert.deepEqual((await client.call('resources/list')).resources.map((r: { uri: string }) => r.uri), ['codex-auth://status']);
   assert.deepEqual(await client.call('prompts/list'), { prompts: [] });
 });
 

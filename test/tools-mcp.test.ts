@@ -1,7 +1,7 @@
 /**
  * Auth as MCP tools, through a generic MCP client: the official SDK's Client over its stdio
- * transport, as any MCP host would spawn and use the server. (The MCP Inspector CLI needs
- * Node >= 22.7.5, so it cannot run in this suite on Node 20.)
+ * transport, as any MCP host would spawn and use the server (initialize era; the 2026-07-28 era
+ * is in mcp-modern-sdk.test.ts, the MCP Inspector CLI in inspector-cli.test.ts).
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
-import { SIGN_IN_LIFETIME_NOTE } from '../src/server/tools.js';
+import { SIGN_IN_LIFETIME_NOTE } from '../src/server/login-tool.js';
 
 type TestContext = { after(fn: () => unknown): void };
 type Notification = { method: string; params?: Record<string, unknown> };

@@ -7,6 +7,14 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
+  /** MCP 2025-11-25 and earlier: resources/read of an unknown URI (the modern era uses -32602). */
+  ResourceNotFound: -32002,
+  /**
+   * MCP 2026-07-28. -32020 (HeaderMismatch) is defined too, but only for HTTP headers; stdio has
+   * none, so this server never sends it.
+   */
+  MissingRequiredClientCapability: -32021,
+  UnsupportedProtocolVersion: -32022,
 } as const;
 
 /** Ids are strings or integers (as codex's `RequestId`); a float or object id is not a valid request. */
@@ -44,3 +52,6 @@ export const encodeError = (id: RequestId | null, error: ErrorObject): string =>
 
 export const encodeNotification = (method: string, params: unknown): string =>
   JSON.stringify({ jsonrpc: '2.0', method, params });
+
+export const encodeRequest = (id: RequestId, method: string, params: unknown): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method, params });

@@ -1,34 +1,91 @@
 /**
- * The MCP lifecycle, discovery and tool-call messages this server answers (revision 2025-06-18,
- * answering older clients in kind). Each schema is the single definition of its type.
+ * The MCP messages this server answers, for both eras of the protocol: the initialize-era
+ * revisions (2025-11-25 back to 2024-11-05, one handshake per process) and the stateless 2026-07-28
+ * revision (every request names its version and client capabilities in `_meta`). Each schema is
+ * the single definition of its type; results are written once and the modern-era envelope
+ * (`resultType`, `_meta` serverInfo) is added around them (src/server/mcp-era.ts).
  */
 import { z } from 'zod';
 
+/** The `_meta` keys of the modern era (2026-07-28 basic/index, "Per-request protocol fields"). */
+export const MetaKey = {
+  protocolVersion: 'io.modelcontextprotocol/protocolVersion',
+  clientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
+  clientInfo: 'io.modelcontextprotocol/clientInfo',
+  serverInfo: 'io.modelcontextprotocol/serverInfo',
+  subscriptionId: 'io.modelcontextprotocol/subscriptionId',
+} as const;
+
+/** What a client may declare; we only ever look at elicitation (URL mode). */
+export const ClientCapabilitiesSchema = z.looseObject({
+  elicitation: z.looseObject({ form: z.looseObject({}).optional(), url: z.looseObject({}).optional() }).optional(),
+});
+export type ClientCapabilities = z.infer<typeof ClientCapabilitiesSchema>;
+
 export const InitializeParamsSchema = z.looseObject({
   protocolVersion: z.string().optional(),
-  capabilities: z.looseObject({}).optional(),
+  // A malformed capabilities object is treated as "declares nothing" rather than refusing the handshake.
+  capabilities: ClientCapabilitiesSchema.optional().catch(undefined),
   clientInfo: z.looseObject({ name: z.string().optional(), version: z.string().optional() }).optional(),
+});
+
+const ImplementationSchema = z.object({ name: z.string(), title: z.string().optional(), version: z.string() });
+
+export const ServerCapabilitiesSchema = z.object({
+  tools: z.object({ listChanged: z.boolean() }),
+  resources: z.object({ subscribe: z.boolean(), listChanged: z.boolean() }),
 });
 
 export const InitializeResultSchema = z.object({
   protocolVersion: z.string(),
-  capabilities: z.object({ tools: z.object({ listChanged: z.boolean() }) }),
-  serverInfo: z.object({ name: z.string(), title: z.string(), version: z.string() }),
+  capabilities: ServerCapabilitiesSchema,
+  serverInfo: ImplementationSchema,
 });
 export type InitializeResult = z.infer<typeof InitializeResultSchema>;
 
+/** Caching hints, required on the modern era's list and read results (SEP-2549). */
+const Cacheable = { ttlMs: z.int().min(0).optional(), cacheScope: z.enum(['public', 'private']).optional() };
+
+export const DiscoverParamsSchema = z.looseObject({});
+export const DiscoverResultSchema = z.object({
+  supportedVersions: z.array(z.string()),
+  capabilities: ServerCapabilitiesSchema,
+  instructions: z.string().optional(),
+  ...Cacheable,
+});
+
 export const ListParamsSchema = z.looseObject({ cursor: z.string().optional() });
+
+/** Hints about a tool's effects (2025-03-26 onward); clients must not trust them for security. */
+export const ToolAnnotationsSchema = z.object({
+  title: z.string().optional(),
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
 
 export const ToolSchema = z.object({
   name: z.string(),
   title: z.string(),
   description: z.string(),
   inputSchema: z.record(z.string(), z.unknown()),
+  annotations: ToolAnnotationsSchema,
 });
-export const ToolsListResultSchema = z.object({ tools: z.array(ToolSchema) });
+export const ToolsListResultSchema = z.object({ tools: z.array(ToolSchema), ...Cacheable });
 export type ToolsListResult = z.infer<typeof ToolsListResultSchema>;
 
-export const ToolCallParamsSchema = z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional() });
+/** An answer the client gives to one of our input requests (an ElicitResult, for us). */
+export const ElicitResultSchema = z.looseObject({ action: z.enum(['accept', 'decline', 'cancel']) });
+export type ElicitResult = z.infer<typeof ElicitResultSchema>;
+
+export const ToolCallParamsSchema = z.looseObject({
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  // The retry of a multi round-trip request (2026-07-28, SEP-2322): checked by the tool that asked.
+  inputResponses: z.record(z.string(), z.unknown()).optional(),
+  requestState: z.string().optional(),
+});
 export const ToolResultSchema = z.object({
   content: z.array(z.object({ type: z.literal('text'), text: z.string() })),
   structuredContent: z.record(z.string(), z.unknown()).optional(),
@@ -36,10 +93,52 @@ export const ToolResultSchema = z.object({
 });
 export type ToolResult = z.infer<typeof ToolResultSchema>;
 
-/** This server offers no resources or prompts; it answers the lists (empty) rather than dropping them. */
-export const ResourcesListResultSchema = z.object({ resources: z.array(z.never()) });
-export const ResourceTemplatesListResultSchema = z.object({ resourceTemplates: z.array(z.never()) });
-export const PromptsListResultSchema = z.object({ prompts: z.array(z.never()) });
+/** A request for user input carried in a result instead of sent to the client (modern era). */
+export const UrlElicitationSchema = z.object({
+  method: z.literal('elicitation/create'),
+  params: z.object({ mode: z.literal('url'), message: z.string(), url: z.string() }),
+});
+export const InputRequiredResultSchema = z.object({
+  resultType: z.literal('input_required'),
+  inputRequests: z.record(z.string(), UrlElicitationSchema).optional(),
+  requestState: z.string().optional(),
+});
+export type InputRequiredResult = z.infer<typeof InputRequiredResultSchema>;
+
+/** The same URL-mode elicitation sent as a request to an initialize-era client (2025-11-25). */
+export const LegacyUrlElicitParamsSchema = z.object({ mode: z.literal('url'), message: z.string(), url: z.string(), elicitationId: z.string() });
+export type LegacyUrlElicitParams = z.infer<typeof LegacyUrlElicitParamsSchema>;
+
+export const ResourceSchema = z.object({ uri: z.string(), name: z.string(), title: z.string(), description: z.string(), mimeType: z.string() });
+export const ResourcesListResultSchema = z.object({ resources: z.array(ResourceSchema), ...Cacheable });
+export const ReadResourceParamsSchema = z.looseObject({ uri: z.string() });
+export const ReadResourceResultSchema = z.object({
+  contents: z.array(z.object({ uri: z.string(), mimeType: z.string(), text: z.string() })),
+  ...Cacheable,
+});
+/** Legacy-era resource subscriptions (2024-11-05 .. 2025-11-25). */
+export const ResourceUriParamsSchema = z.looseObject({ uri: z.string() });
+
+/** This server offers no resource templates or prompts; it answers the lists (empty) rather than dropping them. */
+export const ResourceTemplatesListResultSchema = z.object({ resourceTemplates: z.array(z.never()), ...Cacheable });
+export const PromptsListResultSchema = z.object({ prompts: z.array(z.never()), ...Cacheable });
+
+/** `subscriptions/listen` (modern era): which notifications the client opts in to on this stream. */
+export const SubscriptionFilterSchema = z.looseObject({
+  toolsListChanged: z.boolean().optional(),
+  promptsListChanged: z.boolean().optional(),
+  resourcesListChanged: z.boolean().optional(),
+  resourceSubscriptions: z.array(z.string()).optional(),
+});
+export type SubscriptionFilter = z.infer<typeof SubscriptionFilterSchema>;
+export const SubscriptionsListenParamsSchema = z.looseObject({ notifications: SubscriptionFilterSchema });
+/** Sent only when the server ends the stream itself (shutdown); carries the subscription id in `_meta`. */
+export const SubscriptionsListenResultSchema = z.object({ _meta: z.record(z.string(), z.unknown()) });
+
+const SubscriptionMeta = z.object({ [MetaKey.subscriptionId]: z.union([z.string(), z.int()]) });
+export const SubscriptionsAcknowledgedParamsSchema = z.object({ _meta: SubscriptionMeta, notifications: SubscriptionFilterSchema });
+export const ResourceUpdatedParamsSchema = z.object({ _meta: SubscriptionMeta.optional(), uri: z.string() });
+export const ElicitationCompleteParamsSchema = z.object({ elicitationId: z.string() });
 
 /** `{}`: ping, and methods whose result carries nothing. */
 export const EmptyResultSchema = z.object({});

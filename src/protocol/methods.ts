@@ -22,12 +22,19 @@ export interface MethodEntry {
 const entry = <P extends z.ZodType, R extends z.ZodType>(params: P, result: R) => ({ params, result });
 
 export const Methods = {
-  // MCP lifecycle and discovery
+  // MCP, initialize era (2024-11-05 .. 2025-11-25): the handshake, ping, resource subscriptions
   initialize: entry(Mcp.InitializeParamsSchema, Mcp.InitializeResultSchema),
   ping: entry(Mcp.AnyParamsSchema, Mcp.EmptyResultSchema),
+  'resources/subscribe': entry(Mcp.ResourceUriParamsSchema, Mcp.EmptyResultSchema),
+  'resources/unsubscribe': entry(Mcp.ResourceUriParamsSchema, Mcp.EmptyResultSchema),
+  // MCP, stateless era (2026-07-28): discovery and the notification stream
+  'server/discover': entry(Mcp.DiscoverParamsSchema, Mcp.DiscoverResultSchema),
+  'subscriptions/listen': entry(Mcp.SubscriptionsListenParamsSchema, Mcp.SubscriptionsListenResultSchema),
+  // MCP, both eras (modern results also carry resultType, ttlMs and cacheScope)
   'tools/list': entry(Mcp.ListParamsSchema, Mcp.ToolsListResultSchema),
-  'tools/call': entry(Mcp.ToolCallParamsSchema, Mcp.ToolResultSchema),
+  'tools/call': entry(Mcp.ToolCallParamsSchema, Mcp.ToolResultSchema.or(Mcp.InputRequiredResultSchema)),
   'resources/list': entry(Mcp.ListParamsSchema, Mcp.ResourcesListResultSchema),
+  'resources/read': entry(Mcp.ReadResourceParamsSchema, Mcp.ReadResourceResultSchema),
   'resources/templates/list': entry(Mcp.ListParamsSchema, Mcp.ResourceTemplatesListResultSchema),
   'prompts/list': entry(Mcp.ListParamsSchema, Mcp.PromptsListResultSchema),
   // The auth surface of codex 0.25 (`codex mcp`)
@@ -47,6 +54,12 @@ export type ServerMethods = typeof Methods;
 export type MethodName = keyof ServerMethods;
 
 export const Notifications = {
+  // MCP: on a subscriptions/listen stream (modern) or to a resources/subscribe caller (legacy)
+  'notifications/subscriptions/acknowledged': Mcp.SubscriptionsAcknowledgedParamsSchema,
+  'notifications/resources/updated': Mcp.ResourceUpdatedParamsSchema,
+  // MCP 2025-11-25: the out-of-band part of a URL-mode elicitation finished
+  'notifications/elicitation/complete': Mcp.ElicitationCompleteParamsSchema,
+  // codex 0.25 and codex app-server 0.171
   'codex/event/auth_status_change': Auth.AuthStatusChangeParamsSchema,
   'codex/event/login_chat_gpt_complete': Auth.LoginChatGptCompleteParamsSchema,
   'account/updated': Account.AccountUpdatedParamsSchema,
@@ -54,4 +67,9 @@ export const Notifications = {
 } as const satisfies Record<string, z.ZodType>;
 
 export type NotificationName = keyof typeof Notifications;
+
+/** Requests this server sends to a client: only to an initialize-era client (the modern era forbids them on stdio). */
+export const ServerRequests = {
+  'elicitation/create': entry(Mcp.LegacyUrlElicitParamsSchema, Mcp.ElicitResultSchema),
+} as const satisfies Record<string, MethodEntry>;
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;

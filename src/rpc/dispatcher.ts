@@ -16,6 +16,8 @@ import type { MethodEntry } from '../protocol/methods.js';
 
 export interface RequestContext {
   readonly id: RequestId;
+  /** The request's raw `params._meta` (MCP's per-request metadata), or undefined. */
+  readonly meta: Record<string, unknown> | undefined;
   /** Aborted when the client sends `notifications/cancelled` for this request. */
   readonly signal: AbortSignal;
   /** Runs `fn` right after this request's response is queued (e.g. to send a notification that must follow it). */
@@ -36,11 +38,19 @@ export type HandlersFor<T extends MethodTable, K extends keyof T> = { [M in K]: 
 
 export type NotificationHandler = (params: unknown) => void;
 
+/** What a handler resolves with to send no response at all (a stream the client cancelled). */
+// Typed `never` so a handler may resolve with it whatever its result type.
+export const NO_RESPONSE = Symbol('no response') as never;
+
+/** A response or error from the client, to a request this server sent. */
+export type ResponseHandler = (message: { id: RequestId; result?: unknown; error?: unknown }) => void;
+
 export class Dispatcher<T extends MethodTable> {
   private readonly handlers = new Map<string, Handler<T, keyof T>>();
   private readonly notifications = new Map<string, NotificationHandler>();
   private readonly inFlight = new Map<RequestId, { abort(reason: Error): void }>();
   private pendingCount = 0;
+  private responses: ResponseHandler | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -70,6 +80,12 @@ export class Dispatcher<T extends MethodTable> {
     return this;
   }
 
+  /** Where responses from the client go (they answer requests we sent: src/rpc/outgoing.ts). */
+  onResponse(handler: ResponseHandler): this {
+    this.responses = handler;
+    return this;
+  }
+
   /** Resolves when no request is being handled. */
   async idle(): Promise<void> {
     if (this.pendingCount === 0) return;
@@ -95,8 +111,10 @@ export class Dispatcher<T extends MethodTable> {
     const hasId = id !== undefined;
     const validId = typeof id === 'string' || Number.isSafeInteger(id);
     if (typeof name !== 'string') {
-      // A response or error from the client: we send no requests, so there is nothing to match.
-      if (validId && ('result' in message || 'error' in message)) return;
+      // A response or error from the client answers a request we sent (or nothing: then it is dropped).
+      if (validId && ('result' in message || 'error' in message)) {
+        return this.responses?.(message as { id: RequestId; result?: unknown; error?: unknown });
+      }
       return this.invalid(validId ? (id as RequestId) : null, 'missing method');
     }
     if (hasId && !validId) return this.invalid(null, 'id must be a string or an integer');
@@ -134,8 +152,10 @@ export class Dispatcher<T extends MethodTable> {
     // AbortController or an after-response list unless they ask for one.
     let controller: AbortController | undefined;
     let after: (() => void)[] | undefined;
+    const meta = (rawParams as { _meta?: unknown } | null | undefined)?._meta;
     const context: RequestContext = {
       id,
+      meta: meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : undefined,
       get signal() {
         return (controller ??= new AbortController()).signal;
       },
@@ -164,6 +184,7 @@ export class Dispatcher<T extends MethodTable> {
   }
 
   private respond(id: RequestId, result: unknown, after: (() => void)[] | undefined): void {
+    if (result === NO_RESPONSE) return;
     let line: string;
     try {
       line = encodeResult(id, result ?? {});

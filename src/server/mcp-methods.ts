@@ -1,34 +1,42 @@
-/** The MCP lifecycle and discovery methods (revision 2025-06-18, answering older clients in kind). */
+/**
+ * The MCP lifecycle and discovery methods of both eras: `initialize` and `ping` (2024-11-05 ..
+ * 2025-11-25), `server/discover` (2026-07-28), and the lists both eras share.
+ */
 import { invalidRequest } from '../protocol/jsonrpc.js';
-import type { ToolsListResult } from '../protocol/mcp-wire.js';
+import type { ClientCapabilities, ToolsListResult } from '../protocol/mcp-wire.js';
 import type { ServerHandlers } from './context.js';
-import { packageInfo } from './package-info.js';
+import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, serverInfo } from './mcp-era.js';
 
-export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-06-18', '2025-03-26', '2024-11-05'] as const;
-export const LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0];
+export const SUPPORTED_PROTOCOL_VERSIONS = LEGACY_PROTOCOL_VERSIONS;
+export const LATEST_PROTOCOL_VERSION = LEGACY_PROTOCOL_VERSIONS[0];
 
+/** The one initialize-era handshake of this process. */
 export interface McpSession {
   initialized: boolean;
+  protocolVersion?: string;
+  capabilities?: ClientCapabilities;
 }
 
-type McpMethod = 'initialize' | 'ping' | 'tools/list' | 'resources/list' | 'resources/templates/list' | 'prompts/list';
+/** Both eras: tools (a fixed list) and the status resource (subscribable). */
+const CAPABILITIES = { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } };
+
+const INSTRUCTIONS =
+  'Signs this machine in to OpenAI / ChatGPT for Codex. auth_status tells whether you are signed in; login signs in (the person opens a page); logout signs out.';
+
+type McpMethod = 'initialize' | 'ping' | 'server/discover' | 'tools/list' | 'resources/templates/list' | 'prompts/list';
 
 export function mcpMethods(session: McpSession, tools: () => ToolsListResult['tools']): ServerHandlers<McpMethod> {
   return {
     initialize: (params) => {
       if (session.initialized) throw invalidRequest('initialize called more than once');
-      session.initialized = true;
       const requested = params.protocolVersion;
-      const protocolVersion = SUPPORTED_PROTOCOL_VERSIONS.find((v) => v === requested) ?? LATEST_PROTOCOL_VERSION;
-      return {
-        protocolVersion,
-        capabilities: { tools: { listChanged: false } },
-        serverInfo: { name: packageInfo.name, title: 'Codex Auth', version: packageInfo.version },
-      };
+      const protocolVersion = LEGACY_PROTOCOL_VERSIONS.find((v) => v === requested) ?? LATEST_PROTOCOL_VERSION;
+      Object.assign(session, { initialized: true, protocolVersion, capabilities: params.capabilities ?? {} });
+      return { protocolVersion, capabilities: CAPABILITIES, serverInfo };
     },
     ping: () => ({}),
+    'server/discover': () => ({ supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities: CAPABILITIES, instructions: INSTRUCTIONS }),
     'tools/list': () => ({ tools: tools() }),
-    'resources/list': () => ({ resources: [] }),
     'resources/templates/list': () => ({ resourceTemplates: [] }),
     'prompts/list': () => ({ prompts: [] }),
   };

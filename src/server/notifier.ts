@@ -2,21 +2,31 @@
  * Notification fan-out: the single place notifications are encoded and queued for the client,
  * so their order against responses is the transport's FIFO order.
  *
- * Every change goes out in the 0.25 form (`codex/event/*`) to everyone; the v2 form (`account/*`)
- * also goes to a client once it has used the v2 account API, as codex app-server does.
+ * Unsolicited changes go out in the 0.25 form (`codex/event/*`) once the client has shown it is an
+ * initialize-era or codex client (any request without modern `_meta`, see mcp-era.ts); the v2 form
+ * (`account/*`) goes to a client once it has used the v2 account API, as codex app-server does. A
+ * 2026-07-28 client gets neither unless it asks: the modern era allows notifications only for an
+ * in-flight request or on a `subscriptions/listen` stream (status-resource.ts sends those).
  */
 import { encodeNotification } from '../protocol/jsonrpc.js';
 import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { LoginEnded } from '../protocol/login.js';
 import type { NotificationName, NotificationParams } from '../protocol/methods.js';
+import { MetaKey, type SubscriptionFilter } from '../protocol/mcp-wire.js';
+import type { RequestId } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2PlanType } from './account-shapes.js';
 
-
 export class Notifier {
   private accountApiClient = false;
+  private codexClient = false;
 
   constructor(private readonly send: (line: string) => void) {}
+
+  /** An initialize-era or codex client is on the line: from then on it gets the 0.25 notifications. */
+  openCodexEvents(): void {
+    this.codexClient = true;
+  }
 
   /** Called by every `account/*` method: from then on the client also gets v2 notifications. */
   subscribeAccountApi(): void {
@@ -30,7 +40,7 @@ export class Notifier {
 
   /** The auth method (or account) in force changed. */
   authChanged(snapshot: Pick<AuthSnapshot, 'authMethod' | 'account'>): void {
-    this.authStatusChange(snapshot.authMethod);
+    if (this.codexClient) this.authStatusChange(snapshot.authMethod);
     if (this.accountApiClient) {
       this.notify('account/updated', {
         authMode: snapshot.authMethod ?? null,
@@ -41,7 +51,7 @@ export class Notifier {
   }
 
   loginEnded(ended: LoginEnded): void {
-    if (ended.loginId !== null) {
+    if (ended.loginId !== null && this.codexClient) {
       this.notify('codex/event/login_chat_gpt_complete', {
         loginId: ended.loginId,
         success: ended.success,
@@ -63,5 +73,20 @@ export class Notifier {
   /** `{authMethod}` with the method in force; omitted when signed out (as 0.25 does). */
   private authStatusChange(authMethod: AuthMethod | undefined): void {
     this.notify('codex/event/auth_status_change', authMethod ? { authMethod } : {});
+  }
+
+  /** The first message of a `subscriptions/listen` stream: what of the filter we honour. */
+  subscriptionAcknowledged(subscriptionId: RequestId, notifications: SubscriptionFilter): void {
+    this.notify('notifications/subscriptions/acknowledged', { _meta: { [MetaKey.subscriptionId]: subscriptionId }, notifications });
+  }
+
+  /** A resource changed: on a modern stream (with its id) or to a legacy `resources/subscribe` caller (without). */
+  resourceUpdated(uri: string, subscriptionId?: RequestId): void {
+    this.notify('notifications/resources/updated', subscriptionId === undefined ? { uri } : { _meta: { [MetaKey.subscriptionId]: subscriptionId }, uri });
+  }
+
+  /** 2025-11-25: the sign-in a URL-mode elicitation pointed at has ended. */
+  elicitationComplete(elicitationId: string): void {
+    this.notify('notifications/elicitation/complete', { elicitationId });
   }
 }

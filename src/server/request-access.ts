@@ -36,10 +36,19 @@ const TOOL_ACCESS: Record<string, (args: Record<string, unknown> | undefined) =>
 export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
   initialize: NONE,
   ping: NONE,
+  'server/discover': NONE,
   'tools/list': NONE,
-  'tools/call': ({ name, arguments: args }) => TOOL_ACCESS[name]?.(args),
+  // The retry of an interactive login (inputResponses / requestState) only waits for the sign-in
+  // it started: holding later requests for that wait would hold a cancel behind it.
+  'tools/call': ({ name, arguments: args, ...rest }) =>
+    'inputResponses' in rest || 'requestState' in rest ? NONE : TOOL_ACCESS[name]?.(args),
   'resources/list': NONE,
   'resources/templates/list': NONE,
+  'resources/read': READS_AUTH,
+  'resources/subscribe': NONE,
+  'resources/unsubscribe': NONE,
+  // A stream that lives as long as the client wants: it orders nothing.
+  'subscriptions/listen': NONE,
   'prompts/list': NONE,
   getAuthStatus: statusRead,
   loginChatGpt: CHANGES_LOGIN,

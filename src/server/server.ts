@@ -2,21 +2,26 @@
  * Composition root of `serve`: wires stdin/stdout to the dispatcher and the actors behind it,
  * and shuts everything down on stdin EOF or a signal.
  *
- * One request's path: StdioTransport.receive → Dispatcher.handleLine → a method from
- * auth-methods.ts (or mcp-methods.ts) → a result → Dispatcher.respond → StdioTransport.send.
+ * One request's path: StdioTransport.receive → Dispatcher.handleLine → the era check of
+ * mcp-era.ts around a method from auth-methods.ts (or mcp-methods.ts, …) → a result (in the
+ * modern envelope for a 2026-07-28 request) → Dispatcher.respond → StdioTransport.send.
  */
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { Methods } from '../protocol/methods.js';
+import { Methods, ServerRequests } from '../protocol/methods.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
+import { OutgoingRequests } from '../rpc/outgoing.js';
 import { StdioTransport } from '../transport/stdio.js';
 import { accountMethods } from './account-methods.js';
 import { authMethods } from './auth-methods.js';
 import { loginMethods } from './login-methods.js';
+import { InteractiveLogin } from './login-tool.js';
+import { withEras } from './mcp-era.js';
 import { mcpMethods, type McpSession } from './mcp-methods.js';
 import { inRequestOrder } from './request-access.js';
 import { createRuntime } from './runtime.js';
-import { toolList, toolMethods } from './tools.js';
+import { StatusSubscriptions } from './status-resource.js';
+import { toolList, toolMethods, type LegacyElicit } from './tools.js';
 
 /** How long in-flight requests may still finish after stdin closes. */
 const SHUTDOWN_GRACE_MS = 1_500;
@@ -38,19 +43,32 @@ export function serve({ loaded }: ServeOptions): void {
   const runtime = createRuntime(loaded, log, send);
   const { context } = runtime;
   const session: McpSession = { initialized: false };
-  // One handler for every method of the wire table: the type of registerAll requires each. Each
-  // waits for the earlier requests it conflicts with, so answers fit the order of the requests.
+  const outgoing = new OutgoingRequests(ServerRequests, send);
+  const subscriptions = new StatusSubscriptions(context);
+  // URL-mode elicitation as a request: only after a 2025-11-25 handshake that declared it.
+  const legacyElicit = (): LegacyElicit =>
+    session.protocolVersion === '2025-11-25' && session.capabilities?.elicitation?.url !== undefined
+      ? (params, signal) => outgoing.request('elicitation/create', { mode: 'url', ...params }, signal)
+      : undefined;
+  // One handler for every method of the wire table (the type of registerAll requires each), each
+  // behind the era check, and each waiting for the earlier requests it conflicts with, so answers
+  // fit the order of the requests.
   dispatcher
     .registerAll(
-      inRequestOrder({
-        ...mcpMethods(session, toolList),
-        ...authMethods(context),
-        ...loginMethods(context),
-        ...accountMethods(context),
-        ...toolMethods(context),
-      }),
+      withEras(
+        inRequestOrder({
+          ...mcpMethods(session, toolList),
+          ...subscriptions.handlers(),
+          ...authMethods(context),
+          ...loginMethods(context),
+          ...accountMethods(context),
+          ...toolMethods(context, new InteractiveLogin(context), legacyElicit),
+        }),
+        { legacyClientSeen: () => context.notifier.openCodexEvents() },
+      ),
     )
-    .onNotification('notifications/initialized', () => undefined);
+    .onNotification('notifications/initialized', () => undefined)
+    .onResponse((message) => outgoing.settle(message));
 
   // Watch from the start, not once the first read is done: a change landing between that read
   // and a later watch would go unnoticed (a change during the first read makes it read again).
@@ -62,6 +80,9 @@ export function serve({ loaded }: ServeOptions): void {
     if (stopping) return;
     stopping = true;
     log.info({ reason }, 'shutting down');
+    // Open subscriptions/listen streams end with their graceful result; pending elicitations fail.
+    subscriptions.closeAll();
+    outgoing.rejectAll(new Error('the server is shutting down'));
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([dispatcher!.idle(), grace]);
     await runtime.close(SHUTDOWN_GRACE_MS);

@@ -5,13 +5,13 @@
  */
 import { z } from 'zod';
 import { RpcError } from '../protocol/jsonrpc.js';
-import type { ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
-import type { AuthSnapshot } from '../protocol/snapshot.js';
-import { v2Account } from './account-shapes.js';
-import { authStatusResult } from './auth-methods.js';
+import type { InputRequiredResult, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
 import type { ServerContext, ServerHandlers } from './context.js';
+import type { InteractiveLogin, LoginCall } from './login-tool.js';
 import { performLogout } from './logout.js';
-import { DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
+import { modernRequest } from './mcp-era.js';
+import { signInWithApiKey, type After } from './sign-in.js';
+import { describeStatus, text, toolError as error } from './tool-results.js';
 
 // Strict, as the generated schemas say (additionalProperties: false): an unknown argument is named in the error.
 const AuthStatusArgs = z.strictObject({}).describe('No arguments.');
@@ -23,43 +23,25 @@ const LogoutArgs = z.strictObject({
   revoke: z.boolean().optional().describe('Revoke the tokens at the issuer first (default: config logout_revokes_tokens). false only removes them here.'),
 });
 
+/** What one tools/call brings besides its arguments. */
+export interface ToolCall {
+  readonly context: ServerContext;
+  readonly after: After;
+  /** The interactive sign-in with everything it needs to know about this call's era. */
+  readonly login: (method: LoginCall['method']) => Promise<ToolResult | InputRequiredResult>;
+}
+
 interface Tool<S extends z.ZodType> {
   readonly name: string;
   readonly title: string;
   readonly description: string;
   readonly args: S;
-  run(args: z.infer<S>, context: ServerContext, after: (fn: () => void) => void): Promise<ToolResult>;
+  /** Hints for the client (2025-03-26 onward); none of them is a promise it may rely on for safety. */
+  readonly annotations: { readOnlyHint: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint: boolean };
+  run(args: z.infer<S>, call: ToolCall): Promise<ToolResult | InputRequiredResult>;
 }
 
 const tool = <S extends z.ZodType>(definition: Tool<S>) => definition;
-
-const text = (message: string, structured?: Record<string, unknown>): ToolResult => ({
-  content: [{ type: 'text', text: message }],
-  ...(structured && { structuredContent: structured }),
-});
-
-/**
- * The sign-in runs inside this server process, so it completes only while the server runs. A
- * one-shot client (one call, then exit: `mcporter call`, the Inspector's --cli) ends the server,
- * and with it the sign-in, before the person can finish: say so where the person reads the URL.
- */
-export const SIGN_IN_LIFETIME_NOTE =
-  'This sign-in lives as long as this MCP server: keep this client connected until it completes. A one-shot client (one call, then exit) stops the server, and the sign-in with it.';
-
-const error = (message: string): ToolResult => ({ content: [{ type: 'text', text: message }], isError: true });
-
-function describeStatus(snapshot: AuthSnapshot, context: ServerContext) {
-  const status = authStatusResult(snapshot, context, false);
-  const account = v2Account(snapshot);
-  const summary =
-    account === null
-      ? 'Signed out.'
-      : account.type === 'apiKey'
-        ? 'Signed in with an OpenAI API key.'
-        : `Signed in with ChatGPT as ${account.email ?? 'an unknown email'} (plan: ${account.planType}).`;
-  const problem = status.authError ? ` Problem: ${status.authError.message}` : '';
-  return text(`${summary}${problem}`, { ...status, account });
-}
 
 const TOOLS = [
   tool({
@@ -67,25 +49,23 @@ const TOOLS = [
     title: 'Sign-in status',
     description: 'Shows whether you are signed in to OpenAI / ChatGPT, how, and any problem with the stored credentials.',
     args: AuthStatusArgs,
-    run: async (_args, context) => describeStatus(await context.auth.ready.then(() => context.auth.current!), context),
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    run: async (_args, { context }) => describeStatus(await context.auth.ready.then(() => context.auth.current!), context),
   }),
   tool({
     name: 'login',
     title: 'Sign in',
-    description: 'Signs in to OpenAI: returns a URL to open (chatgpt), a code to enter on another device (device_code), or stores an API key (api_key).',
+    description: 'Signs in to OpenAI: asks you to open the sign-in page (chatgpt) or to enter a code on another device (device_code), or stores an API key (api_key).',
     args: LoginArgs,
-    async run(args, context, after) {
+    // It replaces whatever credentials are stored, and talks to the issuer.
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    async run(args, { context, after, login }) {
       if (args.method === 'api_key') {
         if (!args.apiKey) return error('apiKey: required when method is "api_key"');
         await signInWithApiKey(context, args.apiKey, after);
         return text('Signed in with the API key.', { method: 'api_key' });
       }
-      if (args.method === 'chatgpt') {
-        const { loginId, authUrl } = await startChatGptSignIn(context, after);
-        return text(`Open this URL in a browser to sign in with ChatGPT:\n${authUrl}\n${SIGN_IN_LIFETIME_NOTE}`, { method: 'chatgpt', loginId, authUrl });
-      }
-      const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context, after);
-      return text(`Open ${verificationUrl} on any device and enter the code ${userCode}.\n${DEVICE_CODE_WARNING}\n${SIGN_IN_LIFETIME_NOTE}`, { method: 'device_code', loginId, verificationUrl, userCode });
+      return login(args.method);
     },
   }),
   tool({
@@ -93,7 +73,8 @@ const TOOLS = [
     title: 'Sign out',
     description: 'Signs out: revokes the tokens at the issuer (unless revoke is false) and removes the stored OpenAI / ChatGPT credentials.',
     args: LogoutArgs,
-    async run(args, context, after) {
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    async run(args, { context, after }) {
       const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: args.revoke }, after);
       const summary = snapshot?.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.';
       const revocation = revoked ? ' The tokens were revoked at the issuer.' : revokeError ? ` The tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.` : '';
@@ -102,16 +83,19 @@ const TOOLS = [
   }),
 ];
 
-/** The fixed tool list, with JSON Schemas generated once from the zod schemas. */
+/** The fixed tool list, with JSON Schemas generated once from the zod schemas (order fixed, as the modern era asks). */
 export const toolList = (): ToolsListResult['tools'] => LIST;
-const LIST = TOOLS.map(({ name, title, description, args }) => {
+const LIST = TOOLS.map(({ name, title, description, args, annotations }) => {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(args) as Record<string, unknown>;
-  return { name, title, description, inputSchema };
+  return { name, title, description, inputSchema, annotations };
 });
 
-export function toolMethods(context: ServerContext): ServerHandlers<'tools/call'> {
+/** How a legacy-era call can reach the person: set when the initialize handshake allows URL elicitation. */
+export type LegacyElicit = LoginCall['elicit'];
+
+export function toolMethods(context: ServerContext, interactive: InteractiveLogin, legacyElicit: () => LegacyElicit): ServerHandlers<'tools/call'> {
   return {
-    'tools/call': async ({ name, arguments: args }, request): Promise<ToolResult> => {
+    'tools/call': async ({ name, arguments: args, inputResponses, requestState }, request) => {
       const found = TOOLS.find((t) => t.name === name);
       if (!found) return error(`Unknown tool '${name}'`);
       const parsed = found.args.safeParse(args ?? {});
@@ -119,9 +103,24 @@ export function toolMethods(context: ServerContext): ServerHandlers<'tools/call'
         const issue = parsed.error.issues[0]!;
         return error(`${issue.path.join('.') || 'arguments'}: ${issue.message}`);
       }
+      const modern = modernRequest(request.meta);
+      const after: After = (fn) => request.afterResponse(fn);
+      const call: ToolCall = {
+        context,
+        after,
+        login: (method) =>
+          interactive.run({
+            method,
+            after,
+            signal: request.signal,
+            ...(modern ? { modern, inputResponses, requestState } : { elicit: legacyElicit() }),
+          }),
+      };
       try {
-        return await (found as Tool<z.ZodType>).run(parsed.data, context, (fn) => request.afterResponse(fn));
+        return await (found as Tool<z.ZodType>).run(parsed.data, call);
       } catch (failure) {
+        // Protocol errors of the modern era (-32602 state, -32021 capability) stay protocol errors.
+        if (failure instanceof RpcError && modern && [-32602, -32021].includes(failure.code)) throw failure;
         // Tool failures are results the model can read, not protocol errors.
         return error(failure instanceof RpcError || failure instanceof Error ? failure.message : String(failure));
       }
