@@ -17,7 +17,7 @@ import { startEmbeddedIssuer } from './issuer/embedded-issuer.js';
 import { signInAtIssuer } from './issuer/scripted-sign-in.js';
 import { RpcClient } from './rpc-client.js';
 
-const serverEntry = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const serverEntry = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 const auto = process.argv.includes('--auto') || !process.stdin.isTTY;
 const device = process.argv.includes('--device');
 const say = (text: string) => process.stdout.write(`${text}\n`);

@@ -1,6 +1,7 @@
 // The build `npm pack` ships (prepack): dist/ emptied first, so no output of a source that was
 // moved or deleted since (an incremental build never removes one) ends up in the tarball, then
-// only what the package runs (src/, workers/) compiled. Its source maps carry their sources inline.
+// only what the package runs (src/, workers/) compiled, then bundled into dist/bundle/ (the
+// only folder shipped). Its source maps carry their sources inline.
 import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -15,4 +16,7 @@ try {
   process.exit(1);
 }
 const { status } = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-process.exit(status ?? 1);
+if (status !== 0) process.exit(status ?? 1);
+// What the package runs: each thread's entry bundled into dist/bundle/ (scripts/bundle.mjs).
+const bundled = spawnSync(process.execPath, [new URL('./bundle.mjs', import.meta.url).pathname], { cwd: root, stdio: 'inherit' });
+process.exit(bundled.status ?? 1);

@@ -1,6 +1,6 @@
 /**
- * What `npm pack` publishes (from the build present in dist/): only the server (dist/src,
- * dist/workers) and package.json/README/LICENSE; nothing of dev/, test/ or bench/; no shipped
+ * What `npm pack` publishes (from the build present in dist/): only the server (dist/bundle, one
+ * file per thread's entry and their shared chunks) and package.json/README/LICENSE; nothing of dev/, test/ or bench/; no shipped
  * module that imports a dev dependency (installed with --omit=dev it could not load), an undeclared
  * package, or a file that is not in the package; and no source map that points nowhere.
  */
@@ -13,21 +13,17 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from './support/paths.js';
 
-const SHIPPED = /^(dist\/src\/|dist\/workers\/|package\.json$|README(\.md)?$|LICEN[SC]E(\.\w+)?$|NOTICE(\.\w+)?$|CHANGELOG\.md$)/;
+const SHIPPED = /^(dist\/bundle\/|package\.json$|README(\.md)?$|LICEN[SC]E(\.\w+)?$|NOTICE(\.\w+)?$|CHANGELOG\.md$)/;
 
-/** Specifiers of a compiled ES module: import/export … from, bare import, import(), require(), new URL(…, import.meta.url). */
-function moduleReferences(source: string): { imports: string[]; urls: string[] } {
-  const imports: string[] = [];
-  const urls: string[] = [];
-  const patterns: [RegExp, string[]][] = [
-    [/^\s*(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]/gm, imports],
-    [/^\s*import\s*['"]([^'"]+)['"]/gm, imports],
-    [/\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g, imports],
-    [/\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g, imports],
-    [/\bnew URL\(\s*['"`](\.{1,2}\/[^'"`]+)['"`]\s*,\s*import\.meta\.url\s*\)/g, urls],
-  ];
-  for (const [pattern, into] of patterns) for (const match of source.matchAll(pattern)) into.push(match[1]!);
-  return { imports, urls };
+/** What the bundler recorded of each output file it wrote (scripts/bundle.mjs → dist/bundle/meta.json). */
+interface Metafile {
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+}
+
+/** Every module an output file loads (static, dynamic or require), relative to dist/ or a package name. */
+async function bundleImports(): Promise<Map<string, { path: string; external: boolean }[]>> {
+  const meta = JSON.parse(await readFile(join(projectRoot, 'dist/bundle/meta.json'), 'utf8')) as Metafile;
+  return new Map(Object.entries(meta.outputs).map(([output, { imports }]) => [`dist/${output}`, imports.map((i) => ({ path: i.path, external: i.external === true }))]));
 }
 
 /** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
@@ -43,21 +39,11 @@ async function packedFiles(): Promise<string[]> {
   return pack.files.map((f) => f.path);
 }
 
-test('the scanner sees every way a module can load a package (so the test below can fail)', () => {
-  const { imports, urls } = moduleReferences(
-    [
-      "import Provider from 'oidc-provider';",
-      "import { z } from 'zod';",
-      "export { x } from './x.js';",
-      "import 'side-effect';",
-      "  const m = await import('@scope/pkg/sub');",
-      "const r = require('cjs-only');",
-      "const w = new URL('../../dev/demo.js', import.meta.url);",
-    ].join('\n'),
-  );
-  assert.deepEqual(imports.sort(), ['./x.js', '@scope/pkg/sub', 'cjs-only', 'oidc-provider', 'side-effect', 'zod']);
-  assert.deepEqual(urls, ['../../dev/demo.js']);
-  assert.equal(packageName('@scope/pkg/sub'), '@scope/pkg');
+test('the bundle says what each file loads (so the test below can fail): piscina from outside, chunks from inside', async () => {
+  const imports = await bundleImports();
+  const main = imports.get('dist/bundle/main.js') ?? [];
+  assert.ok(main.some((i) => i.external && i.path === 'piscina'), 'piscina is loaded from node_modules');
+  assert.ok(main.some((i) => !i.external && /^bundle\/chunk-\w+\.js$/.test(i.path)), 'chunks are loaded from the bundle');
 });
 
 test('npm pack holds the server only: no dev/test/bench file, no dev dependency, nothing that points outside the package', async () => {
@@ -69,29 +55,25 @@ test('npm pack holds the server only: no dev/test/bench file, no dev dependency,
   const devDependencies = new Set(Object.keys(manifest.devDependencies ?? {}));
   const files = await packedFiles();
   const packed = new Set(files);
-  assert.ok(files.some((f) => f === 'dist/src/cli/main.js'), 'the build is present (npm run build) and the entry ships');
-  assert.ok(files.filter((f) => f.endsWith('.js')).length > 40, `${files.length} files`);
+  for (const entry of ['main', 'token-service', 'login', 'keyring']) {
+    assert.ok(files.includes(`dist/bundle/${entry}.js`), `the build is present (npm run build) and ${entry}.js ships`);
+  }
 
   const problems: string[] = [];
   for (const file of files) {
-    if (!SHIPPED.test(file)) problems.push(`${file} is not part of the server (only dist/src, dist/workers and package metadata ship)`);
+    if (!SHIPPED.test(file)) problems.push(`${file} is not part of the server (only dist/bundle and package metadata ship)`);
   }
+  const loads = await bundleImports();
   for (const file of files.filter((f) => f.endsWith('.js'))) {
     const source = await readFile(join(projectRoot, file), 'utf8');
-    const { imports, urls } = moduleReferences(source);
-    for (const specifier of imports) {
-      if (specifier.startsWith('.')) {
-        const target = normalize(join(dirname(file), specifier));
-        if (!packed.has(target)) problems.push(`${file} imports ${specifier}, which is not in the package`);
-      } else if (!isBuiltin(specifier)) {
-        const name = packageName(specifier);
-        if (devDependencies.has(name) && !dependencies.has(name)) problems.push(`${file} imports ${specifier}, a devDependency (absent with --omit=dev)`);
-        else if (!dependencies.has(name)) problems.push(`${file} imports ${specifier}, which package.json does not depend on`);
+    for (const { path, external } of loads.get(file) ?? []) {
+      if (!external) {
+        if (!packed.has(`dist/${path}`)) problems.push(`${file} imports ${path}, which is not in the package`);
+      } else if (!isBuiltin(path)) {
+        const name = packageName(path);
+        if (devDependencies.has(name) && !dependencies.has(name)) problems.push(`${file} imports ${path}, a devDependency (absent with --omit=dev)`);
+        else if (!dependencies.has(name)) problems.push(`${file} imports ${path}, which package.json does not depend on`);
       }
-    }
-    for (const url of urls) {
-      const target = normalize(join(dirname(file), url));
-      if (!packed.has(target)) problems.push(`${file} refers to ${url}, which is not in the package`);
     }
     const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(source)?.[1];
     if (map && !map.startsWith('data:')) {

@@ -55,9 +55,9 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
   const packed = await run('npm', ['pack', '--json', '--pack-destination', work, '--loglevel=error'], { cwd: clone, maxBuffer: 64 << 20 });
   const [pack] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as [{ filename: string; files: { path: string }[] }];
   const files = pack.files.map((f) => f.path);
-  assert.ok(files.includes('dist/src/cli/main.js'), 'prepack built the server');
+  assert.ok(files.includes('dist/bundle/main.js'), 'prepack built the server');
   assert.ok(files.includes('LICENSE'), 'the license ships');
-  assert.deepEqual(files.filter((f) => !/^(dist\/src\/|dist\/workers\/|package\.json$|README\.md$|LICENSE$)/.test(f)), [], 'nothing of dev/, test/ or bench/');
+  assert.deepEqual(files.filter((f) => !/^(dist\/bundle\/|package\.json$|README\.md$|LICENSE$)/.test(f)), [], 'nothing of dev/, test/ or bench/');
   const tarball = join(work, pack.filename);
 
   const project = join(work, 'project');

@@ -14,7 +14,7 @@ import { mismatch, substitute } from '../bench/load/stream.js';
 
 const replayer = fileURLToPath(new URL('../bench/load/replay.js', import.meta.url));
 const recorder = fileURLToPath(new URL('../bench/load/record.js', import.meta.url));
-const server = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const server = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 const streams = fileURLToPath(new URL('../../bench/streams/', import.meta.url));
 
 interface Replay {

@@ -12,9 +12,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { serverEntry } from './support/paths.js';
 
-const tokenServiceWorker = serverEntry.replace(/src\/cli\/main\.js$/, 'workers/token-service/main.js');
+/** The tsc output the bundle is made from (its module graph is the bundle's, file by file). */
+const mainEntry = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const tokenServiceWorker = fileURLToPath(new URL('../workers/token-service/main.js', import.meta.url));
 
 /** `import … from '…'`, `export … from '…'` and bare `import '…'` of compiled ES modules; import() is left out on purpose. */
 const STATIC_IMPORT = /^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gms;
@@ -37,7 +40,7 @@ async function staticGraph(entry: string): Promise<{ files: Set<string>; package
 }
 
 test('start-up loads only the packages the main thread needs; the network stack, JWT and keyring code stay out', async () => {
-  const { files, packages } = await staticGraph(serverEntry);
+  const { files, packages } = await staticGraph(mainEntry);
   assert.ok(files.size > 20, `the walk follows relative imports (${files.size} files)`);
   assert.deepEqual([...packages].sort(), ['comlink', 'commander', 'fastest-levenshtein', 'pino', 'piscina', 'smol-toml', 'zod']);
   for (const file of files) assert.doesNotMatch(file, /\/(dev|workers)\//, `${file} is not for the main thread at start-up`);
@@ -47,7 +50,7 @@ test('start-up loads only the packages the main thread needs; the network stack,
 const ANY_IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 test('a wing per thread: nothing under workers/ is imported by the main thread, not even lazily', async () => {
-  const srcRoot = dirname(dirname(serverEntry));
+  const srcRoot = dirname(dirname(mainEntry));
   const { readdir } = await import('node:fs/promises');
   const sources = (await readdir(srcRoot, { recursive: true })).map(String).filter((f) => f.endsWith('.js'));
   assert.ok(sources.length > 40, `${sources.length} main-thread files`);
@@ -63,4 +66,26 @@ test('the token service thread loads what reading credentials needs; the HTTP cl
   const { packages, specifiers } = await staticGraph(tokenServiceWorker);
   assert.deepEqual([...packages].sort(), ['jose', 'zod']);
   assert.ok(specifiers.has('jose/jwt/decode') && !specifiers.has('jose'), 'the JWT decoder alone, not the whole of jose');
+});
+
+interface Metafile {
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, unknown> }>;
+}
+
+test('the bundle the package runs keeps it so: what main.js loads before its first answer has no network stack, JWT, keyring or dev code', async () => {
+  const bundleDir = dirname(serverEntry);
+  const meta = JSON.parse(await readFile(resolve(bundleDir, 'meta.json'), 'utf8')) as Metafile;
+  // The outputs main.js loads statically (its own and the chunks it imports, transitively).
+  const loaded = new Set<string>();
+  const visit = (output: string) => {
+    if (loaded.has(output)) return;
+    loaded.add(output);
+    for (const imported of meta.outputs[output]!.imports) if (!imported.external && imported.kind === 'import-statement') visit(imported.path);
+  };
+  visit('bundle/main.js');
+  const inputs = [...loaded].flatMap((output) => Object.keys(meta.outputs[output]!.inputs));
+  assert.ok(inputs.some((i) => i.includes('node_modules/zod/')), 'the walk sees the packages bundled in');
+  const externals = [...loaded].flatMap((output) => meta.outputs[output]!.imports.filter((i) => i.external && i.kind === 'import-statement').map((i) => i.path));
+  assert.deepEqual([...new Set(externals.filter((e) => !e.startsWith('node:')))].sort(), ['piscina']);
+  for (const input of inputs) assert.doesNotMatch(input, /node_modules\/(undici|jose|@napi-rs|oidc-provider)\/|^dev\/|^workers\//, `${input} is not for the main thread at start-up`);
 });

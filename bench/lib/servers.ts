@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export type Contestant = 'ours' | 'original' | 'floor';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-export const OURS = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const OURS = fileURLToPath(new URL('../../bundle/main.js', import.meta.url));
 export const ORIGINAL = `${root}node_modules/@openai/codex/bin/codex-x86_64-unknown-linux-musl`;
 export const FLOOR = fileURLToPath(new URL('../floor-server.js', import.meta.url));
 

@@ -3,7 +3,7 @@
  * byte unchanged and writes what the client sent, when, and what came back as a replayable stream
  * (see bench/README.md), with secrets redacted and random values turned into patterns.
  *
- *   node dist/bench/load/record.js session.jsonl -- node dist/src/cli/main.js mcp
+ *   node dist/bench/load/record.js session.jsonl -- node dist/bundle/main.js mcp
  * Use that whole command where an IDE's MCP config names the server. The stream is written when
  * the server exits: when the client closes stdin, or when the proxy gets SIGINT/SIGTERM/SIGHUP
  * (passed on to the server).

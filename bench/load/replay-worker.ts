@@ -20,7 +20,7 @@ import { mismatch, readStream, substitute, type StreamStep } from './stream.js';
 // The embedded issuer (oidc-provider) prints notices with console.info; stdout carries the report.
 console.log = console.info = console.warn;
 
-const SERVER = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const SERVER = fileURLToPath(new URL('../../bundle/main.js', import.meta.url));
 /** Steps that open a session; a later pass on the same server leaves them out. */
 const SESSION_SETUP = new Set(['initialize', 'notifications/initialized']);
 /** How often an `eventually` step asks again. */

@@ -12,8 +12,9 @@ import { Piscina } from 'piscina';
 import type { Logger } from '../log.js';
 import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import { RevokeOutcomeSchema, type RefreshTask, type RevokeOutcome, type RevokeTask, type ValidateTask } from '../protocol/token-service-tasks.js';
+import { workerFile } from '../worker-files.js';
 
-const WORKER_FILE = new URL('../../workers/token-service/main.js', import.meta.url).href;
+const WORKER_FILE = workerFile('token-service').href;
 
 /** Tasks waiting for a thread beyond this many are refused (a flood of requests, not a workload). */
 const MAX_WAITING_TASKS = 1_024;

@@ -15,8 +15,9 @@ import {
   type StartDeviceLogin,
   type StartDeviceLoginResult,
 } from '../protocol/login.js';
+import { workerFile } from '../worker-files.js';
 
-const WORKER_FILE = new URL('../../workers/login/main.js', import.meta.url);
+const WORKER_FILE = workerFile('login');
 
 export class LoginWorkerClient {
   private worker: Worker | undefined;

@@ -16,6 +16,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyringMessageSchema, type KeyringReply, type KeyringRequest } from '../../protocol/keyring.js';
+import { workerFile } from '../../worker-files.js';
 
 export const KEYRING_SERVICE = 'Codex Auth';
 /** How long one keyring call may take once it has started (gh uses the same 3 s). */
@@ -25,7 +26,7 @@ const START_TIMEOUT_MS = 20_000;
 /** Test hook: a module exporting an `AsyncEntry` class with the @napi-rs/keyring API (e.g. a fake that hangs). */
 export const KEYRING_MODULE_ENV = 'CODEX_AUTH_MCP_KEYRING_MODULE';
 
-const HELPER = fileURLToPath(new URL('../../../workers/keyring/main.js', import.meta.url));
+const HELPER = fileURLToPath(workerFile('keyring'));
 
 export function keyringAccount(codexHome: string): string {
   let canonical: string;
