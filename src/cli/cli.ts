@@ -1,0 +1,157 @@
+/**
+ * The `codex-auth-mcp` command: `serve` (default; alias `mcp`) speaks JSON-RPC on stdio.
+ * `-c key=value` may stand before or after the subcommand, as with `codex`.
+ *
+ * Exit codes every command shares: 2 for a usage error (an unknown command or option, a missing
+ * value), a bad config or an unusable CODEX_HOME; each command documents its others.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { codexHomeProblem, createCodexHome } from '../auth/store/codex-home.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { nearMiss } from '../config/near-miss.js';
+import { logLevelProblem } from '../log.js';
+import { packageInfo } from '../server/package-info.js';
+import { serve } from '../server/server.js';
+import { loginCommand, logoutCommand, statusCommand } from './commands.js';
+
+/** Usage errors, a bad config, an unusable CODEX_HOME. */
+const USAGE_ERROR = 2;
+const COMMANDS = ['serve', 'mcp', 'status', 'login', 'logout', 'help'];
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Every command takes `-c key=value`, before or after its name, as codex does. */
+const withConfigOption = (command: Command) =>
+  command.option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, []);
+
+export function codexHomeFromEnv(): string {
+  const fromEnv = process.env['CODEX_HOME'];
+  return fromEnv ? resolve(fromEnv) : join(homedir(), '.codex');
+}
+
+function stop(message: string): never {
+  process.stderr.write(`codex-auth-mcp: ${message}\n`);
+  process.exit(USAGE_ERROR);
+}
+
+/**
+ * Checks CODEX_HOME and loads the config, or stops the process at once with exit code 2 and one
+ * clear message. `willWrite`: the command is about to store credentials, so CODEX_HOME is made
+ * now — a folder that cannot be made fails here, before a key is asked for or a URL printed.
+ */
+async function loadOrExit(overrides: string[], willWrite = false): Promise<LoadedConfig> {
+  const codexHome = codexHomeFromEnv();
+  const problem = await codexHomeProblem(codexHome);
+  if (problem) stop(problem);
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig(codexHome, overrides);
+  } catch (error) {
+    if (error instanceof ConfigError) stop(error.message);
+    throw error;
+  }
+  if (willWrite && loaded.config.cli_auth_credentials_store !== 'ephemeral') {
+    await createCodexHome(codexHome).catch((error: Error) => stop(error.message));
+  }
+  for (const warning of loaded.warnings) process.stderr.write(`codex-auth-mcp: ${warning}\n`);
+  return loaded;
+}
+
+/** What a person who ran the server by hand in a terminal sees (on stderr: stdout stays JSON-RPC). */
+const WAITING_FOR_A_CLIENT = `codex-auth-mcp: this is an MCP server, waiting for an MCP client to speak JSON-RPC on stdin.
+  To use it, add it to your MCP client: {"command": "codex-auth-mcp", "args": ["mcp"]}
+  To try it here, type:  {"jsonrpc":"2.0","id":1,"method":"getAuthStatus"}   (Ctrl-D quits)
+  For people:  codex-auth-mcp status | login | logout   (codex-auth-mcp --help for more)
+`;
+
+function unknownCommand(name: string): never {
+  const meant = nearMiss(name, COMMANDS);
+  stop(
+    `unknown command '${name}'${meant ? ` (did you mean '${meant}'?)` : ''}\n` +
+      `Commands: serve (alias mcp, the default), status, login, logout, help. See codex-auth-mcp --help.`,
+  );
+}
+
+function buildProgram(): Command {
+  const program = withConfigOption(new Command('codex-auth-mcp'))
+    .description('An MCP server (JSON-RPC on stdio) that manages OpenAI / ChatGPT sign-in for the clients that spawn it.')
+    .version(packageInfo.version, '-V, --version')
+    // Usage errors are handled below (exit 2); commander still prints its message first.
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Environment:
+  CODEX_HOME            where config.toml and auth.json live (default ~/.codex)
+  CODEX_AUTH_MCP_LOG    log level on stderr: trace|debug|info|warn|error|silent (default warn)
+
+Exit codes: 2 for a usage error, a bad config or an unusable CODEX_HOME; see each command for the rest.
+
+Examples:
+  codex-auth-mcp                                  serve JSON-RPC on stdio
+  codex-auth-mcp mcp -c preferred_auth_method=apikey
+  codex-auth-mcp status --json
+  codex-auth-mcp login --device-auth
+  CODEX_HOME=/tmp/h codex-auth-mcp serve -c auth_issuer=http://127.0.0.1:4444`,
+    );
+
+  const overridesOf = (command: Command) => [
+    ...(program.opts<{ config: string[] }>().config ?? []),
+    ...(command.opts<{ config?: string[] }>().config ?? []),
+  ];
+
+  withConfigOption(program.command('serve', { isDefault: true }))
+    .alias('mcp')
+    .description('serve the MCP / codex auth JSON-RPC protocol on stdin/stdout (the default)')
+    // An operand that is no command lands here (serve is the default): it is reported below.
+    .allowExcessArguments(true)
+    .addHelpText('after', '\nRun by an MCP client, which speaks JSON-RPC on its stdin and stdout; logs go to stderr.\n\nExamples:\n  codex-auth-mcp mcp\n  codex-auth-mcp serve -c preferred_auth_method=apikey -c cli_auth_credentials_store=keyring\n  CODEX_HOME=/srv/codex CODEX_AUTH_MCP_LOG=info codex-auth-mcp serve\n  echo \'{"jsonrpc":"2.0","id":1,"method":"getAuthStatus"}\' | codex-auth-mcp mcp')
+    .action(async (_options, command: Command) => {
+      const [extra] = command.args;
+      if (extra !== undefined) {
+        const explicit = ['serve', 'mcp'].includes(String(program.args[0]));
+        if (explicit) stop(`${program.args[0]} takes no arguments (got '${extra}'); see codex-auth-mcp serve --help`);
+        unknownCommand(extra);
+      }
+      const loaded = await loadOrExit(overridesOf(command));
+      if (process.stdin.isTTY) process.stderr.write(WAITING_FOR_A_CLIENT);
+      serve({ loaded });
+    });
+
+  const run = (fn: (loaded: LoadedConfig, options: any) => Promise<number>, willWrite = false) => async (options: unknown, command: Command) => {
+    process.exitCode = await fn(await loadOrExit(overridesOf(command), willWrite), options);
+    process.exit();
+  };
+  withConfigOption(program.command('status'))
+    .description('show how you are signed in; exit 0 signed in, 1 signed out, 2 unusable credentials')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nShows the method, email, plan, token expiry, where the credentials are stored (and the file mode), and any problem.\n\nExamples:\n  codex-auth-mcp status\n  codex-auth-mcp status --json\n  CODEX_HOME=/srv/codex codex-auth-mcp status -c cli_auth_credentials_store=keyring')
+    .action(run(statusCommand));
+  withConfigOption(program.command('login'))
+    .description('sign in with ChatGPT in a browser, with a device code, or with an API key read from stdin')
+    .option('--device-auth', 'sign in with a code entered on another device (headless, SSH, containers)')
+    .addOption(new Option('--with-api-key', 'read an API key from stdin and store it (typed on a terminal, it is not shown)').conflicts('deviceAuth'))
+    .addHelpText('after', '\nPrints the URL (or the code) and waits; Ctrl-C cancels the sign-in and frees the callback port.\nExit codes: 0 signed in, 1 sign-in failed (or replaced by a newer one), 2 no usable API key on stdin, 130 cancelled.\n\nExamples:\n  codex-auth-mcp login\n  codex-auth-mcp login --device-auth\n  printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key\n  codex-auth-mcp login -c auth_issuer=http://127.0.0.1:4444 -c login_callback_port=0')
+    .action(run(loginCommand, true));
+  withConfigOption(program.command('logout'))
+    .description('sign out: revoke the tokens at the issuer, then remove the stored credentials')
+    .option('--local', 'only remove them here; do not revoke them at the issuer')
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp logout\n  codex-auth-mcp logout --local\n  CODEX_HOME=/srv/codex codex-auth-mcp logout -c logout_revokes_tokens=false')
+    .action(run(logoutCommand));
+
+  return program;
+}
+
+const logProblem = logLevelProblem();
+if (logProblem) process.stderr.write(`codex-auth-mcp: warning: ${logProblem}\n`);
+
+buildProgram().parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, successfully; every other one is a usage error.
+    process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
+  }
+  process.stderr.write(`codex-auth-mcp: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
