@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { packageInfo } from '../server/package-info.js';
 import { serve } from '../server/server.js';
+import { accountsListCommand, accountsRemoveCommand, accountsSwitchCommand } from './accounts.js';
 import { loginCommand, logoutCommand, statusCommand } from './commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -84,6 +85,25 @@ Examples:
     .option('--local', 'only remove them here; do not revoke them at the issuer')
     .addHelpText('after', '\nExamples:\n  codex-auth-mcp logout\n  codex-auth-mcp logout --local\n  CODEX_HOME=/srv/codex codex-auth-mcp logout -c logout_revokes_tokens=false')
     .action(run(logoutCommand));
+
+  // Several accounts: every ChatGPT sign-in to another account adds one; see src/cli/accounts.ts.
+  const accounts = program.command('accounts').description('the ChatGPT accounts signed in here: list them, switch between them, remove one');
+  const runWith = (fn: (loaded: LoadedConfig, account: string, options: any) => Promise<number>) => async (account: string, options: unknown, command: Command) => {
+    process.exitCode = await fn(loadOrExit(overridesOf(command)), account, options);
+    process.exit();
+  };
+  withConfigOption(accounts.command('list'))
+    .description('list the signed-in accounts (email, plan, which is active, when each was last used); never a token')
+    .option('--json', 'machine-readable output (accountSession/list\'s shape)')
+    .action(run(accountsListCommand));
+  withConfigOption(accounts.command('switch <account>'))
+    .description('make another signed-in account active, without signing in again (<account>: a session id or an email)')
+    .option('--workspace <accountId>', 'the workspace to use (default: the one that account is signed in to)')
+    .action(runWith(accountsSwitchCommand));
+  withConfigOption(accounts.command('remove <account>'))
+    .description('remove one account; removing the active one signs it out and leaves no account active')
+    .option('--local', 'only remove it here; do not revoke the tokens of an active account at the issuer')
+    .action(runWith(accountsRemoveCommand));
 
   return program;
 }

@@ -11,6 +11,7 @@ import { Methods } from '../protocol/methods.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { StdioTransport } from '../transport/stdio.js';
 import { accountMethods } from './account-methods.js';
+import { accountSessionMethods } from './account-session-methods.js';
 import { authMethods } from './auth-methods.js';
 import { loginMethods } from './login-methods.js';
 import { mcpMethods, type McpSession } from './mcp-methods.js';
@@ -44,6 +45,7 @@ export function serve({ loaded }: ServeOptions): void {
       ...authMethods(context),
       ...loginMethods(context),
       ...accountMethods(context),
+      ...accountSessionMethods(context),
       ...toolMethods(context),
     })
     .onNotification('notifications/initialized', () => undefined);

@@ -8,6 +8,7 @@ import { RpcError } from '../protocol/jsonrpc.js';
 import type { ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2Account } from './account-shapes.js';
+import { accountTools } from './account-tools.js';
 import { authStatusResult } from './auth-methods.js';
 import type { ServerContext, ServerHandlers } from './context.js';
 import { performLogout } from './logout.js';
@@ -92,6 +93,7 @@ const TOOLS = [
       return text(`${summary}${revocation}`, { authMethod: snapshot?.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
     },
   }),
+  ...accountTools.map((definition) => tool<z.ZodType>(definition as unknown as Tool<z.ZodType>)),
 ];
 
 /** The fixed tool list, with JSON Schemas generated once from the zod schemas. */
