@@ -90,6 +90,8 @@ export function noteSignIn(vault: Vault, active: AuthRecord | undefined, incomin
   if (previous && previous.sessionId !== next?.sessionId) {
     upsertSession(vault, previous, active!, now);
     changed = true;
+  } else if (previous) {
+    upsertSession(vault, previous, null, now); // its workspace stays listed
   }
   if (next) {
     upsertSession(vault, next, null, now);
@@ -155,12 +157,15 @@ function toWire(session: Identity & { displayName: string | null; lastUsedAt: nu
  */
 export async function keepReplacedAccount(options: StoreOptions, store: CredentialStore, incoming: AuthRecord): Promise<void> {
   const active = activeChatGptRecord(await store.load());
-  const mustKeep = active !== undefined && identityOf(active) !== undefined && identityOf(active)?.sessionId !== identityOf(incoming)?.sessionId;
+  const [previous, next] = [active && identityOf(active), identityOf(incoming)];
+  const mustKeep = previous !== undefined && previous.sessionId !== next?.sessionId;
+  // The same login in another workspace: the workspace it leaves is remembered in the list.
+  const otherWorkspace = previous !== undefined && previous.sessionId === next?.sessionId && previous.accountId !== next.accountId;
   const vault = openSessionVault(options);
   try {
     const contents = await vault.read();
     // One account and nothing remembered yet: no vault is made (auth.json alone, as before).
-    if (!mustKeep && contents.sessions.length === 0) return;
+    if (!mustKeep && !otherWorkspace && contents.sessions.length === 0) return;
     if (noteSignIn(contents, active, incoming)) await vault.write(contents);
   } catch (error) {
     if (mustKeep) throw new Error(`the account signed in until now could not be kept (${(error as Error).message}); nothing was changed`);
