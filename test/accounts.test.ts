@@ -271,3 +271,27 @@ test('removing: an inactive account is forgotten; removing the active one signs 
   await client.call('logoutChatGpt', { revoke: false });
   assert.deepEqual((await client.call('accountSession/list', {})).sessions, []);
 });
+
+test('inactive sessions are refreshed in the background, under the lock, by every server sharing the home, without losing a rotation', async (t) => {
+  const { home, client, issuer } = await setup(t);
+  await signIn(client, 'demo@example.com');
+  await signIn(client, 'pro@example.com');
+  const signedIn = await vaultRefreshToken(home, 'demo@example.com');
+  const before = issuer.stats.refreshes;
+  // Two more servers that count every inactive session as due.
+  for (let i = 0; i < 2; i++) {
+    const eager = startServer(t, { codexHome: home.path, args: [...argsFor(issuer), '-c', 'account_sessions_refresh_after_secs=0'] });
+    await eager.initialize();
+  }
+  await eventually(() => assert.equal(issuer.stats.refreshes, before + 2, 'one pass per server, one after the other'));
+  assert.equal(issuer.stats.refreshReuses, 0, 'no refresh token was spent twice');
+  assert.equal(await activeEmail(home), 'pro@example.com', 'the active account is untouched');
+
+  // Both requests were sent under the lock; the switch takes it after their writes.
+  const [, demo] = (await client.call('accountSession/list', {})).sessions;
+  await client.call('accountSession/switch', { sessionId: demo.sessionId, accountId: demo.selectedWorkspaceAccountId });
+  assert.notEqual((await readJson(home.authFile)).tokens.refresh_token, signedIn);
+  // The issuer refuses a rotated-away refresh token: this works only with the newest one.
+  assert.equal((await client.call('getAuthStatus', { includeToken: true, refreshToken: true })).authError, undefined, 'the newest refresh token was kept');
+  assert.equal(issuer.stats.refreshReuses, 0);
+});

@@ -53,6 +53,7 @@ export function serve({ loaded }: ServeOptions): void {
   // Watch from the start, not once the first read is done: a change landing between that read
   // and a later watch would go unnoticed (a change during the first read makes it read again).
   context.auth.watch();
+  runtime.inactiveSessions.start();
   context.auth.ready.catch((error) => stopping || log.error({ err: String(error) }, 'could not read the stored credentials'));
 
   let stopping = false;
