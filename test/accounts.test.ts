@@ -7,9 +7,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
+import { entryFile } from './support/fake-keyring.js';
 import { startEmbeddedIssuer, type EmbeddedIssuer, type EmbeddedIssuerOptions } from '../dev/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import type { RpcClient } from '../dev/rpc-client.js';
@@ -22,20 +26,25 @@ import { tempHome, type TempHome } from './support/temp-home.js';
 
 type TestContext = { after(fn: () => unknown): void };
 
-async function setup(t: TestContext, issuerOptions: EmbeddedIssuerOptions = {}) {
+interface ServerExtras {
+  readonly args?: string[];
+  readonly env?: Record<string, string>;
+}
+
+async function setup(t: TestContext, issuerOptions: EmbeddedIssuerOptions = {}, extras: ServerExtras = {}) {
   const issuer = await startEmbeddedIssuer(issuerOptions);
   t.after(() => issuer.close());
   const home = await tempHome();
   t.after(() => home.remove());
-  const client = server(t, home, issuer);
+  const client = server(t, home, issuer, extras);
   await client.initialize();
   return { issuer, home, client };
 }
 
 const argsFor = (issuer: EmbeddedIssuer) => ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0'];
 
-function server(t: TestContext, home: TempHome, issuer: EmbeddedIssuer): RpcClient {
-  return startServer(t, { codexHome: home.path, args: argsFor(issuer), env: { CODEX_AUTH_MCP_LOG: 'debug' } });
+function server(t: TestContext, home: TempHome, issuer: EmbeddedIssuer, extras: ServerExtras = {}): RpcClient {
+  return startServer(t, { codexHome: home.path, args: [...argsFor(issuer), ...(extras.args ?? [])], env: { CODEX_AUTH_MCP_LOG: 'debug', ...extras.env } });
 }
 
 /** The CLI to its end; never rejects (the exit code is part of the answer). */
@@ -134,8 +143,10 @@ test('switch and back, tokens rotated in between: nothing is lost, each switch i
   const announced = nextNotification(client, 'account/updated');
   const siblingHeard = nextNotification(sibling, 'codex/event/auth_status_change');
   const siblingUpdated = nextNotification(sibling, 'account/updated');
-  const switched = await client.call('accountSession/switch', { sessionId: demo.sessionId, accountId: demo.selectedWorkspaceAccountId });
+  const response = await client.request('accountSession/switch', { sessionId: demo.sessionId, accountId: demo.selectedWorkspaceAccountId });
+  const switched = response.result;
   assert.equal(switched.activeSessionId, demo.sessionId);
+  assert.ok(client.messages.indexOf(response) < client.messages.indexOf(await announced), 'the answer first, then the announcement');
   assert.equal(await activeEmail(home), 'demo@example.com');
   assert.equal(await vaultRefreshToken(home, 'pro@example.com'), proRotated, 'the rotated refresh token of pro went back to its session');
   assert.deepEqual((await announced).params, { authMode: 'chatgpt', planType: 'plus', reason: null });
@@ -294,4 +305,48 @@ test('inactive sessions are refreshed in the background, under the lock, by ever
   // The issuer refuses a rotated-away refresh token: this works only with the newest one.
   assert.equal((await client.call('getAuthStatus', { includeToken: true, refreshToken: true })).authError, undefined, 'the newest refresh token was kept');
   assert.equal(issuer.stats.refreshReuses, 0);
+});
+
+test('with the keyring, the inactive accounts are one more keyring entry; nothing is written in plain view', async (t) => {
+  const keyringDir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
+  t.after(() => rm(keyringDir, { recursive: true, force: true }));
+  const env = { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir };
+  const { home, client } = await setup(t, {}, { args: ['-c', 'cli_auth_credentials_store=keyring'], env });
+  await signIn(client, 'demo@example.com');
+  await signIn(client, 'pro@example.com');
+  assert.deepEqual((await readdir(home.path)).filter((name) => name.endsWith('.json')), [], 'neither auth.json nor account-sessions.json');
+  const entry = entryFile(keyringDir, KEYRING_SERVICE, `${keyringAccount(home.path)}|sessions`);
+  const vault = await readJson(entry);
+  assert.deepEqual(vault.sessions.filter((s: any) => s.record).map((s: any) => s.email), ['demo@example.com']);
+
+  const [, demo] = (await client.call('accountSession/list', {})).sessions;
+  await client.call('accountSession/switch', { sessionId: demo.sessionId, accountId: demo.selectedWorkspaceAccountId });
+  const active = await readJson(entryFile(keyringDir, KEYRING_SERVICE, keyringAccount(home.path)));
+  assert.equal(jwtEmail(active.tokens.id_token), 'demo@example.com');
+  assert.deepEqual((await readJson(entry)).sessions.filter((s: any) => s.record).map((s: any) => s.email), ['pro@example.com']);
+});
+
+test('ephemeral storage keeps the inactive accounts in memory only', async (t) => {
+  const { home, client } = await setup(t, {}, { args: ['-c', 'cli_auth_credentials_store=ephemeral'] });
+  await signIn(client, 'demo@example.com');
+  await signIn(client, 'pro@example.com');
+  const { sessions } = await client.call('accountSession/list', {});
+  assert.deepEqual(sessions.map((s: any) => [s.email, s.isActive]), [['pro@example.com', true], ['demo@example.com', false]]);
+  const switched = await client.call('accountSession/switch', { sessionId: sessions[1].sessionId, accountId: sessions[1].selectedWorkspaceAccountId });
+  assert.equal(switched.activeSessionId, sessions[1].sessionId);
+  assert.equal((await client.call('account/read', {})).account.email, 'demo@example.com');
+  assert.deepEqual(await readdir(home.path), [], 'nothing written to CODEX_HOME');
+});
+
+test('an API key in force is never overwritten by a switch', async (t) => {
+  const { home, client } = await setup(t);
+  await signIn(client, 'demo@example.com');
+  await signIn(client, 'pro@example.com');
+  const [, demo] = (await client.call('accountSession/list', {})).sessions;
+  await client.call('loginApiKey', { apiKey: 'sk-kept' });
+  const refused = await client.request('accountSession/switch', { sessionId: demo.sessionId, accountId: demo.selectedWorkspaceAccountId });
+  assert.equal(refused.error?.code, -32600);
+  assert.match(refused.error!.message, /API key.*log out first/);
+  assert.equal((await readJson(home.authFile)).OPENAI_API_KEY, 'sk-kept');
+  assert.deepEqual((await client.call('accountSession/list', {})).sessions.map((s: any) => s.email), ['demo@example.com'], 'the inactive account is still there');
 });

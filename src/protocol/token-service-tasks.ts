@@ -70,6 +70,8 @@ export const SessionFailureCodeSchema = z.enum([
   'workspace_needs_sign_in',
   'refresh_unavailable',
   'vault_unavailable',
+  /** An API key is in force: it is not an account session, and a switch would overwrite it. */
+  'api_key_in_force',
 ]);
 export type SessionFailureCode = z.infer<typeof SessionFailureCodeSchema>;
 

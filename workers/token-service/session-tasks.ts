@@ -50,7 +50,11 @@ export async function runSwitchSession(task: SwitchSessionTask): Promise<Session
   try {
     return await store.withLock(async () => {
       const contents = await vault.read();
-      const active = activeChatGptRecord(await store.load());
+      const stored = await store.load();
+      const active = activeChatGptRecord(stored);
+      if (!active && stored.kind === 'present' && stored.record.OPENAI_API_KEY) {
+        return failed('api_key_in_force', 'signed in with an API key, which is not an account session; log out first, then switch');
+      }
       const activeIdentity = active && identityOf(active);
       if (activeIdentity?.sessionId === task.sessionId) {
         if (activeIdentity.accountId && activeIdentity.accountId !== task.accountId) return workspaceSignIn(activeIdentity.email, task.accountId);
