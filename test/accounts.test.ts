@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -349,4 +349,23 @@ test('an API key in force is never overwritten by a switch', async (t) => {
   assert.match(refused.error!.message, /API key.*log out first/);
   assert.equal((await readJson(home.authFile)).OPENAI_API_KEY, 'sk-kept');
   assert.deepEqual((await client.call('accountSession/list', {})).sessions.map((s: any) => s.email), ['demo@example.com'], 'the inactive account is still there');
+});
+
+test('an unreadable account-sessions.json is an error naming the file, never a crash, and is never emptied', async (t) => {
+  const { home, client } = await setup(t);
+  await signIn(client, 'demo@example.com');
+  await writeFile(vaultPath(home), '{"version":1,"sessions":[{"sessionId":', { mode: 0o600 });
+  const listed = await client.request('accountSession/list', {});
+  assert.equal(listed.error?.code, -32603);
+  assert.ok(listed.error!.message.includes(vaultPath(home)), listed.error!.message);
+  // A sign-in that would have to keep demo in it is refused, and demo stays signed in.
+  const { loginId, authUrl } = await client.call('loginChatGpt', {});
+  const ended = client.waitFor((m) => m.method === 'codex/event/login_chat_gpt_complete' && m.params?.loginId === loginId);
+  await fetch(await signInAtIssuer(authUrl, 'pro@example.com'), { redirect: 'manual' });
+  const { params } = await ended;
+  assert.equal(params.success, false);
+  assert.match(params.error, /could not be kept.*nothing was changed/);
+  assert.equal(await activeEmail(home), 'demo@example.com');
+  assert.equal(await readFile(vaultPath(home), 'utf8'), '{"version":1,"sessions":[{"sessionId":');
+  assert.equal((await client.call('getAuthStatus', {})).authMethod, 'chatgpt');
 });

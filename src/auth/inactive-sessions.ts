@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../log.js';
 import type { StoreOptions } from '../protocol/storage.js';
+import { mayHoldSessions } from './store/session-vault.js';
 import type { TokenService } from './token-service-client.js';
 
 /** The first look comes soon after start-up (a server that runs briefly still helps), then hourly. */
@@ -36,8 +37,8 @@ export class InactiveSessionRefresher {
 
   /** One pass; a call while one runs shares it. */
   runOnce(): Promise<void> {
-    this.pass ??= this.tokens
-      .refreshInactive({ store: this.options.store, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs })
+    this.pass ??= mayHoldSessions(this.options.store)
+      .then((maybe) => (maybe ? this.tokens.refreshInactive({ store: this.options.store, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs }) : { refreshed: 0, failed: [] }))
       .then(
         (outcome) => {
           if (outcome.refreshed > 0) this.log.info({ refreshed: outcome.refreshed }, 'refreshed inactive account sessions');

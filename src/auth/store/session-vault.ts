@@ -14,7 +14,7 @@
  * last used, its workspaces) with `record: null`: its tokens are only ever in the store.
  * Runs on the workers that write credentials (login worker, token service).
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { StoreOptions } from '../../protocol/storage.js';
@@ -68,6 +68,17 @@ export function openSessionVault(options: StoreOptions): SessionVault {
   if (options.mode === 'keyring') return keyringVault(options.codexHome);
   if (options.mode === 'auto') return autoVault(options.codexHome);
   return fileVault(options.codexHome);
+}
+
+/**
+ * Whether there may be inactive sessions, found without a worker: the file exists, or the memory
+ * holds something. A keyring vault cannot be looked at cheaply (a helper process), so: maybe.
+ * Lets an idle server with one account never start a thread for them.
+ */
+export async function mayHoldSessions(options: StoreOptions): Promise<boolean> {
+  if (options.mode === 'ephemeral') return options.sessionMemory !== undefined && sharedText(options.sessionMemory).read() !== undefined;
+  if (options.mode === 'file') return stat(join(options.codexHome, SESSIONS_FILE_NAME)).then(() => true, () => false);
+  return true;
 }
 
 function parseVault(text: string, where: string): Vault {
