@@ -6,6 +6,7 @@
  *   npm run demo              sign in yourself in a browser, or press Enter to let the demo do it
  *   npm run demo -- --auto    the demo signs in for you (also when stdin is not a terminal)
  *   npm run demo -- --device  the device-code flow (account/login/start {type:"chatgptDeviceCode"})
+ *   npm run demo -- --accounts  two accounts: sign in to both, list them, switch without signing in again
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { RpcClient } from './rpc-client.js';
 const serverEntry = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 const auto = process.argv.includes('--auto') || !process.stdin.isTTY;
 const device = process.argv.includes('--device');
+const accounts = process.argv.includes('--accounts');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const step = (n: number, text: string) => say(`\n[${n}] ${text}`);
 
@@ -50,6 +52,15 @@ const notification = (method: string) => client.waitForNotification(method).then
 
 try {
   await call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'demo', version: '1' } });
+  if (accounts) await accountsDemo();
+  else await singleSignInDemo();
+} finally {
+  await client.close();
+  await issuer.close();
+  await rm(home, { recursive: true, force: true });
+}
+
+async function singleSignInDemo(): Promise<void> {
   const completed = notification('codex/event/login_chat_gpt_complete');
   if (device) {
     step(3, 'Asking for a device code (account/login/start {type: "chatgptDeviceCode"})…');
@@ -70,10 +81,33 @@ try {
   const stored = JSON.parse(await readFile(join(home, 'auth.json'), 'utf8'));
   say(`\n    Signed in: authMethod=${status.authMethod}; auth.json holds tokens for account ${stored.tokens.account_id}.`);
   say('    Done. Everything ran on this machine; nothing left it.');
-} finally {
-  await client.close();
-  await issuer.close();
-  await rm(home, { recursive: true, force: true });
+}
+
+/** Signs in twice (two people of the seeded issuer), lists both, switches back, and shows who auth.json now holds. */
+async function accountsDemo(): Promise<void> {
+  const activeInAuthJson = async () => {
+    const stored = JSON.parse(await readFile(join(home, 'auth.json'), 'utf8'));
+    return JSON.parse(Buffer.from(stored.tokens.id_token.split('.')[1], 'base64url').toString()).email as string;
+  };
+  let n = 3;
+  for (const email of ['demo@example.com', 'work@example.com']) {
+    step(n++, `Signing in as ${email} (password "demo")…`);
+    const completed = notification('codex/event/login_chat_gpt_complete');
+    const { authUrl, loginId } = await call('loginChatGpt');
+    await youOrTheDemo(completed, `signing in as ${email} for you`, async () => {
+      await fetch(await signInAtIssuer(authUrl, email), { redirect: 'manual' });
+    });
+    await client.waitFor((m) => m.method === 'codex/event/login_chat_gpt_complete' && m.params?.loginId === loginId);
+    say(`    auth.json now holds ${await activeInAuthJson()}.`);
+  }
+  step(n++, 'Both accounts are signed in; listing them (never a token)…');
+  const { sessions } = await call('accountSession/list', {});
+  for (const session of sessions) say(`    ${session.isActive ? '*' : ' '} ${session.email} (plan ${session.planType}, session ${session.sessionId})`);
+  const first = sessions.find((session: any) => !session.isActive);
+  step(n++, `Switching back to ${first.email} without signing in again…`);
+  await call('accountSession/switch', { sessionId: first.sessionId, accountId: first.selectedWorkspaceAccountId });
+  say(`    auth.json now holds ${await activeInAuthJson()}: Codex and every server on this CODEX_HOME see it.`);
+  say('    Done. Everything ran on this machine; nothing left it.');
 }
 
 /**

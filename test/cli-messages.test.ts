@@ -33,7 +33,7 @@ test('usage errors exit 2: an unknown command names the commands (and the one me
   const typo = await cli(dir.path, ['statsu']);
   assert.equal(typo.code, 2);
   assert.equal(typo.stdout, '');
-  assert.match(typo.stderr, /^codex-auth-mcp: unknown command 'statsu' \(did you mean 'status'\?\)\nCommands: serve \(alias mcp, the default\), status, login, logout, help\./);
+  assert.match(typo.stderr, /^codex-auth-mcp: unknown command 'statsu' \(did you mean 'status'\?\)\nCommands: serve \(alias mcp, the default\), status, login, logout, accounts, help\./);
   const far = await cli(dir.path, ['frobnicate']);
   assert.equal(far.code, 2);
   assert.match(far.stderr, /unknown command 'frobnicate'\nCommands: /);

@@ -41,6 +41,7 @@ const DEFAULTS = {
   cli_auth_credentials_store: 'file',
   logout_revokes_tokens: true,
   revoke_timeout_secs: 10,
+  account_sessions_refresh_after_secs: 604800,
 };
 
 test('an empty or comment-only config.toml gives every default; forced_login_method stays unset', async (t) => {
@@ -78,6 +79,7 @@ test('valid values of every key are accepted and normalised', async (t) => {
       'cli_auth_credentials_store = "auto"',
       'logout_revokes_tokens = false',
       'revoke_timeout_secs = 3',
+      'account_sessions_refresh_after_secs = 0',
     ].join('\n'),
   );
   assert.deepEqual(
@@ -93,6 +95,7 @@ test('valid values of every key are accepted and normalised', async (t) => {
       cli_auth_credentials_store: 'auto',
       logout_revokes_tokens: false,
       revoke_timeout_secs: 3,
+      account_sessions_refresh_after_secs: 0,
     },
   );
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
-import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
+import { demoUserId, startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { deviceExpiredError } from '../src/protocol/login.js';
 import { DEVICE_VERIFIER, pollGaps, startDeviceIssuer, type DeviceIssuer, type DeviceIssuerScript } from '../dev/fakes/device-issuer.js';
 import { loginServer } from './support/login-servers.js';
@@ -68,7 +68,7 @@ test('device code against the embedded issuer: code shown, entered on /codex/dev
   assert.equal(stored.OPENAI_API_KEY, null, 'as codex, a device sign-in stores no exchanged API key');
   assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
   assert.equal(embedded.stats.codeExchanges, 1);
-  assert.deepEqual(await client.call('account/read'), { account: { type: 'chatgpt', email: 'pro@example.com', planType: 'pro', workspaceName: null }, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
+  assert.deepEqual(await client.call('account/read'), { account: { type: 'chatgpt', email: 'pro@example.com', planType: 'pro', workspaceName: null }, userId: demoUserId('pro@example.com'), requiresOpenaiAuth: true, workspaceRouting: null });
   for (const secret of [stored.tokens.access_token, stored.tokens.refresh_token, stored.tokens.id_token]) {
     assert.equal(client.stderr.includes(secret), false, 'no token in the logs');
   }

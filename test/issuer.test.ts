@@ -14,7 +14,7 @@ import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { startEmbeddedIssuer, type EmbeddedIssuer, type EmbeddedIssuerOptions } from '../dev/issuer/embedded-issuer.js';
+import { demoUserId, startEmbeddedIssuer, type EmbeddedIssuer, type EmbeddedIssuerOptions } from '../dev/issuer/embedded-issuer.js';
 import { CLIENT_ID } from '../src/protocol/login.js';
 import { RotatingTokens, startFakeIssuer, TOKEN_EXCHANGE_GRANT } from '../dev/fakes/fake-issuer.js';
 import { AUTH_CLAIM, identityJwt, jwtPayload, makeJwt, openAiClaims } from '../dev/jwt.js';
@@ -170,14 +170,14 @@ test('browser sign-in with PKCE on any loopback port: login, consent, code; the 
 
   const id = jwtPayload(id_token);
   assert.equal(id['email'], 'pro@example.com');
-  assert.deepEqual(id[AUTH_CLAIM], { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct-demo-0002' });
+  assert.deepEqual(id[AUTH_CLAIM], { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct-demo-0002', chatgpt_user_id: demoUserId('pro@example.com') });
   assert.equal(id['aud'], CLIENT_ID);
   assert.equal(id['iss'], embedded.url);
 
   const access = jwtPayload(access_token);
   assert.equal(typeof access['exp'], 'number');
   assert.equal((access['exp'] as number) - (access['iat'] as number), 120);
-  assert.deepEqual(access[AUTH_CLAIM], { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct-demo-0002' });
+  assert.deepEqual(access[AUTH_CLAIM], { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct-demo-0002', chatgpt_user_id: demoUserId('pro@example.com') });
   assert.deepEqual(embedded.stats.codeExchanges, 1);
   assert.deepEqual(embedded.stats.logins, 1);
 
@@ -191,7 +191,7 @@ test('the registered ports work too, and the seeded default user is plus', async
   const { url } = await issuer(t);
   for (const port of [1455, 1457]) {
     const tokens = await tokensFor(url, 'demo@example.com', port);
-    assert.deepEqual(jwtPayload(tokens.id_token)[AUTH_CLAIM], { chatgpt_plan_type: 'plus', chatgpt_account_id: 'acct-demo-0001' });
+    assert.deepEqual(jwtPayload(tokens.id_token)[AUTH_CLAIM], { chatgpt_plan_type: 'plus', chatgpt_account_id: 'acct-demo-0001', chatgpt_user_id: demoUserId('demo@example.com') });
   }
 });
 
@@ -249,7 +249,7 @@ test('refresh with codex JSON body rotates; reusing a rotated token is 401 refre
   const access = jwtPayload(refreshed.json['access_token']);
   assert.equal((access['exp'] as number) - (access['iat'] as number), 300);
   assert.equal(jwtPayload(refreshed.json['id_token'])['email'], 'demo@example.com');
-  assert.deepEqual(jwtPayload(refreshed.json['id_token'])[AUTH_CLAIM], { chatgpt_plan_type: 'plus', chatgpt_account_id: 'acct-demo-0001' });
+  assert.deepEqual(jwtPayload(refreshed.json['id_token'])[AUTH_CLAIM], { chatgpt_plan_type: 'plus', chatgpt_account_id: 'acct-demo-0001', chatgpt_user_id: demoUserId('demo@example.com') });
 
   // A form-encoded refresh works as well, and rotates again.
   const again = await postForm(`${embedded.url}/oauth/token`, { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: refreshed.json['refresh_token'] });
@@ -343,7 +343,7 @@ test('device code: user code, 403 while pending, approval, then a real code that
 
   const exchanged = await exchangeCode(embedded.url, authorization_code, code_verifier, `${embedded.url}/deviceauth/callback`);
   assert.equal(exchanged.status, 200, JSON.stringify(exchanged.json));
-  assert.deepEqual(jwtPayload(exchanged.json['id_token'])[AUTH_CLAIM], { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct-demo-0002' });
+  assert.deepEqual(jwtPayload(exchanged.json['id_token'])[AUTH_CLAIM], { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct-demo-0002', chatgpt_user_id: demoUserId('pro@example.com') });
   assert.equal(typeof jwtPayload(exchanged.json['access_token'])['exp'], 'number');
   // …and its refresh token rotates like any other.
   assert.equal((await refreshJson(embedded.url, exchanged.json['refresh_token'])).status, 200);

@@ -74,6 +74,10 @@ test('every result and notification of a whole session matches its schema in the
   await fetch(await signInAtIssuer(browser.authUrl), { redirect: 'manual' });
   await client.waitForNotification('account/login/completed', (p) => p.success === true && p.loginId === browser.loginId);
   check('account/read', await client.call('account/read', {}));
+  const sessions = await client.call('accountSession/list', {});
+  check('accountSession/list', sessions);
+  const active = sessions.sessions[0]!;
+  check('accountSession/switch', await client.call('accountSession/switch', { sessionId: active.sessionId, accountId: active.selectedWorkspaceAccountId! }));
   const another = await client.call('loginChatGpt', {});
   check('cancelLoginChatGpt', await client.call('cancelLoginChatGpt', { loginId: another.loginId }));
   check('resources/unsubscribe', await client.call('resources/unsubscribe', { uri: 'codex-auth://status' }));

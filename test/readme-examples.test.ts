@@ -29,7 +29,7 @@ async function readmeExamples(): Promise<string[]> {
 /** The example lines of `--help` and of each command's `--help` (a description after two spaces is dropped). */
 async function helpExamples(): Promise<string[]> {
   const lines: string[] = [];
-  for (const args of [['--help'], ...['serve', 'status', 'login', 'logout'].map((command) => [command, '--help'])]) {
+  for (const args of [['--help'], ...['serve', 'status', 'login', 'logout', 'accounts'].map((command) => [command, '--help'])]) {
     const { stdout } = await run(process.execPath, [serverEntry, ...args]);
     const examples = stdout.split('\nExamples:\n')[1];
     assert.ok(examples, `${args.join(' ')} has examples`);

@@ -58,11 +58,11 @@ async function connect(t: TestContext, args: string[] = [], home?: TempHome) {
   return { client, call, notification, notifications, home: dir, stderr: () => stderr };
 }
 
-test('tools/list: auth_status, login and logout, with JSON Schemas generated from the zod schemas', async (t) => {
+test('tools/list: auth_status, login, logout, list_accounts and switch_account, with JSON Schemas generated from the zod schemas', async (t) => {
   const { client } = await connect(t);
   assert.deepEqual(client.getServerCapabilities()?.tools, { listChanged: false });
   const { tools } = await client.listTools();
-  assert.deepEqual(tools.map((tool) => tool.name), ['auth_status', 'login', 'logout']);
+  assert.deepEqual(tools.map((tool) => tool.name), ['auth_status', 'login', 'logout', 'list_accounts', 'switch_account']);
   for (const tool of tools) {
     assert.ok(tool.title && tool.description, `${tool.name} is described`);
     assert.equal(tool.inputSchema.type, 'object');

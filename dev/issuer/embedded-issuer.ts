@@ -9,7 +9,7 @@
  * Used by `npm run demo`, the end-to-end tests and the benchmarks. Never for real credentials.
  *
  * Access tokens and id_tokens are RS256 JWTs with `exp`, `email` and
- * `"https://api.openai.com/auth": {chatgpt_plan_type, chatgpt_account_id}`.
+ * `"https://api.openai.com/auth": {chatgpt_plan_type, chatgpt_account_id, chatgpt_user_id}`.
  *
  * Refresh-token reuse: presenting a refresh token that was already rotated away answers, like
  * the real issuer, HTTP 401 `{"error":{"code":"refresh_token_reused","message":…,"type":"invalid_request_error"}}`
@@ -19,7 +19,9 @@
  * 400 invalid_grant answers for reuse and expiry as well.
  *
  * Accounts: the seeded users (DEFAULT_USERS; password "demo" unless a user sets its own). Any
- * other email signs in with the password "demo" as a `plus` account.
+ * other email signs in with the password "demo" as a `plus` account. A user in several
+ * workspaces signs in to the first unless the authorize request names another in
+ * `allowed_workspace_id` (as Codex 0.171 sends to switch workspaces).
  *
  * Page selectors (for a person, or Playwright):
  *   login page    form#login-form: `input[name=login]` (email), `input[name=password]`,
@@ -43,16 +45,37 @@ import { DeviceCodes } from './device-codes.js';
 
 export interface DemoUser {
   readonly email: string;
+  /** The plan and ChatGPT account of the user's first (default) workspace. */
   readonly planType: string;
   readonly accountId: string;
   /** Defaults to "demo". */
   readonly password?: string;
+  /** More workspaces the user belongs to; a sign-in picks one with `allowed_workspace_id`. */
+  readonly workspaces?: readonly DemoWorkspace[];
 }
 
+export interface DemoWorkspace {
+  readonly accountId: string;
+  readonly planType: string;
+  readonly name: string;
+}
+
+/** Several people, one of them (team@) in two workspaces: a personal one and a team's. */
 export const DEFAULT_USERS: readonly DemoUser[] = [
   { email: 'demo@example.com', password: 'demo', planType: 'plus', accountId: 'acct-demo-0001' },
   { email: 'pro@example.com', password: 'demo', planType: 'pro', accountId: 'acct-demo-0002' },
+  { email: 'work@example.com', password: 'demo', planType: 'business', accountId: 'acct-work-0003' },
+  {
+    email: 'team@example.com',
+    password: 'demo',
+    planType: 'plus',
+    accountId: 'acct-team-personal',
+    workspaces: [{ accountId: 'acct-team-acme', planType: 'team', name: 'Acme' }],
+  },
 ];
+
+/** The ChatGPT user id of a person (the same in every workspace), as `chatgpt_user_id` carries it. */
+export const demoUserId = (email: string) => `user-${createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 12)}`;
 
 export interface EmbeddedIssuerOptions {
   /** Default 0: a free port. */
@@ -132,6 +155,21 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
   const findUser = (email: string) => users.find((u) => u.email.toLowerCase() === email.trim().toLowerCase());
   const userFor = (email: string): DemoUser =>
     findUser(email) ?? { email, planType: 'plus', accountId: `acct-${email.replace(/\W+/g, '-')}` };
+  // An oidc-provider account id is the email, or `email#workspace` for a sign-in to another
+  // workspace than the default one; the claims name that workspace.
+  const accountFor = (sub: string) => {
+    const [email, workspaceId] = sub.split('#') as [string, string | undefined];
+    const user = userFor(email);
+    const workspace = user.workspaces?.find((w) => w.accountId === workspaceId);
+    const auth = {
+      chatgpt_plan_type: workspace?.planType ?? user.planType,
+      chatgpt_account_id: workspace?.accountId ?? user.accountId,
+      chatgpt_user_id: demoUserId(user.email),
+    };
+    return { user, auth };
+  };
+  const workspaceSub = (email: string, requested: unknown) =>
+    typeof requested === 'string' && userFor(email).workspaces?.some((w) => w.accountId === requested) ? `${email}#${requested}` : email;
 
   const [{ default: Provider, errors }, signingKey] = await Promise.all([loadOidcProvider(), signingKeyOnce()]);
 
@@ -189,7 +227,7 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
     claims: { openid: ['sub', AUTH_CLAIM], email: ['email', 'email_verified'], profile: ['name'] },
     // Otherwise scope claims stay out of code-flow id_tokens (userinfo only).
     conformIdTokenClaims: false,
-    extraParams: ['id_token_add_organizations', 'codex_cli_simplified_flow', 'originator'],
+    extraParams: ['id_token_add_organizations', 'codex_cli_simplified_flow', 'originator', 'allowed_workspace_id'],
     pkce: { required: () => true },
     // codex never sends prompt=consent, so oidc-provider drops offline_access from its request;
     // it still expects a refresh token.
@@ -218,7 +256,7 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
     clientBasedCORS: () => false,
     cookies: { keys: [randomBytes(16).toString('hex')] },
     async findAccount(_ctx, sub) {
-      const user = userFor(sub);
+      const { user, auth } = accountFor(sub);
       return {
         accountId: sub,
         async claims() {
@@ -227,7 +265,7 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
             email: user.email,
             email_verified: true,
             name: user.email.split('@')[0],
-            [AUTH_CLAIM]: { chatgpt_plan_type: user.planType, chatgpt_account_id: user.accountId },
+            [AUTH_CLAIM]: auth,
           };
         },
       };
@@ -235,9 +273,9 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
     // The same claims in the access token, as the real issuer does.
     async extraTokenClaims(_ctx, token) {
       if (!('accountId' in token) || typeof token.accountId !== 'string') return undefined;
-      const user = userFor(token.accountId);
+      const { user, auth } = accountFor(token.accountId);
       return {
-        [AUTH_CLAIM]: { chatgpt_plan_type: user.planType, chatgpt_account_id: user.accountId },
+        [AUTH_CLAIM]: auth,
         [PROFILE_CLAIM]: { email: user.email, email_verified: true },
       };
     },
@@ -371,7 +409,7 @@ export async function startEmbeddedIssuer(options: EmbeddedIssuerOptions = {}): 
         return;
       }
       stats.logins++;
-      result = { login: { accountId: (user?.email ?? email).toLowerCase() } };
+      result = { login: { accountId: workspaceSub((user?.email ?? email).toLowerCase(), params['allowed_workspace_id']) } };
     } else {
       const grant = details.grantId
         ? (await provider.Grant.find(details.grantId))!

@@ -3,15 +3,21 @@
  * `current` with no worker round trip; the token service rebuilds the snapshot whenever the store
  * changes (our own writes, or another process's: `codex login` in a terminal, a sibling server).
  *
- * A change of auth method made by someone else is announced through `onMethodChange`. Changes we
+ * A change of auth method (or of account) made by someone else is announced through `onMethodChange`. Changes we
  * make ourselves go through `mutate`, whose caller announces them itself (after its response).
  */
-import type { AuthMethod } from '../protocol/auth-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { Logger } from '../log.js';
 import { openCredentialStore } from './store/store.js';
 import { TokenServiceUnavailable, type TokenService } from './token-service-client.js';
 import type { ValidateTask } from '../protocol/token-service-tasks.js';
+
+/**
+ * What an announcement is about: the method in force and, for ChatGPT, whose account and which
+ * workspace (another process switching accounts changes these, a refresh does not).
+ */
+const identityKey = (snapshot: AuthSnapshot) =>
+  JSON.stringify([snapshot.authMethod ?? null, snapshot.account?.userId ?? snapshot.account?.email ?? null, snapshot.account?.accountId ?? null]);
 
 export type MethodChangeListener = (snapshot: AuthSnapshot) => void;
 export type SnapshotListener = (snapshot: AuthSnapshot, previous: AuthSnapshot | undefined) => void;
@@ -25,7 +31,8 @@ const RETRY_MAX_MS = 30_000;
 
 export class AuthState {
   private snapshot: AuthSnapshot | undefined;
-  private announcedMethod: AuthMethod | undefined;
+  /** The method and account last announced (identityKey), so a switch of account is announced as a change of method is. */
+  private announced: string | undefined;
   private validating: Promise<AuthSnapshot> | undefined;
   private stale = false;
   private mutations = 0;
@@ -112,7 +119,7 @@ export class AuthState {
       finish: () =>
         (finished ??= this.revalidate()
           .then((snapshot) => {
-            this.announcedMethod = snapshot.authMethod;
+            this.announced = identityKey(snapshot);
             return snapshot;
           })
           .finally(() => this.mutations--)),
@@ -173,11 +180,11 @@ export class AuthState {
   private install(snapshot: AuthSnapshot): void {
     const previous = this.snapshot;
     this.snapshot = snapshot;
-    if (previous === undefined) this.announcedMethod = snapshot.authMethod;
+    if (previous === undefined) this.announced = identityKey(snapshot);
     for (const listener of this.snapshotListeners) listener(snapshot, previous);
-    if (this.mutations === 0 && previous !== undefined && snapshot.authMethod !== this.announcedMethod) {
-      this.announcedMethod = snapshot.authMethod;
-      this.log.info({ authMethod: snapshot.authMethod ?? null }, 'auth method changed outside this server');
+    if (this.mutations === 0 && previous !== undefined && identityKey(snapshot) !== this.announced) {
+      this.announced = identityKey(snapshot);
+      this.log.info({ authMethod: snapshot.authMethod ?? null }, 'auth method or account changed outside this server');
       for (const listener of this.methodListeners) listener(snapshot);
     }
   }

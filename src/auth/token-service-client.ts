@@ -11,7 +11,21 @@
 import { Piscina } from 'piscina';
 import type { Logger } from '../log.js';
 import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
-import { RevokeOutcomeSchema, type RefreshTask, type RevokeOutcome, type RevokeTask, type ValidateTask } from '../protocol/token-service-tasks.js';
+import {
+  RefreshInactiveOutcomeSchema,
+  RevokeOutcomeSchema,
+  SessionOutcomeSchema,
+  type ListSessionsTask,
+  type RefreshInactiveOutcome,
+  type RefreshInactiveTask,
+  type RefreshTask,
+  type RemoveSessionTask,
+  type RevokeOutcome,
+  type RevokeTask,
+  type SessionOutcome,
+  type SwitchSessionTask,
+  type ValidateTask,
+} from '../protocol/token-service-tasks.js';
 import { workerFile } from '../worker-files.js';
 
 const WORKER_FILE = workerFile('token-service').href;
@@ -24,7 +38,7 @@ export class TokenServiceUnavailable extends Error {
   override readonly name = 'TokenServiceUnavailable';
 }
 
-type TaskName = 'validate' | 'refresh' | 'revoke';
+type TaskName = 'validate' | 'refresh' | 'revoke' | 'listSessions' | 'switchSession' | 'removeSession' | 'refreshInactive';
 
 export class TokenService {
   private pool: Piscina;
@@ -49,6 +63,23 @@ export class TokenService {
 
   async revoke(task: RevokeTask): Promise<RevokeOutcome> {
     return RevokeOutcomeSchema.parse(await this.run('revoke', task));
+  }
+
+  async listSessions(task: ListSessionsTask): Promise<SessionOutcome> {
+    return SessionOutcomeSchema.parse(await this.run('listSessions', task));
+  }
+
+  /** Like refresh, never aborted: a switch may rotate the target's refresh token. */
+  async switchSession(task: SwitchSessionTask): Promise<SessionOutcome> {
+    return SessionOutcomeSchema.parse(await this.run('switchSession', task));
+  }
+
+  async removeSession(task: RemoveSessionTask): Promise<SessionOutcome> {
+    return SessionOutcomeSchema.parse(await this.run('removeSession', task));
+  }
+
+  async refreshInactive(task: RefreshInactiveTask): Promise<RefreshInactiveOutcome> {
+    return RefreshInactiveOutcomeSchema.parse(await this.run('refreshInactive', task));
   }
 
   async close(): Promise<void> {

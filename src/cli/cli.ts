@@ -14,11 +14,12 @@ import { nearMiss } from '../config/near-miss.js';
 import { logLevelProblem } from '../log.js';
 import { packageInfo } from '../server/package-info.js';
 import { serve } from '../server/server.js';
+import { accountsListCommand, accountsRemoveCommand, accountsSwitchCommand } from './accounts.js';
 import { loginCommand, logoutCommand, statusCommand } from './commands.js';
 
 /** Usage errors, a bad config, an unusable CODEX_HOME. */
 const USAGE_ERROR = 2;
-const COMMANDS = ['serve', 'mcp', 'status', 'login', 'logout', 'help'];
+const COMMANDS = ['serve', 'mcp', 'status', 'login', 'logout', 'accounts', 'help'];
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -70,7 +71,7 @@ function unknownCommand(name: string): never {
   const meant = nearMiss(name, COMMANDS);
   stop(
     `unknown command '${name}'${meant ? ` (did you mean '${meant}'?)` : ''}\n` +
-      `Commands: serve (alias mcp, the default), status, login, logout, help. See codex-auth-mcp --help.`,
+      `Commands: serve (alias mcp, the default), status, login, logout, accounts, help. See codex-auth-mcp --help.`,
   );
 }
 
@@ -140,6 +141,28 @@ Examples:
     .option('--local', 'only remove them here; do not revoke them at the issuer')
     .addHelpText('after', '\nExamples:\n  codex-auth-mcp logout\n  codex-auth-mcp logout --local\n  CODEX_HOME=/srv/codex codex-auth-mcp logout -c logout_revokes_tokens=false')
     .action(run(logoutCommand));
+
+  // Several accounts: every ChatGPT sign-in to another account adds one; see src/cli/accounts.ts.
+  const accounts = program
+    .command('accounts')
+    .description('the ChatGPT accounts signed in here: list them, switch between them, remove one')
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp accounts list\n  codex-auth-mcp accounts list --json\n  CODEX_HOME=/srv/codex codex-auth-mcp accounts list -c cli_auth_credentials_store=file');
+  const runWith = (fn: (loaded: LoadedConfig, account: string, options: any) => Promise<number>) => async (account: string, options: unknown, command: Command) => {
+    process.exitCode = await fn(await loadOrExit(overridesOf(command), true), account, options);
+    process.exit();
+  };
+  withConfigOption(accounts.command('list'))
+    .description('list the signed-in accounts (email, plan, which is active, when each was last used); never a token')
+    .option('--json', "machine-readable output (accountSession/list's shape)")
+    .action(run(accountsListCommand));
+  withConfigOption(accounts.command('switch <account>'))
+    .description('make another signed-in account active, without signing in again (<account>: a session id or an email)')
+    .option('--workspace <accountId>', 'the workspace to use (default: the one that account is signed in to)')
+    .action(runWith(accountsSwitchCommand));
+  withConfigOption(accounts.command('remove <account>'))
+    .description('remove one account; removing the active one signs it out and leaves no account active')
+    .option('--local', 'only remove it here; do not revoke the tokens of an active account at the issuer')
+    .action(runWith(accountsRemoveCommand));
 
   return program;
 }

@@ -20,7 +20,7 @@ import { atOnce, DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, star
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-async function withRuntime<T>(loaded: LoadedConfig, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(loaded: LoadedConfig, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = createRuntime(loaded, createLogger(), () => undefined);
   try {
     await runtime.context.auth.ready;

@@ -23,6 +23,8 @@ export const ConfigSchema = z.object({
   cli_auth_credentials_store: StorageModeSchema.default('file'),
   logout_revokes_tokens: z.boolean().default(true),
   revoke_timeout_secs: seconds().default(10),
+  /** Inactive account sessions are refreshed once their tokens are this old (default 7 days, inside Codex's 8-day staleness). */
+  account_sessions_refresh_after_secs: z.number().nonnegative().max(30 * 24 * 60 * 60).default(7 * 24 * 60 * 60),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

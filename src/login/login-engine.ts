@@ -70,11 +70,11 @@ export class LoginEngine {
   }
 
   /** Starts a browser sign-in; a pending login is superseded first. Throws -32603 when no port can be bound. */
-  async startChatGpt(): Promise<{ loginId: string; authUrl: string }> {
+  async startChatGpt(hints: { loginHint?: string; allowedWorkspaceId?: string } = {}): Promise<{ loginId: string; authUrl: string }> {
     const { config } = this.options;
     const { login, started } = await this.start((loginId, onEvent) =>
       this.worker.startBrowserLogin(
-        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, port: config.login_callback_port, timeoutMs: config.login_timeout_secs * 1000, store: this.storeOptions() },
+        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, port: config.login_callback_port, timeoutMs: config.login_timeout_secs * 1000, store: this.storeOptions(), ...hints },
         onEvent,
       ),
     );

@@ -87,3 +87,57 @@ export const AccountLoginCompletedParamsSchema = z.object({
   errorCode: z.string().optional(),
 });
 export type AccountLoginCompletedParams = z.infer<typeof AccountLoginCompletedParamsSchema>;
+
+// ── Several accounts: `accountSession/list` and `accountSession/switch` (0.171, experimental) ──
+
+export const AccountSessionWorkspaceSchema = z.object({
+  accountId: z.string(),
+  name: z.string().nullable(),
+  imageUrl: z.string().nullable(),
+  kind: z.enum(['personal', 'workspace']).nullable(),
+});
+
+export const AccountSessionSchema = z.object({
+  /** Opaque; the same account always gets the same id (a hash of its user id). */
+  sessionId: z.string(),
+  email: z.string().nullable(),
+  userId: z.string().nullable(),
+  displayName: z.string().nullable(),
+  imageUrl: z.string().nullable(),
+  /** Epoch seconds (0.171's i64). */
+  lastUsedAt: z.number(),
+  isActive: z.boolean(),
+  selectedWorkspaceAccountId: z.string().nullable(),
+  workspaces: z.array(AccountSessionWorkspaceSchema),
+  /** Ours: the plan the session's id token names (0.171 lists it per workspace from its backend). */
+  planType: PlanTypeSchema.nullable().optional(),
+  /** Ours: the session's refresh token was refused; switching to it needs a new sign-in. */
+  needsSignIn: z.boolean().optional(),
+});
+export type AccountSession = z.infer<typeof AccountSessionSchema>;
+
+export const AccountSessionsResponseSchema = z.object({
+  activeSessionId: z.string().nullable(),
+  sessions: z.array(AccountSessionSchema),
+});
+export type AccountSessionsResponse = z.infer<typeof AccountSessionsResponseSchema>;
+
+/** `refreshWorkspaceMetadata` asks 0.171 to call its backend; we have no backend, so it changes nothing. */
+export const AccountSessionsListParamsSchema = z.preprocess(
+  (value) => (value && typeof value === 'object' && !Array.isArray(value) ? value : {}),
+  z.object({ refreshWorkspaceMetadata: z.boolean().optional() }),
+);
+
+export const AccountSessionsSwitchParamsSchema = z.object({
+  sessionId: z.string(),
+  /** The workspace to select within that login (not a user id). */
+  accountId: z.string(),
+  /** Start a browser sign-in when the session cannot be used without one. */
+  allowBrowserLogin: z.boolean().optional(),
+});
+
+export const AccountSessionsSwitchResultSchema = z.union([
+  AccountSessionsResponseSchema,
+  z.object({ loginId: z.string(), authUrl: z.string() }),
+]);
+export type AccountSessionsSwitchResult = z.infer<typeof AccountSessionsSwitchResultSchema>;

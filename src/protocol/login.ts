@@ -18,6 +18,10 @@ export const StartBrowserLoginSchema = z.object({
   port: z.int().min(0).max(65535),
   timeoutMs: z.number().positive(),
   store: StoreOptionsSchema,
+  /** Who is expected to sign in (`login_hint`): a session being signed in again. */
+  loginHint: z.string().optional(),
+  /** The workspace to sign in to (`allowed_workspace_id`, as Codex 0.171 sends to switch workspaces). */
+  allowedWorkspaceId: z.string().optional(),
 });
 export type StartBrowserLogin = z.infer<typeof StartBrowserLoginSchema>;
 

@@ -48,6 +48,9 @@ export const Methods = {
   'account/login/start': entry(Account.AccountLoginStartParamsSchema, Account.AccountLoginStartResultSchema),
   'account/login/cancel': entry(Account.AccountLoginCancelParamsSchema, Account.AccountLoginCancelResultSchema),
   'account/logout': entry(Account.AccountLogoutParamsSchema, Account.AccountLogoutResultSchema),
+  // Several accounts (0.171's experimental account sessions)
+  'accountSession/list': entry(Account.AccountSessionsListParamsSchema, Account.AccountSessionsResponseSchema),
+  'accountSession/switch': entry(Account.AccountSessionsSwitchParamsSchema, Account.AccountSessionsSwitchResultSchema),
 } as const satisfies Record<string, MethodEntry>;
 
 export type ServerMethods = typeof Methods;

@@ -20,5 +20,7 @@ export const StoreOptionsSchema = z.object({
   mode: StorageModeSchema,
   /** `ephemeral` only: the memory every thread of this process shares (see auth/store/memory.ts). */
   memory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
+  /** `ephemeral` only: the memory holding the inactive account sessions (see auth/store/session-vault.ts). */
+  sessionMemory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
 });
 export type StoreOptions = z.infer<typeof StoreOptionsSchema>;

@@ -1,5 +1,6 @@
 /** The tasks the main thread sends to the token service pool (plain data, structured-cloned). */
 import { z } from 'zod';
+import { AccountSessionsResponseSchema } from './account-wire.js';
 import { StoreOptionsSchema } from './storage.js';
 
 export const ValidateTaskSchema = z.object({
@@ -36,3 +37,66 @@ export const RevokeOutcomeSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), code: z.enum(['revoke_rejected', 'revoke_timeout', 'revoke_unreachable', 'revoke_unavailable']), message: z.string() }),
 ]);
 export type RevokeOutcome = z.infer<typeof RevokeOutcomeSchema>;
+
+// ── Account sessions (workers/token-service/session-tasks.ts) ──
+
+export const ListSessionsTaskSchema = ValidateTaskSchema;
+export type ListSessionsTask = z.infer<typeof ListSessionsTaskSchema>;
+
+export const SwitchSessionTaskSchema = ValidateTaskSchema.extend({
+  issuer: z.string(),
+  sessionId: z.string(),
+  accountId: z.string(),
+  attemptTimeoutMs: z.number().positive().optional(),
+});
+export type SwitchSessionTask = z.infer<typeof SwitchSessionTaskSchema>;
+
+export const RemoveSessionTaskSchema = ValidateTaskSchema.extend({ sessionId: z.string() });
+export type RemoveSessionTask = z.infer<typeof RemoveSessionTaskSchema>;
+
+export const RefreshInactiveTaskSchema = ValidateTaskSchema.extend({
+  issuer: z.string(),
+  /** Refresh an inactive session whose tokens were last refreshed longer ago than this. */
+  olderThanMs: z.number().nonnegative(),
+  attemptTimeoutMs: z.number().positive().optional(),
+});
+export type RefreshInactiveTask = z.infer<typeof RefreshInactiveTaskSchema>;
+
+export const SessionFailureCodeSchema = z.enum([
+  'session_not_found',
+  /** The session's refresh token was refused: only a new sign-in brings it back. */
+  'session_needs_sign_in',
+  /** The session holds no tokens for that workspace: a sign-in to it is needed. */
+  'workspace_needs_sign_in',
+  'refresh_unavailable',
+  'vault_unavailable',
+  /** An API key is in force: it is not an account session, and a switch would overwrite it. */
+  'api_key_in_force',
+]);
+export type SessionFailureCode = z.infer<typeof SessionFailureCodeSchema>;
+
+export const SessionOutcomeSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    sessions: AccountSessionsResponseSchema,
+    /** switch: whether the active account changed; remove: whether a session was removed. */
+    changed: z.boolean(),
+    /** remove: the session was the active one (the caller signs it out). */
+    wasActive: z.boolean().optional(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    code: SessionFailureCodeSchema,
+    message: z.string(),
+    /** For a sign-in that would bring the session back: whom to hint, which workspace. */
+    email: z.string().nullable().optional(),
+    workspaceId: z.string().nullable().optional(),
+  }),
+]);
+export type SessionOutcome = z.infer<typeof SessionOutcomeSchema>;
+
+export const RefreshInactiveOutcomeSchema = z.object({
+  refreshed: z.number(),
+  failed: z.array(z.object({ sessionId: z.string(), code: z.string() })),
+});
+export type RefreshInactiveOutcome = z.infer<typeof RefreshInactiveOutcomeSchema>;

@@ -31,6 +31,8 @@ const TOOL_ACCESS: Record<string, (args: Record<string, unknown> | undefined) =>
   auth_status: () => READS_AUTH,
   login: (args) => (args?.['method'] === 'api_key' ? CHANGES_AUTH : CHANGES_LOGIN),
   logout: () => CHANGES_AUTH,
+  list_accounts: () => READS_AUTH,
+  switch_account: () => CHANGES_AUTH,
 };
 
 export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
@@ -59,6 +61,9 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
   'account/login/start': (params) => (params.type === 'apiKey' ? CHANGES_AUTH : CHANGES_LOGIN),
   'account/login/cancel': CHANGES_LOGIN,
   'account/logout': CHANGES_AUTH,
+  'accountSession/list': READS_AUTH,
+  // A switch changes the account in force (and may start a sign-in, which ends a pending one).
+  'accountSession/switch': CHANGES_AUTH,
 };
 
 /**

@@ -3,6 +3,7 @@
  * cache, the token service, the refresh coordinator and the login engine, wired together once.
  */
 import { AuthState } from '../auth/auth-state.js';
+import { InactiveSessionRefresher } from '../auth/inactive-sessions.js';
 import { openCredentialStore, storeOptionsFor } from '../auth/store/store.js';
 import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import { TokenService } from '../auth/token-service-client.js';
@@ -15,6 +16,8 @@ import { Notifier } from './notifier.js';
 
 export interface Runtime {
   readonly context: ServerContext;
+  /** Refreshes inactive account sessions in the background (started by `serve`, not by one-shot CLI commands). */
+  readonly inactiveSessions: InactiveSessionRefresher;
   /** Stops the login worker and the token service; bounded by `graceMs`. */
   close(graceMs: number): Promise<void>;
 }
@@ -48,17 +51,21 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
 
   const context: ServerContext = { config, codexHome, auth, store, storeOptions, tokens, refresher, notifier, logins, log };
+  const inactiveSessions = new InactiveSessionRefresher(tokens, { store: storeOptions, issuer: config.auth_issuer, refreshAfterMs: config.account_sessions_refresh_after_secs * 1000 }, log);
   return {
     context,
+    inactiveSessions,
     async close(graceMs) {
       const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       auth.close();
+      const inactivePass = inactiveSessions.close();
       // A refresh already sent is let finish and persist (bounded by its attempt timeout): exiting
       // mid-request would lose a rotated refresh token. Meanwhile the login winds down.
       const refreshes = refresher.close();
       // Ending a pending login sends its completion, before the caller flushes its output.
       await Promise.race([logins.close(), grace]);
       await refreshes;
+      await Promise.race([inactivePass, grace]);
       await Promise.race([tokens.close(), grace]);
     },
   };

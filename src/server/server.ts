@@ -13,6 +13,7 @@ import { Dispatcher } from '../rpc/dispatcher.js';
 import { OutgoingRequests } from '../rpc/outgoing.js';
 import { StdioTransport } from '../transport/stdio.js';
 import { accountMethods } from './account-methods.js';
+import { accountSessionMethods } from './account-session-methods.js';
 import { authMethods } from './auth-methods.js';
 import { loginMethods } from './login-methods.js';
 import { InteractiveLogin } from './login-tool.js';
@@ -62,6 +63,7 @@ export function serve({ loaded }: ServeOptions): void {
           ...authMethods(context),
           ...loginMethods(context),
           ...accountMethods(context),
+          ...accountSessionMethods(context),
           ...toolMethods(context, new InteractiveLogin(context), legacyElicit),
         }),
         { legacyClientSeen: () => context.notifier.openCodexEvents() },
@@ -73,6 +75,7 @@ export function serve({ loaded }: ServeOptions): void {
   // Watch from the start, not once the first read is done: a change landing between that read
   // and a later watch would go unnoticed (a change during the first read makes it read again).
   context.auth.watch();
+  runtime.inactiveSessions.start();
   context.auth.ready.catch((error) => stopping || log.error({ err: String(error) }, 'could not read the stored credentials'));
 
   let stopping = false;

@@ -45,9 +45,9 @@ export async function signInWithApiKey(context: ServerContext, apiKey: string, a
 }
 
 /** Starts a browser sign-in; its completion is let through once the answer naming its loginId is out. */
-export async function startChatGptSignIn(context: ServerContext, after: After) {
+export async function startChatGptSignIn(context: ServerContext, after: After, hints: { loginHint?: string; allowedWorkspaceId?: string } = {}) {
   assertLoginAllowed(context.config, 'chatgpt');
-  const started = await context.logins.startChatGpt();
+  const started = await context.logins.startChatGpt(hints);
   after(() => context.logins.release(started.loginId));
   return started;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { RpcError } from '../protocol/jsonrpc.js';
 import type { InputRequiredResult, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
+import { accountTools } from './account-tools.js';
 import type { ServerContext, ServerHandlers } from './context.js';
 import type { InteractiveLogin, LoginCall } from './login-tool.js';
 import { performLogout } from './logout.js';
@@ -81,6 +82,7 @@ const TOOLS = [
       return text(`${summary}${revocation}`, { authMethod: snapshot?.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
     },
   }),
+  ...accountTools.map((definition) => tool<z.ZodType>(definition as unknown as Tool<z.ZodType>)),
 ];
 
 /** The fixed tool list, with JSON Schemas generated once from the zod schemas (order fixed, as the modern era asks). */

@@ -57,7 +57,7 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
       this.request.timeoutMs,
     );
     workerLog().debug({ loginId: this.loginId, port: this.port }, 'login callback server listening');
-    const authUrl = buildAuthorizeUrl(this.request.issuer, this.request.clientId, redirectUriFor(this.port), this.pkce, this.state);
+    const authUrl = buildAuthorizeUrl(this.request.issuer, this.request.clientId, redirectUriFor(this.port), this.pkce, this.state, this.request);
     return { ok: true, authUrl, port: this.port };
   }
 

@@ -5,6 +5,7 @@
 import { chatgptRecord } from '../../src/auth/store/record.js';
 import { openCredentialStore } from '../../src/auth/store/store.js';
 import type { StoreOptions } from '../../src/protocol/storage.js';
+import { keepReplacedAccount } from '../shared/account-sessions.js';
 import { tryReadTokenClaims } from '../shared/jwt-claims.js';
 import { createLogger } from '../../src/log.js';
 import type { LoginErrorCode } from '../../src/protocol/auth-wire.js';
@@ -66,7 +67,8 @@ export abstract class LoginRun<Request extends { loginId: string; store: StoreOp
   }
 
   /**
-   * Stores a fresh record for this sign-in (nothing of a previous account is kept), telling the
+   * Stores a fresh record for this sign-in (a previous account moves to the inactive sessions,
+   * workers/shared/account-sessions.ts), telling the
    * main thread first so it does not mistake the write for another process's change, then ends
    * the run through `conclude` with the outcome.
    *
@@ -90,7 +92,10 @@ export abstract class LoginRun<Request extends { loginId: string; store: StoreOp
       outcome = await store.withLock(async () => {
         if (this.abort.signal.aborted) return 'aborted' as const;
         this.committing = new Promise<void>((resolve) => (settle = resolve));
-        await store.save(chatgptRecord({ ...tokens, account_id: accountId }, apiKey));
+        const record = chatgptRecord({ ...tokens, account_id: accountId }, apiKey);
+        // Another account signed in until now stays signed in, as an inactive session.
+        await keepReplacedAccount(this.request.store, store, record);
+        await store.save(record);
         return { ok: true } as const;
       });
     } catch (error) {

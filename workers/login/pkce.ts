@@ -25,7 +25,13 @@ export function stateMatches(expected: string, received: string | null): boolean
 
 export const redirectUriFor = (port: number) => `http://localhost:${port}/auth/callback`;
 
-export function buildAuthorizeUrl(issuer: string, clientId: string, redirectUri: string, pkce: Pkce, state: string): string {
+/** Optional authorize parameters of Codex 0.171: whom to expect, and which workspace to sign in to. */
+export interface AuthorizeHints {
+  readonly loginHint?: string | undefined;
+  readonly allowedWorkspaceId?: string | undefined;
+}
+
+export function buildAuthorizeUrl(issuer: string, clientId: string, redirectUri: string, pkce: Pkce, state: string, hints: AuthorizeHints = {}): string {
   // encodeURIComponent gives %20 for spaces, as codex's urlencoding does (URLSearchParams would give '+').
   const query = [
     ['response_type', 'code'],
@@ -37,6 +43,8 @@ export function buildAuthorizeUrl(issuer: string, clientId: string, redirectUri:
     ['id_token_add_organizations', 'true'],
     ['codex_cli_simplified_flow', 'true'],
     ['state', state],
+    ...(hints.allowedWorkspaceId ? [['allowed_workspace_id', hints.allowedWorkspaceId]] : []),
+    ...(hints.loginHint ? [['login_hint', hints.loginHint]] : []),
   ]
     .map(([key, value]) => `${key}=${encodeURIComponent(value!)}`)
     .join('&');

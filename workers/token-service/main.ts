@@ -7,6 +7,16 @@ import { openCredentialStore } from '../../src/auth/store/store.js';
 import { resolveSnapshot } from './resolve-snapshot.js';
 import type { AuthSnapshot, RefreshOutcome } from '../../src/protocol/snapshot.js';
 import {
+  ListSessionsTaskSchema,
+  RefreshInactiveTaskSchema,
+  RemoveSessionTaskSchema,
+  SwitchSessionTaskSchema,
+  type ListSessionsTask,
+  type RefreshInactiveOutcome,
+  type RefreshInactiveTask,
+  type RemoveSessionTask,
+  type SessionOutcome,
+  type SwitchSessionTask,
   RefreshTaskSchema,
   RevokeTaskSchema,
   ValidateTaskSchema,
@@ -38,4 +48,25 @@ export async function revoke(raw: RevokeTask): Promise<RevokeOutcome> {
   const task = RevokeTaskSchema.parse(raw);
   const { runRevoke } = await import('./revoke-request.js');
   return runRevoke(task);
+}
+
+// Account sessions (session-tasks.ts): loaded on first use, like the refresh.
+export async function listSessions(raw: ListSessionsTask): Promise<SessionOutcome> {
+  const task = ListSessionsTaskSchema.parse(raw);
+  return (await import('./session-tasks.js')).runListSessions(task);
+}
+
+export async function switchSession(raw: SwitchSessionTask): Promise<SessionOutcome> {
+  const task = SwitchSessionTaskSchema.parse(raw);
+  return (await import('./session-tasks.js')).runSwitchSession(task);
+}
+
+export async function removeSession(raw: RemoveSessionTask): Promise<SessionOutcome> {
+  const task = RemoveSessionTaskSchema.parse(raw);
+  return (await import('./session-tasks.js')).runRemoveSession(task);
+}
+
+export async function refreshInactive(raw: RefreshInactiveTask): Promise<RefreshInactiveOutcome> {
+  const task = RefreshInactiveTaskSchema.parse(raw);
+  return (await import('./session-tasks.js')).runRefreshInactive(task);
 }

@@ -39,10 +39,22 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
 /** Replaces auth.json atomically (see the top of this file). */
 export async function writeAuthFile(codexHome: string, record: AuthRecord): Promise<void> {
   await ensureCodexHome(codexHome);
-  const target = await writeTarget(codexHome);
-  const folder = dirname(target);
   // Byte for byte what 0.171 writes: two-space indent, no newline at the end.
-  const text = JSON.stringify(record, null, 2);
+  await replaceAtomically(await writeTarget(codexHome), JSON.stringify(record, null, 2));
+}
+
+/**
+ * Replaces another private file of CODEX_HOME (the inactive account sessions) the way auth.json
+ * is replaced: a fresh 0600 temp file, fsynced, renamed, the folder fsynced. A symlink in its
+ * place is replaced, never written through (only auth.json follows a person's dotfile link).
+ */
+export async function writePrivateFile(codexHome: string, name: string, text: string): Promise<void> {
+  await ensureCodexHome(codexHome);
+  await replaceAtomically(join(codexHome, name), text);
+}
+
+async function replaceAtomically(target: string, text: string): Promise<void> {
+  const folder = dirname(target);
   let temp = '';
   let handle;
   for (let attempt = 0; !handle; attempt++) {

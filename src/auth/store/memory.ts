@@ -41,6 +41,12 @@ export function memoryStore(options: StoreOptions): CredentialStore {
   };
 }
 
+/** Plain text in shared memory of the same layout (ephemeral storage's inactive account sessions). */
+export function sharedText(memory: SharedArrayBuffer): { read(): string | undefined; write(text: string): void } {
+  const region = new MemoryCredentials(memory);
+  return { read: () => region.readText(), write: (text) => region.writeText(text) };
+}
+
 class MemoryCredentials {
   private readonly words: Int32Array;
   private readonly bytes: Uint8Array;
@@ -51,14 +57,21 @@ class MemoryCredentials {
   }
 
   load(): StoredAuth {
-    const length = Atomics.load(this.words, LENGTH);
-    if (length === 0) return { kind: 'missing' };
-    const text = Buffer.from(this.bytes.slice(0, length)).toString('utf8');
-    return parseStoredAuth(text, `memory:${fingerprintOf(text)}`);
+    const text = this.readText();
+    return text === undefined ? { kind: 'missing' } : parseStoredAuth(text, `memory:${fingerprintOf(text)}`);
   }
 
   save(record: AuthRecord): void {
-    const encoded = Buffer.from(JSON.stringify(record), 'utf8');
+    this.writeText(JSON.stringify(record));
+  }
+
+  readText(): string | undefined {
+    const length = Atomics.load(this.words, LENGTH);
+    return length === 0 ? undefined : Buffer.from(this.bytes.slice(0, length)).toString('utf8');
+  }
+
+  writeText(text: string): void {
+    const encoded = Buffer.from(text, 'utf8');
     if (encoded.length > this.bytes.length) throw new Error(`the credential record (${encoded.length} bytes) does not fit in memory storage`);
     this.bytes.set(encoded);
     this.changed(encoded.length);

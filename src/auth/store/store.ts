@@ -48,7 +48,7 @@ export interface SaveOptions {
 
 /** The options every thread opens this process's store with; ephemeral storage gets its shared memory here. */
 export function storeOptionsFor(codexHome: string, mode: StorageMode): StoreOptions {
-  return mode === 'ephemeral' ? { codexHome, mode, memory: createSharedMemory() } : { codexHome, mode };
+  return mode === 'ephemeral' ? { codexHome, mode, memory: createSharedMemory(), sessionMemory: createSharedMemory() } : { codexHome, mode };
 }
 
 export function openCredentialStore(options: StoreOptions): CredentialStore {

@@ -1,0 +1,171 @@
+/**
+ * Where the signed-in accounts that are not active keep their tokens (the "vault"). The active
+ * account stays exactly what auth.json (or the keyring entry, or memory) holds, so Codex and every
+ * sibling server see it as today; the others live beside it under the same storage choice:
+ *
+ *  - `file`: `$CODEX_HOME/account-sessions.json`, 0600, replaced atomically like auth.json.
+ *  - `keyring`: one more entry of the "Codex Auth" service, account `cli|<hash>|sessions`.
+ *  - `auto`: that keyring entry when the keyring works, else the file (said in `warning`).
+ *  - `ephemeral`: the process's shared memory (StoreOptions.sessionMemory); gone with it.
+ *
+ * Every read-modify-write happens under the credential store's lock (Codex's auth.lock and
+ * auth.json.lock), the same one every writer of auth.json takes, so a switch, a sign-in and a
+ * refresh never interleave. The vault also remembers metadata of the active account (when it was
+ * last used, its workspaces) with `record: null`: its tokens are only ever in the store.
+ * Runs on the workers that write credentials (login worker, token service).
+ */
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { StoreOptions } from '../../protocol/storage.js';
+import { writePrivateFile } from './auth-file.js';
+import { callKeyring, KEYRING_SERVICE, keyringAccount } from './keyring-entry.js';
+import { announceKeyringWrite } from './locks.js';
+import { sharedText } from './memory.js';
+import { AuthRecordSchema } from './record.js';
+
+export const SESSIONS_FILE_NAME = 'account-sessions.json';
+
+export const VaultWorkspaceSchema = z.object({
+  accountId: z.string(),
+  name: z.string().nullable(),
+  kind: z.enum(['personal', 'workspace']).nullable(),
+});
+export type VaultWorkspace = z.infer<typeof VaultWorkspaceSchema>;
+
+export const VaultSessionSchema = z.looseObject({
+  sessionId: z.string(),
+  userId: z.string().nullable(),
+  email: z.string().nullable(),
+  displayName: z.string().nullable(),
+  planType: z.string().nullable(),
+  /** Epoch seconds of the last time this account was made (or was) the active one. */
+  lastUsedAt: z.number(),
+  selectedWorkspaceAccountId: z.string().nullable(),
+  workspaces: z.array(VaultWorkspaceSchema),
+  /** The tokens of an inactive account; null while it is the active one (then they are in the store). */
+  record: AuthRecordSchema.nullable(),
+  /** Set when the issuer refused this session's refresh token: only a new sign-in brings it back. */
+  needsSignIn: z.boolean().optional(),
+});
+export type VaultSession = z.infer<typeof VaultSessionSchema>;
+
+export const VaultSchema = z.looseObject({ version: z.literal(1), sessions: z.array(VaultSessionSchema) });
+export type Vault = z.infer<typeof VaultSchema>;
+
+export const emptyVault = (): Vault => ({ version: 1, sessions: [] });
+
+export interface SessionVault {
+  /** Where the vault is (for messages); never its contents. */
+  readonly where: string;
+  /** Throws when the vault exists but cannot be read or parsed: it is never silently emptied. */
+  read(): Promise<Vault>;
+  write(vault: Vault): Promise<void>;
+}
+
+export function openSessionVault(options: StoreOptions): SessionVault {
+  if (options.mode === 'ephemeral') return memoryVault(options);
+  if (options.mode === 'keyring') return keyringVault(options.codexHome);
+  if (options.mode === 'auto') return autoVault(options.codexHome);
+  return fileVault(options.codexHome);
+}
+
+/**
+ * Whether there may be inactive sessions, found without a worker: the file exists, or the memory
+ * holds something. A keyring vault cannot be looked at cheaply (a helper process), so: maybe.
+ * Lets an idle server with one account never start a thread for them.
+ */
+export async function mayHoldSessions(options: StoreOptions): Promise<boolean> {
+  if (options.mode === 'ephemeral') return options.sessionMemory !== undefined && sharedText(options.sessionMemory).read() !== undefined;
+  if (options.mode === 'file') return stat(join(options.codexHome, SESSIONS_FILE_NAME)).then(() => true, () => false);
+  return true;
+}
+
+function parseVault(text: string, where: string): Vault {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${where} is not valid JSON; the inactive accounts in it cannot be read`);
+  }
+  const parsed = VaultSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${where}: ${issue.path.join('.') || 'vault'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function fileVault(codexHome: string): SessionVault {
+  const path = join(codexHome, SESSIONS_FILE_NAME);
+  return {
+    where: path,
+    async read() {
+      const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        throw new Error(`cannot read ${path} (${error.code ?? 'error'})`);
+      });
+      return text === undefined ? emptyVault() : parseVault(text, path);
+    },
+    write: (vault) => writePrivateFile(codexHome, SESSIONS_FILE_NAME, JSON.stringify(vault, null, 2)),
+  };
+}
+
+function keyringVault(codexHome: string): SessionVault {
+  const key = { service: KEYRING_SERVICE, account: `${keyringAccount(codexHome)}|sessions` };
+  const where = `the OS keyring (service "${KEYRING_SERVICE}", account ${key.account})`;
+  return {
+    where,
+    async read() {
+      const answer = await callKeyring({ ...key, op: 'get' });
+      if (!answer.ok) throw new Error(`cannot read the inactive accounts from ${where} (${answer.message})`);
+      return typeof answer.value === 'string' ? parseVault(answer.value, where) : emptyVault();
+    },
+    async write(vault) {
+      const answer = await callKeyring({ ...key, op: 'set', value: JSON.stringify(vault) });
+      if (!answer.ok) throw new Error(`cannot store the inactive accounts in ${where} (${answer.message})`);
+      // A plaintext copy left from an `auto` fallback must not outlive the keyring copy.
+      await rm(join(codexHome, SESSIONS_FILE_NAME), { force: true });
+      await announceKeyringWrite(codexHome);
+    },
+  };
+}
+
+/** The keyring when it answers, else the file; a file that exists is the newer copy (as auth.json in auto mode). */
+function autoVault(codexHome: string): SessionVault {
+  const keyring = keyringVault(codexHome);
+  const file = fileVault(codexHome);
+  let where = keyring.where;
+  return {
+    get where() {
+      return where;
+    },
+    async read() {
+      const onDisk = await file.read();
+      if (onDisk.sessions.length > 0) return onDisk;
+      return keyring.read().catch(() => onDisk);
+    },
+    async write(vault) {
+      try {
+        await keyring.write(vault);
+        where = keyring.where;
+      } catch {
+        await file.write(vault);
+        where = file.where;
+      }
+    },
+  };
+}
+
+function memoryVault(options: StoreOptions): SessionVault {
+  if (!options.sessionMemory) throw new Error('ephemeral storage needs the session memory from storeOptionsFor');
+  const text = sharedText(options.sessionMemory);
+  return {
+    where: 'memory',
+    read: async () => {
+      const stored = text.read();
+      return stored === undefined ? emptyVault() : parseVault(stored, 'memory');
+    },
+    write: async (vault) => text.write(JSON.stringify(vault)),
+  };
+}

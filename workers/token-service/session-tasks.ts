@@ -1,0 +1,170 @@
+/**
+ * The token service's account-session tasks: list, switch, remove, and the background refresh of
+ * inactive sessions. Every change runs under the store's lock (Codex's auth.lock and
+ * auth.json.lock), so it serialises with sign-ins, refreshes and other processes' switches; the
+ * vault is always written before the store, so a crash between the two leaves a copy of every
+ * token set somewhere. Listing never carries a token (workers/shared/account-sessions.ts).
+ */
+import type { AuthRecord } from '../../src/auth/store/record.js';
+import { openSessionVault, type Vault } from '../../src/auth/store/session-vault.js';
+import { openCredentialStore } from '../../src/auth/store/store.js';
+import { ATTEMPT_TIMEOUT_MS } from '../../src/auth/refresh-policy.js';
+import type {
+  ListSessionsTask,
+  RefreshInactiveOutcome,
+  RefreshInactiveTask,
+  RemoveSessionTask,
+  SessionFailureCode,
+  SessionOutcome,
+  SwitchSessionTask,
+} from '../../src/protocol/token-service-tasks.js';
+import { activeChatGptRecord, identityOf, listSessions, upsertSession } from '../shared/account-sessions.js';
+import { attemptRefresh } from './refresh-request.js';
+import { mergeRefreshed } from './refresh-task.js';
+import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
+
+const failed = (code: SessionFailureCode, message: string, extra: { email?: string | null; workspaceId?: string | null } = {}): SessionOutcome => ({ ok: false, code, message, ...extra });
+
+function openBoth(task: ListSessionsTask) {
+  return { store: openCredentialStore(task.store), vault: openSessionVault(task.store) };
+}
+
+export async function runListSessions(task: ListSessionsTask): Promise<SessionOutcome> {
+  const { store, vault } = openBoth(task);
+  try {
+    const [contents, stored] = await Promise.all([vault.read(), store.load()]);
+    return { ok: true, changed: false, sessions: listSessions(contents, activeChatGptRecord(stored)) };
+  } catch (error) {
+    return failed('vault_unavailable', (error as Error).message);
+  }
+}
+
+/**
+ * Makes another session the active one, in one step under the lock: the target is refreshed first
+ * if it is due (its rotated tokens go to the vault at once), the active tokens as they are now
+ * (perhaps rotated since they were last stored) go back to their session, then the target is
+ * written to the store.
+ */
+export async function runSwitchSession(task: SwitchSessionTask): Promise<SessionOutcome> {
+  const { store, vault } = openBoth(task);
+  try {
+    return await store.withLock(async () => {
+      const contents = await vault.read();
+      const stored = await store.load();
+      const active = activeChatGptRecord(stored);
+      if (!active && stored.kind === 'present' && stored.record.OPENAI_API_KEY) {
+        return failed('api_key_in_force', 'signed in with an API key, which is not an account session; log out first, then switch');
+      }
+      const activeIdentity = active && identityOf(active);
+      if (activeIdentity?.sessionId === task.sessionId) {
+        if (activeIdentity.accountId && activeIdentity.accountId !== task.accountId) return workspaceSignIn(activeIdentity.email, task.accountId);
+        return { ok: true, changed: false, sessions: listSessions(contents, active) };
+      }
+      const target = contents.sessions.find((session) => session.sessionId === task.sessionId && session.record);
+      if (!target) return failed('session_not_found', `no signed-in account has the session id ${task.sessionId}`);
+      const targetIdentity = identityOf(target.record!);
+      if (targetIdentity?.accountId && targetIdentity.accountId !== task.accountId) return workspaceSignIn(targetIdentity.email, task.accountId);
+      const signInAgain = failed('session_needs_sign_in', `the session of ${target.email ?? 'this account'} can no longer be refreshed (its refresh token was refused); it needs a new sign-in`, { email: target.email, workspaceId: task.accountId });
+      if (target.needsSignIn) return signInAgain;
+
+      let record = target.record!;
+      const snapshot = resolveSnapshot({ kind: 'present', record, fingerprint: 'vault' }, { storage: store.kind });
+      if (needsRefresh(snapshot)) {
+        const result = await attemptRefresh(task.issuer, record.tokens!.refresh_token, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+        if (result.ok) {
+          record = mergeRefreshed(record, result.tokens);
+          target.record = record;
+          await vault.write(contents); // the old refresh token is spent: the new one is written before anything else
+        } else if (result.permanent) {
+          target.needsSignIn = true;
+          await vault.write(contents);
+          return signInAgain;
+        } else if ((snapshot.accessTokenExpiresAt ?? 0) <= Date.now()) {
+          return failed('refresh_unavailable', `the session of ${target.email ?? 'this account'} is due a refresh that failed (${result.message}); nothing was changed, try again`);
+        }
+      }
+      if (active && activeIdentity) upsertSession(contents, activeIdentity, active);
+      // Both token sets are in the vault before the store changes.
+      await vault.write(contents);
+      await store.save(record);
+      if (targetIdentity) upsertSession(contents, targetIdentity, null);
+      else target.record = null;
+      await vault.write(contents);
+      return { ok: true, changed: true, sessions: listSessions(contents, record) };
+    });
+  } catch (error) {
+    return failed('vault_unavailable', `the switch did not happen: ${(error as Error).message}`);
+  }
+}
+
+function workspaceSignIn(email: string | null, workspaceId: string): SessionOutcome {
+  return failed(
+    'workspace_needs_sign_in',
+    `the workspace ${workspaceId} needs a sign-in of its own (the issuer gives one set of tokens per workspace; Codex 0.171 asks for it with allowed_workspace_id)`,
+    { email, workspaceId },
+  );
+}
+
+/** Forgets an inactive session (its tokens are deleted here, not revoked); the active one is the caller's logout. */
+export async function runRemoveSession(task: RemoveSessionTask): Promise<SessionOutcome> {
+  const { store, vault } = openBoth(task);
+  try {
+    return await store.withLock(async () => {
+      const contents = await vault.read();
+      const active = activeChatGptRecord(await store.load());
+      if (active && identityOf(active)?.sessionId === task.sessionId) {
+        dropSession(contents, task.sessionId);
+        await vault.write(contents);
+        return { ok: true, changed: true, wasActive: true, sessions: listSessions(contents, active) };
+      }
+      if (!contents.sessions.some((session) => session.sessionId === task.sessionId && session.record)) {
+        return failed('session_not_found', `no signed-in account has the session id ${task.sessionId}`);
+      }
+      dropSession(contents, task.sessionId);
+      await vault.write(contents);
+      return { ok: true, changed: true, wasActive: false, sessions: listSessions(contents, active) };
+    });
+  } catch (error) {
+    return failed('vault_unavailable', (error as Error).message);
+  }
+}
+
+const dropSession = (vault: Vault, sessionId: string) => (vault.sessions = vault.sessions.filter((session) => session.sessionId !== sessionId));
+
+/**
+ * Keeps inactive sessions usable: each one whose tokens were last refreshed longer ago than
+ * `olderThanMs` is refreshed, one at a time, each under the lock and judged again after taking it
+ * (a sibling process may have just done it: then nothing is sent).
+ */
+export async function runRefreshInactive(task: RefreshInactiveTask): Promise<RefreshInactiveOutcome> {
+  const { store, vault } = openBoth(task);
+  const outcome: RefreshInactiveOutcome = { refreshed: 0, failed: [] };
+  const ids = await vault.read().then((contents) => contents.sessions.filter((s) => s.record).map((s) => s.sessionId), () => [] as string[]);
+  for (const sessionId of ids) {
+    try {
+      await store.withLock(async () => {
+        const contents = await vault.read();
+        const session = contents.sessions.find((s) => s.sessionId === sessionId);
+        if (!session?.record?.tokens || session.needsSignIn || !isStale(session.record, task.olderThanMs)) return;
+        const result = await attemptRefresh(task.issuer, session.record.tokens.refresh_token, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+        if (result.ok) {
+          session.record = mergeRefreshed(session.record, result.tokens);
+          outcome.refreshed++;
+        } else {
+          outcome.failed.push({ sessionId, code: result.code });
+          if (!result.permanent) return;
+          session.needsSignIn = true;
+        }
+        await vault.write(contents);
+      });
+    } catch (error) {
+      outcome.failed.push({ sessionId, code: (error as NodeJS.ErrnoException).code === 'ELOCKED' ? 'locked' : 'vault_unavailable' });
+    }
+  }
+  return outcome;
+}
+
+function isStale(record: AuthRecord, olderThanMs: number, now = Date.now()): boolean {
+  const last = record.last_refresh ? Date.parse(record.last_refresh) : Number.NaN;
+  return Number.isNaN(last) || now - last >= olderThanMs;
+}
