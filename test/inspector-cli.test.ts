@@ -39,7 +39,7 @@ for (const era of ['legacy', 'auto', 'modern'] as const) {
     const modern = era !== 'legacy';
 
     const list = await inspect(home, era, '--method', 'tools/list');
-    assert.deepEqual(list.tools.map((tool: any) => [tool.name, tool.annotations.destructiveHint ?? false]), [['auth_status', false], ['login', true], ['logout', true]]);
+    assert.deepEqual(list.tools.map((tool: any) => [tool.name, tool.annotations.destructiveHint ?? false]), [['auth_status', false], ['login', true], ['logout', true], ['list_accounts', false], ['switch_account', false]]);
 
     const status = await inspect(home, era, '--method', 'tools/call', '--tool-name', 'auth_status');
     assert.equal(status.content[0].text, 'Signed in with ChatGPT as inspector@example.com (plan: team).');

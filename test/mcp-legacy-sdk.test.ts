@@ -45,6 +45,8 @@ test('SDK v1: 2025-11-25 negotiated; login asks through a URL-mode elicitation a
     { readOnlyHint: true, openWorldHint: false },
     { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    { readOnlyHint: true, openWorldHint: false },
+    { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   ]);
 
   const asked: { mode: string; url: string; elicitationId: string }[] = [];

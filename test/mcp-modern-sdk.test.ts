@@ -57,6 +57,8 @@ for (const mode of ['auto', { pin: '2026-07-28' }] satisfies Mode[]) {
       ['auth_status', 'Sign-in status', true],
       ['login', 'Sign in', false],
       ['logout', 'Sign out', false],
+      ['list_accounts', 'Signed-in accounts', true],
+      ['switch_account', 'Switch account', false],
     ]);
     const status = await client.callTool({ name: 'auth_status', arguments: {} });
     assert.equal(text(status), 'Signed out.');
