@@ -90,7 +90,7 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
       const initialized = await server.initialize();
       assert.equal(initialized.serverInfo.name, 'codex-auth-mcp');
       assert.deepEqual(await server.call('getAuthStatus', {}), { preferredAuthMethod: 'chatgpt' });
-      assert.deepEqual((await server.call('tools/list', {})).tools.map((tool: { name: string }) => tool.name), ['auth_status', 'login', 'logout']);
+      assert.deepEqual((await server.call('tools/list', {})).tools.map((tool: { name: string }) => tool.name), ['auth_status', 'login', 'logout', 'list_accounts', 'switch_account']);
       assert.equal((await server.close()).code, 0);
     } finally {
       server.kill();
