@@ -20,7 +20,21 @@ import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
 const threadsOf = (pid: number) => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).map(Number);
+
+/**
+ * The open-file limit that leaves exactly `spare` descriptors free. The limit bounds descriptor
+ * numbers, not their count, so a gap left by a closed file is free too and must be counted.
+ */
+function limitLeaving(open: number[], spare: number): number {
+  const taken = new Set(open);
+  let free = 0;
+  for (let fd = 0; ; fd++) {
+    if (taken.has(fd)) continue;
+    if (free === spare) return fd;
+    free++;
+  }
+}
 
 /** Sets the soft open-file limit of a running process (the hard one stays, so it can be raised again). */
 function limitOpenFiles(pid: number, limit: number): void {
@@ -31,20 +45,20 @@ const RESTORED = 1024;
 
 /**
  * Waits until the server is idle with no token-service thread (the pool lets an idle one go after
- * 0.5 s), then allows it `spare` files more than it has open: too few for a thread to start
- * (that takes several), enough for one file write (two).
+ * 0.5 s), then leaves it exactly `spare` free descriptors. Measured here: three are enough for
+ * one locked write once the lock code is loaded, two are too few for it, five let a thread start.
  */
 async function starveOfFiles(client: RpcClient & { child: { pid?: number } }, spare = 0): Promise<number> {
   const pid = client.child.pid!;
   const busy = threadsOf(pid);
   await eventually(() => assert.ok(threadsOf(pid) < busy, 'the idle token-service thread has exited'), 10_000, 50);
   // A thread's files close a moment after it ends: count once the number holds still.
-  let counts: number[] = [];
+  let counts: string[] = [];
   await eventually(() => {
-    counts = [...counts.slice(-2), openFiles(pid)];
+    counts = [...counts.slice(-2), openFiles(pid).join()];
     assert.ok(counts.length === 3 && counts.every((n) => n === counts[0]), 'the open files hold still');
   }, 10_000, 100);
-  limitOpenFiles(pid, counts[0]! + spare);
+  limitOpenFiles(pid, limitLeaving(counts[0]!.split(',').map(Number), spare));
   return pid;
 }
 
@@ -52,8 +66,11 @@ test('a token-service thread that cannot start (EMFILE) fails the validation, no
   const home = await tempHome();
   t.after(() => home.remove());
   const client = startServer(t, { codexHome: home.path });
+  // A sign-in and sign-out first, so the lock code is loaded and only the writes need files below.
+  assert.deepEqual((await client.request('loginApiKey', { apiKey: 'sk-warm' })).result, {});
+  assert.equal((await client.request('logoutChatGpt', {})).error, undefined);
   assert.deepEqual((await client.request('getAuthStatus', {})).result, { preferredAuthMethod: 'chatgpt' });
-  const pid = await starveOfFiles(client, 2);
+  const pid = await starveOfFiles(client, 3);
 
   // The key is written on the main thread; re-reading it needs a thread that cannot start.
   const login = await client.request('account/login/start', { type: 'apiKey', apiKey: 'sk-starved' });
@@ -138,6 +155,7 @@ test('a keyring helper that cannot be spawned (EMFILE) fails that sign-in with a
   assert.match(failed.error!.message, /EMFILE/);
   assert.doesNotMatch(client.stderr, /sk-keyring/);
   limitOpenFiles(pid, RESTORED);
+  // Before, the lock code's failed load stayed cached and every later sign-in failed until a restart.
   assert.deepEqual((await client.request('loginApiKey', { apiKey: 'sk-keyring' })).result, {});
   assert.equal((await client.call('getAuthStatus', {})).authMethod, 'apikey');
 });

@@ -12,6 +12,7 @@
  * code. Runs on every thread that takes Codex's locks: main, login worker, token service.
  */
 import { closeSync, openSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
 import type KoffiModule from 'koffi';
 import type { LibraryHandle } from 'koffi';
 
@@ -34,8 +35,13 @@ export async function openLockFile(path: string, mode: number): Promise<HeldFile
   return platform.open(path, mode);
 }
 
+// require, not import(): a module whose load failed (EMFILE while reading it, say) stays failed
+// in the ESM cache for the life of the process, so one bad moment would disable locking, and with
+// it every sign-in, until a restart. A failed require is forgotten and the next call tries again.
+const require = createRequire(import.meta.url);
+
 async function loadPlatform(): Promise<Platform> {
-  const koffi = (await import('koffi')).default;
+  const koffi = require('koffi') as Koffi;
   return process.platform === 'win32' ? windows(koffi) : unix(koffi);
 }
 
