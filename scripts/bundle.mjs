@@ -5,8 +5,9 @@
 // own, so a start still parses none of them; dist/bundle/meta.json records which inputs went
 // where (test/startup-graph.test.ts reads it).
 //
-// Left outside the bundle: the native bindings (koffi, @napi-rs/keyring), and piscina, which
-// starts its threads from a file of its own package.
+// Left outside the bundle: the native bindings (koffi, @napi-rs/keyring); piscina, which
+// starts its threads from a file of its own package; and pino, which src/log.ts loads with a
+// synchronous require() on the first line logged.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -47,11 +48,11 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['koffi', '@napi-rs/keyring', 'piscina'],
+  external: ['koffi', '@napi-rs/keyring', 'piscina', 'pino'],
   // src/worker-files.ts: in the bundle, the threads' entries are files beside the main one;
   // src/server/package-info.ts: name and version built in (no package.json two folders up).
   define: { CODEX_AUTH_MCP_BUNDLED: 'true', CODEX_AUTH_MCP_PACKAGE: JSON.stringify({ name, version }) },
-  // Bundled CommonJS packages (pino, commander) call require(); ESM has none of its own.
+  // Bundled CommonJS packages (commander) call require(); ESM has none of its own.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   // Readable output (stack traces, and test/package-contents.test.ts reads its imports).
   minifySyntax: true,

@@ -4,10 +4,17 @@
  * logs at the default — a log setting must never keep the server from starting — and the CLI
  * says so once (`logLevelProblem`). Secrets are redacted by key name as a last line of defence;
  * code should never pass them to the logger in the first place.
+ *
+ * pino is loaded on the first line logged at an enabled level, not at start: at the default
+ * level most runs log nothing, and loading it costs a start ~10 ms. It stays outside the bundle
+ * so that load can be a synchronous require() inside a log call.
  */
-import { pino, type Logger as PinoLogger } from 'pino';
+import { createRequire } from 'node:module';
+import type PinoModule from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 
-export type Logger = Pick<PinoLogger, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'child'>;
+export type Logger = Pick<PinoLogger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
+type LogMethod = keyof Logger;
 
 export const LOG_LEVEL_ENV = 'CODEX_AUTH_MCP_LOG';
 
@@ -18,6 +25,8 @@ const SECRET_KEYS = [
 ];
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+/** pino's numbers for its levels: a line is written when its level is at least the one in force. */
+const LEVEL_VALUES: Record<(typeof LOG_LEVELS)[number], number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 const DEFAULT_LEVEL = 'warn';
 
 const requestedLevel = () => (process.env[LOG_LEVEL_ENV] ?? '').trim().toLowerCase();
@@ -37,7 +46,16 @@ export function logLevelProblem(): string | undefined {
 }
 
 export function createLogger(name = 'codex-auth-mcp'): Logger {
-  const level = logLevel();
+  const level = logLevel() as (typeof LOG_LEVELS)[number];
+  let pinoLogger: PinoLogger | undefined;
+  const target = () => (pinoLogger ??= startPino(name, level));
+  const method = (method: LogMethod): Logger[LogMethod] =>
+    LEVEL_VALUES[method] < LEVEL_VALUES[level] ? () => undefined : (...args: Parameters<Logger[LogMethod]>) => target()[method](...args);
+  return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
+}
+
+function startPino(name: string, level: string): PinoLogger {
+  const { pino } = createRequire(import.meta.url)('pino') as typeof PinoModule;
   return pino(
     {
       name,

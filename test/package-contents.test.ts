@@ -20,10 +20,25 @@ interface Metafile {
   outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
 }
 
+/**
+ * A package a shipped file loads with require() (CommonJS code bundled in, and our own lazy loads
+ * through createRequire: piscina, pino, koffi). The bundler records only the imports it resolves.
+ */
+const REQUIRE_CALL = /\b(?:require\d*|createRequire\(import\.meta\.url\))\("([^"./][^"]*)"\)/g;
+
 /** Every module an output file loads (static, dynamic or require), relative to dist/ or a package name. */
 async function bundleImports(): Promise<Map<string, { path: string; external: boolean }[]>> {
   const meta = JSON.parse(await readFile(join(projectRoot, 'dist/bundle/meta.json'), 'utf8')) as Metafile;
-  return new Map(Object.entries(meta.outputs).map(([output, { imports }]) => [`dist/${output}`, imports.map((i) => ({ path: i.path, external: i.external === true }))]));
+  const outputs = Object.entries(meta.outputs).filter(([output]) => output.endsWith('.js'));
+  return new Map(
+    await Promise.all(
+      outputs.map(async ([output, { imports }]) => {
+        const required = [...(await readFile(join(projectRoot, 'dist', output), 'utf8')).matchAll(REQUIRE_CALL)].map((m) => ({ path: m[1]!, external: true }));
+        const loads: { path: string; external: boolean }[] = [...imports.map((i) => ({ path: i.path, external: i.external === true })), ...required];
+        return [`dist/${output}`, loads] as [string, typeof loads];
+      }),
+    ),
+  );
 }
 
 /** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
@@ -39,10 +54,10 @@ async function packedFiles(): Promise<string[]> {
   return pack.files.map((f) => f.path);
 }
 
-test('the bundle says what each file loads (so the test below can fail): piscina from outside, chunks from inside', async () => {
+test('the bundle says what each file loads (so the test below can fail): piscina, pino and koffi from outside, chunks from inside', async () => {
   const imports = await bundleImports();
   const all = [...imports.values()].flat();
-  assert.ok(all.some((i) => i.external && i.path === 'piscina'), 'piscina is loaded from node_modules');
+  for (const name of ['piscina', 'pino', 'koffi']) assert.ok(all.some((i) => i.external && i.path === name), `${name} is loaded from node_modules`);
   assert.ok((imports.get('dist/bundle/main.js') ?? []).some((i) => !i.external && /^bundle\/chunk-\w+\.js$/.test(i.path)), 'chunks are loaded from the bundle');
 });
 

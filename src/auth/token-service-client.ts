@@ -8,7 +8,6 @@
  * already running in it finish, a refresh among them keeps its rotated token) and a fresh one
  * takes the next task, so the service recovers by itself once the cause is gone.
  */
-import { Piscina } from 'piscina';
 import type { Logger } from '../log.js';
 import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import {
@@ -26,12 +25,8 @@ import {
   type SwitchSessionTask,
   type ValidateTask,
 } from '../protocol/token-service-tasks.js';
-import { workerFile } from '../worker-files.js';
+import { MAX_WAITING_TASKS, adoptPrestartedPool, createTokenServicePool, type Piscina } from './token-service-pool.js';
 
-const WORKER_FILE = workerFile('token-service').href;
-
-/** Tasks waiting for a thread beyond this many are refused (a flood of requests, not a workload). */
-const MAX_WAITING_TASKS = 1_024;
 
 /** The token service could not take the task: no thread could start, or too many are waiting. */
 export class TokenServiceUnavailable extends Error {
@@ -46,7 +41,7 @@ export class TokenService {
   private readonly retiredBecause = new WeakMap<Piscina, string>();
 
   constructor(private readonly log?: Logger) {
-    this.pool = this.startPool();
+    this.pool = this.startPool(adoptPrestartedPool());
   }
 
   async validate(task: ValidateTask): Promise<AuthSnapshot> {
@@ -110,26 +105,8 @@ export class TokenService {
     return error;
   }
 
-  private startPool(): Piscina {
-    const pool = new Piscina({
-      filename: WORKER_FILE,
-      // Validation and refresh are rare (start-up, a changed auth.json, a due refresh), so no thread
-      // is kept waiting: an idle worker costs ~35 MB, a fresh one ~0.1 s to start (kept that low by
-      // loading the HTTP client only for a refresh; test/startup-graph.test.ts pins it).
-      minThreads: 0,
-      maxThreads: 2,
-      idleTimeout: 500,
-      // Workers keep sockets and timers between tasks; 'sync' atomics would freeze them.
-      atomics: 'disabled',
-      // Tasks wait on the network and on the auth.json lock, not on the CPU: a refresh hanging on
-      // a dead issuer (or a slow revocation) must not hold up the validation of a changed auth.json.
-      concurrentTasksPerWorker: 8,
-      // Our own bound (MAX_WAITING_TASKS) refuses with a message of ours before Piscina's would.
-      maxQueue: MAX_WAITING_TASKS * 2,
-      // A retired pool lets its running tasks finish: a refresh is bounded by its lock wait and
-      // its attempts, well within this.
-      closeTimeout: 120_000,
-    });
+  private startPool(adopt?: Piscina): Piscina {
+    const pool = adopt ?? createTokenServicePool();
     pool.on('error', (error: unknown) => this.onPoolError(pool, error));
     return pool;
   }

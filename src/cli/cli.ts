@@ -14,8 +14,11 @@ import { nearMiss } from '../config/near-miss.js';
 import { logLevelProblem } from '../log.js';
 import { packageInfo } from '../server/package-info.js';
 import { serve } from '../server/server.js';
-import { accountsListCommand, accountsRemoveCommand, accountsSwitchCommand } from './accounts.js';
-import { loginCommand, logoutCommand, statusCommand } from './commands.js';
+
+// A person's commands load their code when they run: a start of the server, which an MCP client
+// pays for every window, does not load their prompts, child processes and readline.
+const commands = () => import('./commands.js');
+const accountCommands = () => import('./accounts.js');
 
 /** Usage errors, a bad config, an unusable CODEX_HOME. */
 const USAGE_ERROR = 2;
@@ -121,48 +124,52 @@ Examples:
       serve({ loaded });
     });
 
-  const run = (fn: (loaded: LoadedConfig, options: any) => Promise<number>, willWrite = false) => async (options: unknown, command: Command) => {
-    process.exitCode = await fn(await loadOrExit(overridesOf(command), willWrite), options);
+  type CommandFn = (loaded: LoadedConfig, options: any) => Promise<number>;
+  const run = (load: () => Promise<CommandFn>, willWrite = false) => async (options: unknown, command: Command) => {
+    const loaded = await loadOrExit(overridesOf(command), willWrite);
+    process.exitCode = await (await load())(loaded, options);
     process.exit();
   };
   withConfigOption(program.command('status'))
     .description('show how you are signed in; exit 0 signed in, 1 signed out, 2 unusable credentials')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nShows the method, email, plan, token expiry, where the credentials are stored (and the file mode), and any problem.\n\nExamples:\n  codex-auth-mcp status\n  codex-auth-mcp status --json\n  CODEX_HOME=/srv/codex codex-auth-mcp status -c cli_auth_credentials_store=keyring')
-    .action(run(statusCommand));
+    .action(run(async () => (await commands()).statusCommand));
   withConfigOption(program.command('login'))
     .description('sign in with ChatGPT in a browser, with a device code, or with an API key read from stdin')
     .option('--device-auth', 'sign in with a code entered on another device (headless, SSH, containers)')
     .addOption(new Option('--with-api-key', 'read an API key from stdin and store it (typed on a terminal, it is not shown)').conflicts('deviceAuth'))
     .addHelpText('after', '\nPrints the URL (or the code) and waits; Ctrl-C cancels the sign-in and frees the callback port.\nExit codes: 0 signed in, 1 sign-in failed (or replaced by a newer one), 2 no usable API key on stdin, 130 cancelled.\n\nExamples:\n  codex-auth-mcp login\n  codex-auth-mcp login --device-auth\n  printenv OPENAI_API_KEY | codex-auth-mcp login --with-api-key\n  codex-auth-mcp login -c auth_issuer=http://127.0.0.1:4444 -c login_callback_port=0')
-    .action(run(loginCommand, true));
+    .action(run(async () => (await commands()).loginCommand, true));
   withConfigOption(program.command('logout'))
     .description('sign out: revoke the tokens at the issuer, then remove the stored credentials')
     .option('--local', 'only remove them here; do not revoke them at the issuer')
     .addHelpText('after', '\nExamples:\n  codex-auth-mcp logout\n  codex-auth-mcp logout --local\n  CODEX_HOME=/srv/codex codex-auth-mcp logout -c logout_revokes_tokens=false')
-    .action(run(logoutCommand));
+    .action(run(async () => (await commands()).logoutCommand));
 
   // Several accounts: every ChatGPT sign-in to another account adds one; see src/cli/accounts.ts.
   const accounts = program
     .command('accounts')
     .description('the ChatGPT accounts signed in here: list them, switch between them, remove one')
     .addHelpText('after', '\nExamples:\n  codex-auth-mcp accounts list\n  codex-auth-mcp accounts list --json\n  CODEX_HOME=/srv/codex codex-auth-mcp accounts list -c cli_auth_credentials_store=file');
-  const runWith = (fn: (loaded: LoadedConfig, account: string, options: any) => Promise<number>) => async (account: string, options: unknown, command: Command) => {
-    process.exitCode = await fn(await loadOrExit(overridesOf(command), true), account, options);
+  type AccountCommandFn = (loaded: LoadedConfig, account: string, options: any) => Promise<number>;
+  const runWith = (load: () => Promise<AccountCommandFn>) => async (account: string, options: unknown, command: Command) => {
+    const loaded = await loadOrExit(overridesOf(command), true);
+    process.exitCode = await (await load())(loaded, account, options);
     process.exit();
   };
   withConfigOption(accounts.command('list'))
     .description('list the signed-in accounts (email, plan, which is active, when each was last used); never a token')
     .option('--json', "machine-readable output (accountSession/list's shape)")
-    .action(run(accountsListCommand));
+    .action(run(async () => (await accountCommands()).accountsListCommand));
   withConfigOption(accounts.command('switch <account>'))
     .description('make another signed-in account active, without signing in again (<account>: a session id or an email)')
     .option('--workspace <accountId>', 'the workspace to use (default: the one that account is signed in to)')
-    .action(runWith(accountsSwitchCommand));
+    .action(runWith(async () => (await accountCommands()).accountsSwitchCommand));
   withConfigOption(accounts.command('remove <account>'))
     .description('remove one account; removing the active one signs it out and leaves no account active')
     .option('--local', 'only remove it here; do not revoke the tokens of an active account at the issuer')
-    .action(runWith(accountsRemoveCommand));
+    .action(runWith(async () => (await accountCommands()).accountsRemoveCommand));
 
   return program;
 }

@@ -26,6 +26,9 @@ import {
   type ValidateTask,
 } from '../../src/protocol/token-service-tasks.js';
 
+/** The early start's task (src/auth/token-service-pool.ts): it only makes the pool start a thread. */
+export function warm(): void {}
+
 // Every task is parsed on arrival, as the main thread parses every answer: a value that crossed
 // the thread boundary is trusted only once its schema has read it.
 export async function validate(raw: ValidateTask): Promise<AuthSnapshot> {
