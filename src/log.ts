@@ -48,9 +48,20 @@ export function logLevelProblem(): string | undefined {
 export function createLogger(name = 'codex-auth-mcp'): Logger {
   const level = logLevel() as (typeof LOG_LEVELS)[number];
   let pinoLogger: PinoLogger | undefined;
-  const target = () => (pinoLogger ??= startPino(name, level));
   const method = (method: LogMethod): Logger[LogMethod] =>
-    LEVEL_VALUES[method] < LEVEL_VALUES[level] ? () => undefined : (...args: Parameters<Logger[LogMethod]>) => target()[method](...args);
+    LEVEL_VALUES[method] < LEVEL_VALUES[level]
+      ? () => undefined
+      : (...args: Parameters<Logger[LogMethod]>) => {
+          try {
+            pinoLogger ??= startPino(name, level);
+          } catch (error) {
+            // pino could not be loaded (EMFILE, say, the very moment worth logging): the message
+            // alone, never its fields (they are what redaction would have to see), and a later
+            // line tries the load again. A log line must never fail what it reports on.
+            return writeBare(name, method, args, error);
+          }
+          pinoLogger[method](...args);
+        };
   return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
 }
 
@@ -64,4 +75,10 @@ function startPino(name: string, level: string): PinoLogger {
     },
     pino.destination({ fd: 2, sync: true }),
   );
+}
+
+function writeBare(name: string, level: LogMethod, args: unknown[], loadError: unknown): void {
+  const message = args.find((arg): arg is string => typeof arg === 'string') ?? '';
+  const why = loadError instanceof Error ? loadError.message : String(loadError);
+  process.stderr.write(`${JSON.stringify({ level: LEVEL_VALUES[level], time: Date.now(), name, msg: message, logger: `unavailable: ${why}` })}\n`);
 }
