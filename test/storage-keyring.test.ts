@@ -39,7 +39,13 @@ async function fakeKeyringDir(t: { after(fn: () => unknown): void }, behaviour: 
 
 const fakeEnv = (behaviour: Behaviour, dir: string) => ({ CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
 
-async function withFakeKeyring(t: { after(fn: () => unknown): void }, behaviour: Behaviour, mode: 'keyring' | 'auto', setup?: (home: string, entry: string) => Promise<void>) {
+async function withFakeKeyring(
+  t: { after(fn: () => unknown): void },
+  behaviour: Behaviour,
+  mode: 'keyring' | 'auto',
+  setup?: (home: string, entry: string) => Promise<void>,
+  extraArgs: string[] = [],
+) {
   const home = await tempHome();
   t.after(() => home.remove());
   const dir = await fakeKeyringDir(t, behaviour);
@@ -47,7 +53,7 @@ async function withFakeKeyring(t: { after(fn: () => unknown): void }, behaviour:
   await setup?.(home.path, entry);
   const client = startServer(t, {
     codexHome: home.path,
-    args: ['-c', `cli_auth_credentials_store=${mode}`, '-c', 'logout_revokes_tokens=false'],
+    args: ['-c', `cli_auth_credentials_store=${mode}`, '-c', 'logout_revokes_tokens=false', ...extraArgs],
     env: fakeEnv(behaviour, dir),
   });
   return { home, client, dir, entry };
@@ -190,8 +196,8 @@ test('auto mode: credentials written to auth.json during a fallback win over an 
   assert.deepEqual(await client.call('getAuthStatus', { includeToken: true }), { preferredAuthMethod: 'chatgpt', authMethod: 'apikey', authToken: 'sk-now-in-keyring', storage: 'keyring' });
 });
 
-test('keyring mode notices a change another program makes to the keyring entry', async (t) => {
-  const { client, entry, dir } = await withFakeKeyring(t, 'memory', 'keyring');
+test('keyring mode notices a change another program makes to the keyring entry, as often as keyring_poll_secs says', async (t) => {
+  const { client, entry, dir } = await withFakeKeyring(t, 'memory', 'keyring', undefined, ['-c', 'keyring_poll_secs=1']);
   assert.equal((await client.call('getAuthStatus')).authMethod, undefined);
   // Let the start-up reads finish (the validation, the first look at the entry, and the
   // validation that first look always asks for), so that only a later look can find the change.
@@ -202,8 +208,11 @@ test('keyring mode notices a change another program makes to the keyring entry',
   });
   const changed = nextAuthChange(client, 'apikey');
   await writeFile(entry, JSON.stringify({ OPENAI_API_KEY: 'sk-from-elsewhere', tokens: null }));
-  // Nothing tells the server: it finds the change by looking at the entry (every 15 s).
+  // Nothing tells the server: it finds the change by looking at the entry (every 15 s by
+  // default; every second here).
+  const writtenAt = Date.now();
   await changed;
+  assert.ok(Date.now() - writtenAt < 10_000, `noticed after ${Date.now() - writtenAt} ms, within a few looks a second apart`);
   assert.equal((await client.call('getAuthStatus', { includeToken: true })).authToken, 'sk-from-elsewhere');
 });
 

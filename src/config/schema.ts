@@ -21,6 +21,8 @@ export const ConfigSchema = z.object({
   device_code_timeout_secs: seconds().default(15 * 60),
   forced_login_method: z.enum(['chatgpt', 'api']).optional(),
   cli_auth_credentials_store: StorageModeSchema.default('file'),
+  /** How often a keyring entry is read for changes other programs make (the OS keyring sends no events). */
+  keyring_poll_secs: seconds().default(15),
   logout_revokes_tokens: z.boolean().default(true),
   revoke_timeout_secs: seconds().default(10),
   /** Inactive account sessions are refreshed once their tokens are this old (default 7 days, inside Codex's 8-day staleness). */

@@ -22,5 +22,7 @@ export const StoreOptionsSchema = z.object({
   memory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
   /** `ephemeral` only: the memory holding the inactive account sessions (see auth/store/session-vault.ts). */
   sessionMemory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
+  /** `keyring` and `auto`: how often the entry is read for changes other programs make (`keyring_poll_secs`). */
+  keyringPollMs: z.number().positive().optional(),
 });
 export type StoreOptions = z.infer<typeof StoreOptionsSchema>;

@@ -24,7 +24,7 @@ export interface Runtime {
 
 export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: string) => void): Runtime {
   const { config, codexHome } = loaded;
-  const storeOptions = storeOptionsFor(codexHome, config.cli_auth_credentials_store);
+  const storeOptions = storeOptionsFor(codexHome, config.cli_auth_credentials_store, config.keyring_poll_secs * 1000);
   const validateTask: ValidateTask = { store: storeOptions };
   const tokens = new TokenService(log);
   const auth = new AuthState(tokens, validateTask, log);

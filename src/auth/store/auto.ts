@@ -10,8 +10,8 @@ import { keyringBackedStore } from './keyring.js';
 import type { CredentialStore } from './store.js';
 import { chooseInAutoMode, warnings } from './which-copy.js';
 
-export function autoStore(codexHome: string): CredentialStore {
-  return keyringBackedStore(codexHome, {
+export function autoStore(codexHome: string, pollMs?: number): CredentialStore {
+  return keyringBackedStore(codexHome, pollMs, {
     choose: chooseInAutoMode,
     refusedSave: (reason, path) => warnings.autoFellBack(path, reason),
     async remove(entry) {

@@ -29,8 +29,8 @@ export interface KeyringRules {
   readonly remove: (entry: KeyringEntry) => Promise<boolean>;
 }
 
-export function keyringStore(codexHome: string): CredentialStore {
-  return keyringBackedStore(codexHome, {
+export function keyringStore(codexHome: string, pollMs?: number): CredentialStore {
+  return keyringBackedStore(codexHome, pollMs, {
     choose: chooseInKeyringMode,
     refusedSave(reason, path, options) {
       if (!options?.irreplaceable) throw new Error(`cannot store the credentials in the OS keyring (${reason})`);
@@ -47,7 +47,7 @@ export function keyringStore(codexHome: string): CredentialStore {
 }
 
 /** A store over the keyring entry and auth.json of `codexHome`; after `load` or `save`, `kind` says where the credentials are. */
-export function keyringBackedStore(codexHome: string, rules: KeyringRules): CredentialStore {
+export function keyringBackedStore(codexHome: string, pollMs: number | undefined, rules: KeyringRules): CredentialStore {
   const entry = keyringEntry(codexHome);
   const path = authFilePath(codexHome);
   let kind: StorageKind = 'keyring';
@@ -81,7 +81,7 @@ export function keyringBackedStore(codexHome: string, rules: KeyringRules): Cred
     },
     delete: () => rules.remove(entry),
     withLock: (fn, options) => withAuthLock(codexHome, fn, options),
-    watch: (onChange) => watchKeyring(entry, codexHome, onChange),
+    watch: (onChange) => watchKeyring(entry, codexHome, onChange, pollMs),
   };
 }
 

@@ -47,13 +47,14 @@ export interface SaveOptions {
 }
 
 /** The options every thread opens this process's store with; ephemeral storage gets its shared memory here. */
-export function storeOptionsFor(codexHome: string, mode: StorageMode): StoreOptions {
-  return mode === 'ephemeral' ? { codexHome, mode, memory: createSharedMemory(), sessionMemory: createSharedMemory() } : { codexHome, mode };
+export function storeOptionsFor(codexHome: string, mode: StorageMode, keyringPollMs?: number): StoreOptions {
+  if (mode === 'ephemeral') return { codexHome, mode, memory: createSharedMemory(), sessionMemory: createSharedMemory() };
+  return keyringPollMs === undefined ? { codexHome, mode } : { codexHome, mode, keyringPollMs };
 }
 
 export function openCredentialStore(options: StoreOptions): CredentialStore {
   if (options.mode === 'ephemeral') return memoryStore(options);
-  if (options.mode === 'keyring') return keyringStore(options.codexHome);
-  if (options.mode === 'auto') return autoStore(options.codexHome);
+  if (options.mode === 'keyring') return keyringStore(options.codexHome, options.keyringPollMs);
+  if (options.mode === 'auto') return autoStore(options.codexHome, options.keyringPollMs);
   return fileStore(options.codexHome);
 }

@@ -22,11 +22,11 @@ const HOME_POLL_MS = 100;
 
 /**
  * Keyring storage: auth.json and the lock's events in CODEX_HOME, plus a look at the keyring
- * entry every KEYRING_POLL_MS that calls `onChange` when what it holds differs from the last look
+ * entry every `pollMs` (KEYRING_POLL_MS unless `keyring_poll_secs` says otherwise) that calls `onChange` when what it holds differs from the last look
  * (the first look always does). The look runs in a helper process like every keyring call, so
  * this thread only starts it; a look still under way (a hung keyring) is not doubled.
  */
-export function watchKeyring(entry: KeyringEntry, codexHome: string, onChange: () => void): () => void {
+export function watchKeyring(entry: KeyringEntry, codexHome: string, onChange: () => void, pollMs = KEYRING_POLL_MS): () => void {
   const stopFiles = watchCodexHome(codexHome, onChange, true);
   let last: string | undefined;
   let looking = false;
@@ -42,7 +42,7 @@ export function watchKeyring(entry: KeyringEntry, codexHome: string, onChange: (
     onChange();
   };
   void look();
-  const poll = setInterval(() => void look(), KEYRING_POLL_MS);
+  const poll = setInterval(() => void look(), pollMs);
   poll.unref();
   return () => {
     stopped = true;
