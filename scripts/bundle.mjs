@@ -10,29 +10,13 @@
 // synchronous require() on the first line logged.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { zodEnglishOnly } from './zod-english-only.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-/**
- * zod's index re-exports every locale (`z.locales`, ~40 languages, a quarter of what a start
- * parses); its messages are English, and nothing here asks for another language.
- */
-const englishOnly = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/zod/`) ? { path: args.resolveDir, namespace: 'zod-locales' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(`${args.path}/../locales/en.js`)};`,
-      resolveDir: args.path,
-    }));
-  },
-};
-
 const result = await build({
-  plugins: [englishOnly],
+  plugins: [zodEnglishOnly],
   absWorkingDir: dist,
   entryPoints: {
     main: 'src/cli/main.js',
