@@ -295,7 +295,12 @@ test('a real secret service: gnome-keyring in a private D-Bus session', async (t
   // support/secret-service.ts; a missing tool fails this test rather than skipping it (.ci/run installs them).
   const secrets = await startSecretService();
   const home = await tempHome();
-  const client = spawnServer({ codexHome: home.path, args: ['-c', 'cli_auth_credentials_store=keyring', '-c', 'logout_revokes_tokens=false'], env: secrets.env });
+  // keyring_poll_secs=1: the change stored below is found by a look at the entry, once a second here.
+  const client = spawnServer({
+    codexHome: home.path,
+    args: ['-c', 'cli_auth_credentials_store=keyring', '-c', 'logout_revokes_tokens=false', '-c', 'keyring_poll_secs=1'],
+    env: secrets.env,
+  });
   t.after(async () => {
     client.kill();
     await client.exited;
