@@ -45,6 +45,37 @@ export const NO_RESPONSE = Symbol('no response') as never;
 /** A response or error from the client, to a request this server sent. */
 export type ResponseHandler = (message: { id: RequestId; result?: unknown; error?: unknown }) => void;
 
+/**
+ * One request's context. Most requests are answered synchronously from the cache: they never pay
+ * for an AbortController or an after-response list unless they ask for one, and a class (one
+ * shape, methods on the prototype) costs less per request than an object literal with a getter.
+ */
+class Request implements RequestContext {
+  readonly meta: Record<string, unknown> | undefined;
+  after: (() => void)[] | undefined;
+  private controller: AbortController | undefined;
+
+  constructor(
+    readonly id: RequestId,
+    meta: unknown,
+  ) {
+    this.meta = meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : undefined;
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** A field, not a method: handlers pass it on detached (`request.afterResponse`). */
+  readonly afterResponse = (fn: () => void): void => {
+    (this.after ??= []).push(fn);
+  };
+
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
+}
+
 export class Dispatcher<T extends MethodTable> {
   private readonly handlers = new Map<string, Handler<T, keyof T>>();
   private readonly notifications = new Map<string, NotificationHandler>();
@@ -148,33 +179,21 @@ export class Dispatcher<T extends MethodTable> {
         encodeError(id, { code: ErrorCode.InvalidParams, message: `Invalid params: ${field}: ${issue.message}` }),
       );
     }
-    // Most requests are answered synchronously from the cache; they never pay for an
-    // AbortController or an after-response list unless they ask for one.
-    let controller: AbortController | undefined;
-    let after: (() => void)[] | undefined;
-    const meta = (rawParams as { _meta?: unknown } | null | undefined)?._meta;
-    const context: RequestContext = {
-      id,
-      meta: meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : undefined,
-      get signal() {
-        return (controller ??= new AbortController()).signal;
-      },
-      afterResponse: (fn) => (after ??= []).push(fn),
-    };
+    const context = new Request(id, (rawParams as { _meta?: unknown } | null | undefined)?._meta);
     let outcome: unknown;
     try {
       outcome = handler(parsed.data as z.infer<T[keyof T]["params"]>, context);
     } catch (error) {
       return this.respondError(id, name, error);
     }
-    if (!(outcome instanceof Promise)) return this.respond(id, outcome, after);
+    if (!(outcome instanceof Promise)) return this.respond(id, outcome, context.after);
 
-    const cancellable = { abort: (reason: Error) => controller?.abort(reason) };
+    const cancellable = { abort: (reason: Error) => context.abort(reason) };
     this.inFlight.set(id, cancellable);
     this.pendingCount++;
     outcome
       .then(
-        (result) => this.respond(id, result, after),
+        (result) => this.respond(id, result, context.after),
         (error) => this.respondError(id, name, error),
       )
       .finally(() => {

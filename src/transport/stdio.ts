@@ -98,14 +98,22 @@ export class StdioTransport {
   }
 
   private receive(chunk: Buffer): void {
-    let start = 0;
-    let newline = chunk.indexOf(0x0a, start);
-    while (newline >= 0) {
-      this.emitLine(chunk.subarray(start, newline));
-      start = newline + 1;
-      newline = chunk.indexOf(0x0a, start);
+    const last = chunk.lastIndexOf(0x0a);
+    if (last < 0) return this.keep(chunk);
+    if (this.carry.length === 0 && !this.discarding && last <= this.maxLineBytes) {
+      // The common case, a chunk of whole lines none of which can be oversized: one decode and
+      // one split for all of them. A '\n' byte never occurs inside a multi-byte character, so
+      // decoding up to the last one cuts no character in two.
+      // (Held lines count by characters here: at most their bytes, which is all a bound needs.)
+      for (const line of chunk.toString('utf8', 0, last).split('\n')) this.deliver(line, line.length);
+    } else {
+      let start = 0;
+      for (let newline = chunk.indexOf(0x0a); newline >= 0 && newline <= last; newline = chunk.indexOf(0x0a, start)) {
+        this.emitLine(chunk.subarray(start, newline));
+        start = newline + 1;
+      }
     }
-    if (start < chunk.length) this.keep(chunk.subarray(start));
+    if (last + 1 < chunk.length) this.keep(chunk.subarray(last + 1));
   }
 
   private keep(part: Buffer): void {
@@ -134,7 +142,12 @@ export class StdioTransport {
       this.carryBytes = 0;
     }
     if (bytes.length > this.maxLineBytes) return this.handlers.onOversizedLine();
-    let line = bytes.toString('utf8');
+    this.deliver(bytes.toString('utf8'), bytes.length);
+  }
+
+  /** One whole line: dispatched, or held while the output is blocked (`size` counts toward the read-ahead bound). */
+  private deliver(text: string, size: number): void {
+    let line = text;
     if (this.atStart) {
       this.atStart = false;
       if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
@@ -142,7 +155,7 @@ export class StdioTransport {
     if (line.trim() === '') return;
     if (!this.blocked || this.closed) return this.handlers.onLine(line);
     this.held.push(line);
-    this.heldBytes += bytes.length;
+    this.heldBytes += size;
     if (this.heldBytes > this.readAheadBytes) this.input.pause();
   }
 
