@@ -37,6 +37,7 @@ export const conflicts = (a: Access, b: Access) =>
   touches(a.writes, b.writes) || touches(a.writes, b.reads) || touches(a.reads, b.writes);
 
 const ignore = () => undefined;
+const NOTHING: readonly Promise<void>[] = [];
 
 export class RequestOrder {
   private readonly inFlight: InFlight[] = [];
@@ -47,7 +48,8 @@ export class RequestOrder {
    */
   run<R>(access: Access | undefined, fn: () => R | Promise<R>): R | Promise<R> {
     if (!access) return fn();
-    const earlier = this.inFlight.filter((request) => conflicts(request.access, access)).map((request) => request.finished);
+    // Nearly always nothing is in flight: then no list is made (this is every request's path).
+    const earlier = this.inFlight.length === 0 ? NOTHING : this.inFlight.filter((request) => conflicts(request.access, access)).map((request) => request.finished);
     const outcome = earlier.length === 0 ? fn() : Promise.all(earlier).then(fn);
     // A request answered synchronously is over already: nothing later can come before it.
     if (!(outcome instanceof Promise) || access.holdsLater === false) return outcome;
