@@ -15,8 +15,9 @@ const dist = new URL('../dist/', import.meta.url).pathname;
 const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 /**
- * zod's index re-exports every locale (`z.locales`, ~40 languages, a quarter of what a start
- * parses); its messages are English, and nothing here asks for another language.
+ * zod's index re-exports every locale (`z.locales`, ~40 languages); its messages are English
+ * (src/protocol/zod.ts), and nothing here asks for another language. zod/mini, imported as a
+ * namespace, leaves them to tree-shaking; this keeps them out should a `z` be used as a value.
  */
 const englishOnly = {
   name: 'zod-english-only',
