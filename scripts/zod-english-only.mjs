@@ -1,6 +1,7 @@
-// An esbuild plugin: zod's index re-exports every locale (`z.locales`, ~40 languages, a quarter
-// of what a start parses); its messages are English, and nothing here asks for another
-// language. Used by scripts/bundle.mjs and by tests that bundle a helper process.
+// An esbuild plugin: zod's index re-exports every locale (`z.locales`, ~40 languages); its
+// messages are English (src/protocol/zod.ts), and nothing here asks for another language.
+// zod/mini, imported as a namespace, leaves them to tree-shaking; this keeps them out should a
+// `z` be used as a value. Used by scripts/bundle.mjs and by tests that bundle a helper process.
 export const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(build) {

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { z } from 'zod';
+import * as z from '../src/protocol/zod.js';
 import { ErrorCode, RpcError, invalidRequest } from '../src/protocol/jsonrpc.js';
 import { Dispatcher, type RequestContext } from '../src/rpc/dispatcher.js';
 
 /** A method table of the test's own: the dispatcher is generic over it. */
 const any = { params: z.unknown(), result: z.unknown() };
 const TestMethods = {
-  echo: { params: z.object({ text: z.string().optional(), nested: z.object({ n: z.number() }).optional() }), result: z.unknown() },
+  echo: { params: z.object({ text: z.optional(z.string()), nested: z.optional(z.object({ n: z.number() })) }), result: z.unknown() },
   nothing: any,
   fail: any,
   refuse: any,

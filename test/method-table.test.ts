@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import type { z } from 'zod';
+import type * as z from '../src/protocol/zod.js';
 import { Methods, Notifications, ServerRequests, type MethodName, type NotificationName } from '../src/protocol/methods.js';
 import { Dispatcher, type HandlersFor } from '../src/rpc/dispatcher.js';
 import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
@@ -60,7 +60,7 @@ test('every result and notification of a whole session matches its schema in the
   const listen = client.request('subscriptions/listen', { ...modern, notifications: { resourceSubscriptions: ['codex-auth://status'] } }, 'listen-1', 0);
   const checked = new Set<MethodName>();
   const check = (name: MethodName, result: unknown) => {
-    const parsed = (Methods[name].result as z.ZodType).safeParse(result);
+    const parsed = (Methods[name].result as z.ZodMiniType).safeParse(result);
     assert.ok(parsed.success, `${name}: ${JSON.stringify(result)} ${parsed.error?.message ?? ''}`);
     checked.add(name);
   };

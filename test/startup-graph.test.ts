@@ -39,12 +39,21 @@ async function staticGraph(entry: string): Promise<{ files: Set<string>; package
   return { files, packages, specifiers };
 }
 
+/**
+ * zod/mini and its English messages, through src/protocol/zod.ts: classic zod is the whole library
+ * for every thread to load, and dearer schemas to build; mini alone would answer "Invalid input".
+ */
+function assertZodMini(specifiers: Set<string>): void {
+  assert.deepEqual([...specifiers].filter((s) => s === 'zod' || s.startsWith('zod/')).sort(), ['zod/mini', 'zod/v4/locales/en.js']);
+}
+
 test('start-up loads only the packages the main thread needs; the network stack, JWT and keyring code stay out', async () => {
-  const { files, packages } = await staticGraph(mainEntry);
+  const { files, packages, specifiers } = await staticGraph(mainEntry);
   assert.ok(files.size > 20, `the walk follows relative imports (${files.size} files)`);
   // Besides these, piscina is loaded with require() (token-service-pool.ts) and pino with require()
   // on the first line logged (log.ts): neither is an import, so neither is in this graph.
   assert.deepEqual([...packages].sort(), ['comlink', 'commander', 'fastest-levenshtein', 'smol-toml', 'zod']);
+  assertZodMini(specifiers);
   for (const file of files) assert.doesNotMatch(file, /\/(dev|workers)\//, `${file} is not for the main thread at start-up`);
 });
 
@@ -67,6 +76,7 @@ test('a wing per thread: nothing under workers/ is imported by the main thread, 
 test('the token service thread loads what reading credentials needs; the HTTP client waits for the first refresh', async () => {
   const { packages, specifiers } = await staticGraph(tokenServiceWorker);
   assert.deepEqual([...packages].sort(), ['jose', 'zod']);
+  assertZodMini(specifiers);
   assert.ok(specifiers.has('jose/jwt/decode') && !specifiers.has('jose'), 'the JWT decoder alone, not the whole of jose');
 });
 

@@ -291,7 +291,7 @@ test('the real binding with no Secret Service to talk to: keyring mode is an err
   assert.ok(await stat(home.authFile));
 });
 
-test('a real secret service: gnome-keyring in a private D-Bus session', async (t) => {
+test('a real secret service: gnome-keyring in a private D-Bus session', { timeout: 120_000 }, async (t) => {
   // support/secret-service.ts; a missing tool fails this test rather than skipping it (.ci/run installs them).
   const secrets = await startSecretService();
   const home = await tempHome();

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
+import * as z from '../protocol/zod.js';
 import { CODEX_KEYS } from './codex-keys.js';
 import { nearMiss } from './near-miss.js';
 import { applyOverrides, parseOverride, type ConfigOverride } from './overrides.js';
@@ -146,7 +146,7 @@ function applyProfile(
 }
 
 function describeInvalidValue(
-  error: z.ZodError,
+  error: z.core.$ZodError,
   origins: Map<string, Origin>,
   file: string,
   text: string,

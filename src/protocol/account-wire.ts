@@ -3,7 +3,7 @@
  * from `codex app-server generate-ts --experimental` of 0.171.0). Each schema is the single
  * definition of its type; fields beyond 0.171's are marked as ours.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { AuthErrorSchema, RevokeErrorSchema } from './auth-wire.js';
 import { StorageKindSchema } from './storage.js';
 
@@ -20,14 +20,14 @@ export const V2AuthModeSchema = z.enum(['apikey', 'chatgpt']);
 
 export const AccountSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('apiKey') }),
-  z.object({ type: z.literal('chatgpt'), email: z.string().nullable(), planType: PlanTypeSchema, workspaceName: z.string().nullable() }),
+  z.object({ type: z.literal('chatgpt'), email: z.nullable(z.string()), planType: PlanTypeSchema, workspaceName: z.nullable(z.string()) }),
 ]);
 export type V2Account = z.infer<typeof AccountSchema>;
 
-export const AccountReadParamsSchema = z.object({ refreshToken: z.boolean().optional() });
+export const AccountReadParamsSchema = z.object({ refreshToken: z.optional(z.boolean()) });
 
 export const AccountLoginStartParamsSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('apiKey'), apiKey: z.string().min(1) }),
+  z.object({ type: z.literal('apiKey'), apiKey: z.string().check(z.minLength(1)) }),
   z.object({ type: z.literal('chatgpt') }),
   z.object({ type: z.literal('chatgptDeviceCode') }),
 ]);
@@ -45,46 +45,46 @@ export const AccountLoginCancelResultSchema = z.object({ status: z.enum(['cancel
 export type AccountLoginCancelResult = z.infer<typeof AccountLoginCancelResultSchema>;
 
 /** codex takes no params; anything that is not an object reads as `{}`. `revoke` is ours. */
-export const AccountLogoutParamsSchema = z.preprocess(
-  (value) => (value && typeof value === 'object' && !Array.isArray(value) ? value : {}),
-  z.object({ revoke: z.boolean().optional() }),
+export const AccountLogoutParamsSchema = z.pipe(
+  z.transform((value) => (value && typeof value === 'object' && !Array.isArray(value) ? value : {})),
+  z.object({ revoke: z.optional(z.boolean()) }),
 );
 
 export const AccountReadResultSchema = z.object({
-  account: AccountSchema.nullable(),
-  userId: z.string().nullable(),
+  account: z.nullable(AccountSchema),
+  userId: z.nullable(z.string()),
   requiresOpenaiAuth: z.boolean(),
   /** Found by 0.171 from the ChatGPT backend; this server does not call it, so always null. */
   workspaceRouting: z.null(),
   // Ours: why stored credentials cannot be used, and where they are.
-  authError: AuthErrorSchema.optional(),
-  storage: StorageKindSchema.optional(),
-  storageWarning: z.string().optional(),
+  authError: z.optional(AuthErrorSchema),
+  storage: z.optional(StorageKindSchema),
+  storageWarning: z.optional(z.string()),
 });
 export type AccountReadResult = z.infer<typeof AccountReadResultSchema>;
 
 export const AccountLogoutResultSchema = z.object({
   // Ours (0.171 answers `{}`): whether the issuer confirmed the revocation, and why it did not.
   revoked: z.boolean(),
-  revokeError: RevokeErrorSchema.optional(),
+  revokeError: z.optional(RevokeErrorSchema),
 });
 export type AccountLogoutResult = z.infer<typeof AccountLogoutResultSchema>;
 
 export const AccountUpdatedParamsSchema = z.object({
-  authMode: V2AuthModeSchema.nullable(),
-  planType: PlanTypeSchema.nullable(),
+  authMode: z.nullable(V2AuthModeSchema),
+  planType: z.nullable(PlanTypeSchema),
   /** 0.171 sets `workspaceRoutingReady` after its backend discovery, which we do not do. */
-  reason: z.enum(['workspaceRoutingReady', 'unknown']).nullable(),
+  reason: z.nullable(z.enum(['workspaceRoutingReady', 'unknown'])),
 });
 export type AccountUpdatedParams = z.infer<typeof AccountUpdatedParamsSchema>;
 
 export const AccountLoginCompletedParamsSchema = z.object({
-  loginId: z.string().nullable(),
+  loginId: z.nullable(z.string()),
   success: z.boolean(),
-  error: z.string().nullable(),
-  onboardingEntrypoint: z.literal('life_sciences').nullable(),
+  error: z.nullable(z.string()),
+  onboardingEntrypoint: z.nullable(z.literal('life_sciences')),
   /** Ours: a machine-readable reason when `success` is false. */
-  errorCode: z.string().optional(),
+  errorCode: z.optional(z.string()),
 });
 export type AccountLoginCompletedParams = z.infer<typeof AccountLoginCompletedParamsSchema>;
 
@@ -92,40 +92,40 @@ export type AccountLoginCompletedParams = z.infer<typeof AccountLoginCompletedPa
 
 export const AccountSessionWorkspaceSchema = z.object({
   accountId: z.string(),
-  name: z.string().nullable(),
-  imageUrl: z.string().nullable(),
-  kind: z.enum(['personal', 'workspace']).nullable(),
+  name: z.nullable(z.string()),
+  imageUrl: z.nullable(z.string()),
+  kind: z.nullable(z.enum(['personal', 'workspace'])),
 });
 
 export const AccountSessionSchema = z.object({
   /** Opaque; the same account always gets the same id (a hash of its user id). */
   sessionId: z.string(),
-  email: z.string().nullable(),
-  userId: z.string().nullable(),
-  displayName: z.string().nullable(),
-  imageUrl: z.string().nullable(),
+  email: z.nullable(z.string()),
+  userId: z.nullable(z.string()),
+  displayName: z.nullable(z.string()),
+  imageUrl: z.nullable(z.string()),
   /** Epoch seconds (0.171's i64). */
   lastUsedAt: z.number(),
   isActive: z.boolean(),
-  selectedWorkspaceAccountId: z.string().nullable(),
+  selectedWorkspaceAccountId: z.nullable(z.string()),
   workspaces: z.array(AccountSessionWorkspaceSchema),
   /** Ours: the plan the session's id token names (0.171 lists it per workspace from its backend). */
-  planType: PlanTypeSchema.nullable().optional(),
+  planType: z.optional(z.nullable(PlanTypeSchema)),
   /** Ours: the session's refresh token was refused; switching to it needs a new sign-in. */
-  needsSignIn: z.boolean().optional(),
+  needsSignIn: z.optional(z.boolean()),
 });
 export type AccountSession = z.infer<typeof AccountSessionSchema>;
 
 export const AccountSessionsResponseSchema = z.object({
-  activeSessionId: z.string().nullable(),
+  activeSessionId: z.nullable(z.string()),
   sessions: z.array(AccountSessionSchema),
 });
 export type AccountSessionsResponse = z.infer<typeof AccountSessionsResponseSchema>;
 
 /** `refreshWorkspaceMetadata` asks 0.171 to call its backend; we have no backend, so it changes nothing. */
-export const AccountSessionsListParamsSchema = z.preprocess(
-  (value) => (value && typeof value === 'object' && !Array.isArray(value) ? value : {}),
-  z.object({ refreshWorkspaceMetadata: z.boolean().optional() }),
+export const AccountSessionsListParamsSchema = z.pipe(
+  z.transform((value) => (value && typeof value === 'object' && !Array.isArray(value) ? value : {})),
+  z.object({ refreshWorkspaceMetadata: z.optional(z.boolean()) }),
 );
 
 export const AccountSessionsSwitchParamsSchema = z.object({
@@ -133,7 +133,7 @@ export const AccountSessionsSwitchParamsSchema = z.object({
   /** The workspace to select within that login (not a user id). */
   accountId: z.string(),
   /** Start a browser sign-in when the session cannot be used without one. */
-  allowBrowserLogin: z.boolean().optional(),
+  allowBrowserLogin: z.optional(z.boolean()),
 });
 
 export const AccountSessionsSwitchResultSchema = z.union([

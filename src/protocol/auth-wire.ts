@@ -2,7 +2,7 @@
  * The 0.25 auth surface on the wire: params and results of the v1 methods and the two
  * `codex/event/*` notifications. Each schema is the single definition of its type.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { StorageKindSchema } from './storage.js';
 
 export const AuthMethodSchema = z.enum(['apikey', 'chatgpt']);
@@ -18,39 +18,39 @@ const objectOrEmpty = (value: unknown) =>
 
 // codex's params are `Option<bool>`: an explicit null is accepted and means "not set".
 export const GetAuthStatusParamsSchema = z.object({
-  includeToken: z.boolean().nullish(),
-  refreshToken: z.boolean().nullish(),
+  includeToken: z.nullish(z.boolean()),
+  refreshToken: z.nullish(z.boolean()),
 });
 
 export const GetAuthStatusResultSchema = z.object({
-  authMethod: AuthMethodSchema.optional(),
+  authMethod: z.optional(AuthMethodSchema),
   preferredAuthMethod: AuthMethodSchema,
-  authToken: z.string().optional(),
-  authError: AuthErrorSchema.optional(),
-  storage: StorageKindSchema.optional(),
-  storageWarning: z.string().optional(),
+  authToken: z.optional(z.string()),
+  authError: z.optional(AuthErrorSchema),
+  storage: z.optional(StorageKindSchema),
+  storageWarning: z.optional(z.string()),
 });
 export type GetAuthStatusResult = z.infer<typeof GetAuthStatusResultSchema>;
 
-export const LogoutParamsSchema = z.preprocess(
-  objectOrEmpty,
-  z.object({ revoke: z.boolean().optional() }),
+export const LogoutParamsSchema = z.pipe(
+  z.transform(objectOrEmpty),
+  z.object({ revoke: z.optional(z.boolean()) }),
 );
 
 /** Why a logout's revocation failed; the credentials were removed here all the same. */
 export const RevokeErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type RevokeError = z.infer<typeof RevokeErrorSchema>;
 /** 0.25 answers `{}` and 0.171 `{}` too; both fields are extras a client may ignore. */
-export const LogoutResultSchema = z.object({ revoked: z.boolean(), revokeError: RevokeErrorSchema.optional() });
+export const LogoutResultSchema = z.object({ revoked: z.boolean(), revokeError: z.optional(RevokeErrorSchema) });
 export type LogoutResult = z.infer<typeof LogoutResultSchema>;
 
-export const LoginChatGptParamsSchema = z.preprocess(objectOrEmpty, z.object({}));
+export const LoginChatGptParamsSchema = z.pipe(z.transform(objectOrEmpty), z.object({}));
 export const LoginChatGptResultSchema = z.object({ loginId: z.uuid(), authUrl: z.string() });
 export type LoginChatGptResult = z.infer<typeof LoginChatGptResultSchema>;
 
 export const CancelLoginChatGptParamsSchema = z.object({ loginId: z.uuid() });
 
-export const LoginApiKeyParamsSchema = z.object({ apiKey: z.string().min(1) });
+export const LoginApiKeyParamsSchema = z.object({ apiKey: z.string().check(z.minLength(1)) });
 
 /** Machine-readable reasons a login ended without success (beyond the original's free text). */
 export const LoginErrorCodeSchema = z.enum([
@@ -70,13 +70,13 @@ export const LoginErrorCodeSchema = z.enum([
 ]);
 export type LoginErrorCode = z.infer<typeof LoginErrorCodeSchema>;
 
-export const AuthStatusChangeParamsSchema = z.object({ authMethod: AuthMethodSchema.optional() });
+export const AuthStatusChangeParamsSchema = z.object({ authMethod: z.optional(AuthMethodSchema) });
 export type AuthStatusChangeParams = z.infer<typeof AuthStatusChangeParamsSchema>;
 
 export const LoginChatGptCompleteParamsSchema = z.object({
   loginId: z.string(),
   success: z.boolean(),
-  error: z.string().optional(),
-  errorCode: LoginErrorCodeSchema.optional(),
+  error: z.optional(z.string()),
+  errorCode: z.optional(LoginErrorCodeSchema),
 });
 export type LoginChatGptCompleteParams = z.infer<typeof LoginChatGptCompleteParamsSchema>;

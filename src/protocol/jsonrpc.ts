@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 
 /** JSON-RPC 2.0 error codes this server answers with. */
 export const ErrorCode = {
@@ -24,7 +24,7 @@ export type RequestId = z.infer<typeof RequestIdSchema>;
 export const ErrorObjectSchema = z.object({
   code: z.int(),
   message: z.string(),
-  data: z.unknown().optional(),
+  data: z.optional(z.unknown()),
 });
 export type ErrorObject = z.infer<typeof ErrorObjectSchema>;
 

@@ -4,16 +4,16 @@
  * argv, where `ps` would show the secret); the child answers with JSON lines on stdout, validated
  * here on arrival.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 
 export const KeyringRequestSchema = z.object({
   op: z.enum(['get', 'set', 'delete']),
   service: z.string(),
   account: z.string(),
   /** The value to store (`set` only). */
-  value: z.string().optional(),
+  value: z.optional(z.string()),
   /** Test hook: a module with the @napi-rs/keyring `AsyncEntry` API to use instead of the real one. */
-  module: z.string().optional(),
+  module: z.optional(z.string()),
 });
 export type KeyringRequest = z.infer<typeof KeyringRequestSchema>;
 
@@ -23,9 +23,9 @@ export const KeyringMessageSchema = z.union([
   z.object({
     ok: z.literal(true),
     /** `get`: the stored value, or null when there is no entry. */
-    value: z.string().nullable().optional(),
+    value: z.optional(z.nullable(z.string())),
     /** `delete`: whether an entry was removed. */
-    removed: z.boolean().optional(),
+    removed: z.optional(z.boolean()),
   }),
   z.object({ ok: z.literal(false), message: z.string() }),
 ]);

@@ -2,7 +2,7 @@
  * Messages between the main thread's login engine and the login worker. Each crosses the thread
  * boundary as plain data and is validated on arrival.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { LoginErrorCodeSchema } from './auth-wire.js';
 import { StoreOptionsSchema } from './storage.js';
 
@@ -15,13 +15,13 @@ export const StartBrowserLoginSchema = z.object({
   loginId: z.uuid(),
   issuer: z.string(),
   clientId: z.string(),
-  port: z.int().min(0).max(65535),
-  timeoutMs: z.number().positive(),
+  port: z.int().check(z.minimum(0), z.maximum(65535)),
+  timeoutMs: z.number().check(z.positive()),
   store: StoreOptionsSchema,
   /** Who is expected to sign in (`login_hint`): a session being signed in again. */
-  loginHint: z.string().optional(),
+  loginHint: z.optional(z.string()),
   /** The workspace to sign in to (`allowed_workspace_id`, as Codex 0.171 sends to switch workspaces). */
-  allowedWorkspaceId: z.string().optional(),
+  allowedWorkspaceId: z.optional(z.string()),
 });
 export type StartBrowserLogin = z.infer<typeof StartBrowserLoginSchema>;
 
@@ -35,7 +35,7 @@ export const StartDeviceLoginSchema = z.object({
   loginId: z.uuid(),
   issuer: z.string(),
   clientId: z.string(),
-  timeoutMs: z.number().positive(),
+  timeoutMs: z.number().check(z.positive()),
   store: StoreOptionsSchema,
 });
 export type StartDeviceLogin = z.infer<typeof StartDeviceLoginSchema>;
@@ -52,17 +52,17 @@ export type StartDeviceLoginResult = z.infer<typeof StartDeviceLoginResultSchema
  */
 export const LoginEndedSchema = z.object({
   /** null for a sign-in that has no id (an API key). */
-  loginId: z.string().nullable(),
+  loginId: z.nullable(z.string()),
   success: z.boolean(),
-  error: z.string().optional(),
-  errorCode: LoginErrorCodeSchema.optional(),
+  error: z.optional(z.string()),
+  errorCode: z.optional(LoginErrorCodeSchema),
 });
 export type LoginEnded = z.infer<typeof LoginEndedSchema>;
 
 /** Sent by the worker while a login runs. `persisting` comes (and is awaited) before auth.json is written. */
 export const LoginWorkerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('persisting'), loginId: z.string() }),
-  LoginEndedSchema.extend({ type: z.literal('ended'), loginId: z.string() }),
+  z.extend(LoginEndedSchema, { type: z.literal('ended'), loginId: z.string() }),
 ]);
 export type LoginWorkerEvent = z.infer<typeof LoginWorkerEventSchema>;
 

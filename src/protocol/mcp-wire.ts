@@ -5,7 +5,7 @@
  * the single definition of its type; results are written once and the modern-era envelope
  * (`resultType`, `_meta` serverInfo) is added around them (src/server/mcp-era.ts).
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 
 /** The `_meta` keys of the modern era (2026-07-28 basic/index, "Per-request protocol fields"). */
 export const MetaKey = {
@@ -18,18 +18,18 @@ export const MetaKey = {
 
 /** What a client may declare; we only ever look at elicitation (URL mode). */
 export const ClientCapabilitiesSchema = z.looseObject({
-  elicitation: z.looseObject({ form: z.looseObject({}).optional(), url: z.looseObject({}).optional() }).optional(),
+  elicitation: z.optional(z.looseObject({ form: z.optional(z.looseObject({})), url: z.optional(z.looseObject({})) })),
 });
 export type ClientCapabilities = z.infer<typeof ClientCapabilitiesSchema>;
 
 export const InitializeParamsSchema = z.looseObject({
-  protocolVersion: z.string().optional(),
+  protocolVersion: z.optional(z.string()),
   // A malformed capabilities object is treated as "declares nothing" rather than refusing the handshake.
-  capabilities: ClientCapabilitiesSchema.optional().catch(undefined),
-  clientInfo: z.looseObject({ name: z.string().optional(), version: z.string().optional() }).optional(),
+  capabilities: z.catch(z.optional(ClientCapabilitiesSchema), undefined),
+  clientInfo: z.optional(z.looseObject({ name: z.optional(z.string()), version: z.optional(z.string()) })),
 });
 
-const ImplementationSchema = z.object({ name: z.string(), title: z.string().optional(), version: z.string() });
+const ImplementationSchema = z.object({ name: z.string(), title: z.optional(z.string()), version: z.string() });
 
 export const ServerCapabilitiesSchema = z.object({
   tools: z.object({ listChanged: z.boolean() }),
@@ -44,25 +44,25 @@ export const InitializeResultSchema = z.object({
 export type InitializeResult = z.infer<typeof InitializeResultSchema>;
 
 /** Caching hints, required on the modern era's list and read results (SEP-2549). */
-const Cacheable = { ttlMs: z.int().min(0).optional(), cacheScope: z.enum(['public', 'private']).optional() };
+const Cacheable = { ttlMs: z.optional(z.int().check(z.minimum(0))), cacheScope: z.optional(z.enum(['public', 'private'])) };
 
 export const DiscoverParamsSchema = z.looseObject({});
 export const DiscoverResultSchema = z.object({
   supportedVersions: z.array(z.string()),
   capabilities: ServerCapabilitiesSchema,
-  instructions: z.string().optional(),
+  instructions: z.optional(z.string()),
   ...Cacheable,
 });
 
-export const ListParamsSchema = z.looseObject({ cursor: z.string().optional() });
+export const ListParamsSchema = z.looseObject({ cursor: z.optional(z.string()) });
 
 /** Hints about a tool's effects (2025-03-26 onward); clients must not trust them for security. */
 export const ToolAnnotationsSchema = z.object({
-  title: z.string().optional(),
-  readOnlyHint: z.boolean().optional(),
-  destructiveHint: z.boolean().optional(),
-  idempotentHint: z.boolean().optional(),
-  openWorldHint: z.boolean().optional(),
+  title: z.optional(z.string()),
+  readOnlyHint: z.optional(z.boolean()),
+  destructiveHint: z.optional(z.boolean()),
+  idempotentHint: z.optional(z.boolean()),
+  openWorldHint: z.optional(z.boolean()),
 });
 
 export const ToolSchema = z.object({
@@ -81,15 +81,15 @@ export type ElicitResult = z.infer<typeof ElicitResultSchema>;
 
 export const ToolCallParamsSchema = z.looseObject({
   name: z.string(),
-  arguments: z.record(z.string(), z.unknown()).optional(),
+  arguments: z.optional(z.record(z.string(), z.unknown())),
   // The retry of a multi round-trip request (2026-07-28, SEP-2322): checked by the tool that asked.
-  inputResponses: z.record(z.string(), z.unknown()).optional(),
-  requestState: z.string().optional(),
+  inputResponses: z.optional(z.record(z.string(), z.unknown())),
+  requestState: z.optional(z.string()),
 });
 export const ToolResultSchema = z.object({
   content: z.array(z.object({ type: z.literal('text'), text: z.string() })),
-  structuredContent: z.record(z.string(), z.unknown()).optional(),
-  isError: z.boolean().optional(),
+  structuredContent: z.optional(z.record(z.string(), z.unknown())),
+  isError: z.optional(z.boolean()),
 });
 export type ToolResult = z.infer<typeof ToolResultSchema>;
 
@@ -100,8 +100,8 @@ export const UrlElicitationSchema = z.object({
 });
 export const InputRequiredResultSchema = z.object({
   resultType: z.literal('input_required'),
-  inputRequests: z.record(z.string(), UrlElicitationSchema).optional(),
-  requestState: z.string().optional(),
+  inputRequests: z.optional(z.record(z.string(), UrlElicitationSchema)),
+  requestState: z.optional(z.string()),
 });
 export type InputRequiredResult = z.infer<typeof InputRequiredResultSchema>;
 
@@ -125,10 +125,10 @@ export const PromptsListResultSchema = z.object({ prompts: z.array(z.never()), .
 
 /** `subscriptions/listen` (modern era): which notifications the client opts in to on this stream. */
 export const SubscriptionFilterSchema = z.looseObject({
-  toolsListChanged: z.boolean().optional(),
-  promptsListChanged: z.boolean().optional(),
-  resourcesListChanged: z.boolean().optional(),
-  resourceSubscriptions: z.array(z.string()).optional(),
+  toolsListChanged: z.optional(z.boolean()),
+  promptsListChanged: z.optional(z.boolean()),
+  resourcesListChanged: z.optional(z.boolean()),
+  resourceSubscriptions: z.optional(z.array(z.string())),
 });
 export type SubscriptionFilter = z.infer<typeof SubscriptionFilterSchema>;
 export const SubscriptionsListenParamsSchema = z.looseObject({ notifications: SubscriptionFilterSchema });
@@ -137,7 +137,7 @@ export const SubscriptionsListenResultSchema = z.object({ _meta: z.record(z.stri
 
 const SubscriptionMeta = z.object({ [MetaKey.subscriptionId]: z.union([z.string(), z.int()]) });
 export const SubscriptionsAcknowledgedParamsSchema = z.object({ _meta: SubscriptionMeta, notifications: SubscriptionFilterSchema });
-export const ResourceUpdatedParamsSchema = z.object({ _meta: SubscriptionMeta.optional(), uri: z.string() });
+export const ResourceUpdatedParamsSchema = z.object({ _meta: z.optional(SubscriptionMeta), uri: z.string() });
 export const ElicitationCompleteParamsSchema = z.object({ elicitationId: z.string() });
 
 /** `{}`: ping, and methods whose result carries nothing. */

@@ -9,17 +9,17 @@
  * The schemas themselves live beside their kin: MCP (mcp-wire.ts), the 0.25 auth surface
  * (auth-wire.ts), the v2 account API of codex app-server (account-wire.ts).
  */
-import type { z } from 'zod';
+import * as z from './zod.js';
 import * as Account from './account-wire.js';
 import * as Auth from './auth-wire.js';
 import * as Mcp from './mcp-wire.js';
 
 export interface MethodEntry {
-  readonly params: z.ZodType;
-  readonly result: z.ZodType;
+  readonly params: z.ZodMiniType;
+  readonly result: z.ZodMiniType;
 }
 
-const entry = <P extends z.ZodType, R extends z.ZodType>(params: P, result: R) => ({ params, result });
+const entry = <P extends z.ZodMiniType, R extends z.ZodMiniType>(params: P, result: R) => ({ params, result });
 
 export const Methods = {
   // MCP, initialize era (2024-11-05 .. 2025-11-25): the handshake, ping, resource subscriptions
@@ -32,7 +32,7 @@ export const Methods = {
   'subscriptions/listen': entry(Mcp.SubscriptionsListenParamsSchema, Mcp.SubscriptionsListenResultSchema),
   // MCP, both eras (modern results also carry resultType, ttlMs and cacheScope)
   'tools/list': entry(Mcp.ListParamsSchema, Mcp.ToolsListResultSchema),
-  'tools/call': entry(Mcp.ToolCallParamsSchema, Mcp.ToolResultSchema.or(Mcp.InputRequiredResultSchema)),
+  'tools/call': entry(Mcp.ToolCallParamsSchema, z.union([Mcp.ToolResultSchema, Mcp.InputRequiredResultSchema])),
   'resources/list': entry(Mcp.ListParamsSchema, Mcp.ResourcesListResultSchema),
   'resources/read': entry(Mcp.ReadResourceParamsSchema, Mcp.ReadResourceResultSchema),
   'resources/templates/list': entry(Mcp.ListParamsSchema, Mcp.ResourceTemplatesListResultSchema),
@@ -67,7 +67,7 @@ export const Notifications = {
   'codex/event/login_chat_gpt_complete': Auth.LoginChatGptCompleteParamsSchema,
   'account/updated': Account.AccountUpdatedParamsSchema,
   'account/login/completed': Account.AccountLoginCompletedParamsSchema,
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies Record<string, z.ZodMiniType>;
 
 export type NotificationName = keyof typeof Notifications;
 

@@ -3,41 +3,41 @@
  * Errors never cross a thread boundary as exceptions (they lose their fields there); every
  * outcome is a plain value validated by these schemas on arrival.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { AuthErrorSchema, AuthMethodSchema } from './auth-wire.js';
 import { StorageKindSchema } from './storage.js';
 import { AuthRecordSchema } from '../auth/store/record.js';
 
 export const AccountSchema = z.object({
-  email: z.string().optional(),
-  planType: z.string().optional(),
-  accountId: z.string().optional(),
+  email: z.optional(z.string()),
+  planType: z.optional(z.string()),
+  accountId: z.optional(z.string()),
   /** The ChatGPT user id (`chatgpt_user_id`, else `user_id`, of the id_token's auth claim). */
-  userId: z.string().optional(),
+  userId: z.optional(z.string()),
 });
 export type Account = z.infer<typeof AccountSchema>;
 
 /** Everything the main thread needs to answer status requests without touching a worker. */
 export const AuthSnapshotSchema = z.object({
-  authMethod: AuthMethodSchema.optional(),
+  authMethod: z.optional(AuthMethodSchema),
   /**
    * The v2 account type the record stands for, even when it has no bearer to hand out (an empty
    * API key is an `apiKey` account to 0.171 while getAuthStatus reports no method).
    */
-  accountType: z.enum(['apiKey', 'chatgpt']).optional(),
+  accountType: z.optional(z.enum(['apiKey', 'chatgpt'])),
   /** The bearer a client gets with `includeToken`: the API key, or the ChatGPT access token. */
-  authToken: z.string().optional(),
-  account: AccountSchema.optional(),
+  authToken: z.optional(z.string()),
+  account: z.optional(AccountSchema),
   /** Epoch ms of the access token's `exp`, when it could be read. */
-  accessTokenExpiresAt: z.number().optional(),
-  lastRefresh: z.string().optional(),
+  accessTokenExpiresAt: z.optional(z.number()),
+  lastRefresh: z.optional(z.string()),
   /** Epoch ms from which a refresh is due; absent when there is nothing to refresh. */
-  refreshDueAt: z.number().optional(),
-  authError: AuthErrorSchema.optional(),
+  refreshDueAt: z.optional(z.number()),
+  authError: z.optional(AuthErrorSchema),
   /** Where the credentials came from. */
   source: z.union([StorageKindSchema, z.literal('none')]),
   storage: StorageKindSchema,
-  storageWarning: z.string().optional(),
+  storageWarning: z.optional(z.string()),
   /** Identity of the stored record the snapshot was built from (changes when it is rewritten). */
   fingerprint: z.string(),
 });
@@ -86,11 +86,11 @@ export const RefreshOutcomeSchema = z.discriminatedUnion('ok', [
     /** Trying again (now or later) cannot help; false for transient failures. */
     permanent: z.boolean(),
     /** The issuer's Retry-After, when it asked for a longer pause than a refresh waits. */
-    retryAfterMs: z.number().nonnegative().optional(),
+    retryAfterMs: z.optional(z.number().check(z.nonnegative())),
     /** The stored record as the token service last read it (for persist_failed: the unsaved one). */
     snapshot: AuthSnapshotSchema,
     /** persist_failed: the rotated record nobody else has, and the stored record it replaces. */
-    unsaved: z.object({ record: AuthRecordSchema, basedOn: z.string() }).optional(),
+    unsaved: z.optional(z.object({ record: AuthRecordSchema, basedOn: z.string() })),
   }),
 ]);
 export type RefreshOutcome = z.infer<typeof RefreshOutcomeSchema>;

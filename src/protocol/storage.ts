@@ -2,7 +2,7 @@
  * Where credentials live: the one storage-options schema shared by the config, the credential
  * stores of every thread and the messages between threads.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 
 /**
  * `cli_auth_credentials_store`, with exactly the values Codex 0.171 accepts. `ephemeral` keeps
@@ -19,10 +19,10 @@ export const StoreOptionsSchema = z.object({
   codexHome: z.string(),
   mode: StorageModeSchema,
   /** `ephemeral` only: the memory every thread of this process shares (see auth/store/memory.ts). */
-  memory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
+  memory: z.optional(z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer)),
   /** `ephemeral` only: the memory holding the inactive account sessions (see auth/store/session-vault.ts). */
-  sessionMemory: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
+  sessionMemory: z.optional(z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer)),
   /** `keyring` and `auto`: how often the entry is read for changes other programs make (`keyring_poll_secs`). */
-  keyringPollMs: z.number().positive().optional(),
+  keyringPollMs: z.optional(z.number().check(z.positive())),
 });
 export type StoreOptions = z.infer<typeof StoreOptionsSchema>;

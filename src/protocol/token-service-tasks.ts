@@ -1,5 +1,5 @@
 /** The tasks the main thread sends to the token service pool (plain data, structured-cloned). */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { AccountSessionsResponseSchema } from './account-wire.js';
 import { StoreOptionsSchema } from './storage.js';
 
@@ -8,27 +8,27 @@ export const ValidateTaskSchema = z.object({
 });
 export type ValidateTask = z.infer<typeof ValidateTaskSchema>;
 
-export const RefreshTaskSchema = ValidateTaskSchema.extend({
+export const RefreshTaskSchema = z.extend(ValidateTaskSchema, {
   issuer: z.string(),
   /** Fingerprint of the stored record the caller's snapshot was built from. */
   basedOn: z.string(),
   /** The account the caller believes it is refreshing; a different one on disk is never adopted. */
-  accountId: z.string().optional(),
+  accountId: z.optional(z.string()),
   /** Refresh even when the tokens are not yet due (getAuthStatus {refreshToken: true}). */
   force: z.boolean(),
   /** Hard timeout of one attempt (one POST); the default is ATTEMPT_TIMEOUT_MS. */
-  attemptTimeoutMs: z.number().positive().optional(),
+  attemptTimeoutMs: z.optional(z.number().check(z.positive())),
   /** Backoff between transient failures (tests shorten it); see refresh-request.ts. */
-  baseDelayMs: z.number().nonnegative().optional(),
+  baseDelayMs: z.optional(z.number().check(z.nonnegative())),
   /** The RefreshControl words shared with the main thread (absent: nobody else steers this refresh). */
-  control: z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer).optional(),
+  control: z.optional(z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer)),
 });
 export type RefreshTask = z.infer<typeof RefreshTaskSchema>;
 
 export const RevokeTaskSchema = z.object({
   store: StoreOptionsSchema,
   issuer: z.string(),
-  timeoutMs: z.number().positive().optional(),
+  timeoutMs: z.optional(z.number().check(z.positive())),
 });
 export type RevokeTask = z.infer<typeof RevokeTaskSchema>;
 
@@ -43,22 +43,22 @@ export type RevokeOutcome = z.infer<typeof RevokeOutcomeSchema>;
 export const ListSessionsTaskSchema = ValidateTaskSchema;
 export type ListSessionsTask = z.infer<typeof ListSessionsTaskSchema>;
 
-export const SwitchSessionTaskSchema = ValidateTaskSchema.extend({
+export const SwitchSessionTaskSchema = z.extend(ValidateTaskSchema, {
   issuer: z.string(),
   sessionId: z.string(),
   accountId: z.string(),
-  attemptTimeoutMs: z.number().positive().optional(),
+  attemptTimeoutMs: z.optional(z.number().check(z.positive())),
 });
 export type SwitchSessionTask = z.infer<typeof SwitchSessionTaskSchema>;
 
-export const RemoveSessionTaskSchema = ValidateTaskSchema.extend({ sessionId: z.string() });
+export const RemoveSessionTaskSchema = z.extend(ValidateTaskSchema, { sessionId: z.string() });
 export type RemoveSessionTask = z.infer<typeof RemoveSessionTaskSchema>;
 
-export const RefreshInactiveTaskSchema = ValidateTaskSchema.extend({
+export const RefreshInactiveTaskSchema = z.extend(ValidateTaskSchema, {
   issuer: z.string(),
   /** Refresh an inactive session whose tokens were last refreshed longer ago than this. */
-  olderThanMs: z.number().nonnegative(),
-  attemptTimeoutMs: z.number().positive().optional(),
+  olderThanMs: z.number().check(z.nonnegative()),
+  attemptTimeoutMs: z.optional(z.number().check(z.positive())),
 });
 export type RefreshInactiveTask = z.infer<typeof RefreshInactiveTaskSchema>;
 
@@ -82,15 +82,15 @@ export const SessionOutcomeSchema = z.discriminatedUnion('ok', [
     /** switch: whether the active account changed; remove: whether a session was removed. */
     changed: z.boolean(),
     /** remove: the session was the active one (the caller signs it out). */
-    wasActive: z.boolean().optional(),
+    wasActive: z.optional(z.boolean()),
   }),
   z.object({
     ok: z.literal(false),
     code: SessionFailureCodeSchema,
     message: z.string(),
     /** For a sign-in that would bring the session back: whom to hint, which workspace. */
-    email: z.string().nullable().optional(),
-    workspaceId: z.string().nullable().optional(),
+    email: z.optional(z.nullable(z.string())),
+    workspaceId: z.optional(z.nullable(z.string())),
   }),
 ]);
 export type SessionOutcome = z.infer<typeof SessionOutcomeSchema>;

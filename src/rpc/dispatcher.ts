@@ -3,7 +3,7 @@
  * requests to their handler, validates params with the method table's zod schema, and maps
  * failures to JSON-RPC errors. Handlers may be sync or async; an async one never delays another request.
  */
-import type { z } from 'zod';
+import type * as z from '../protocol/zod.js';
 import {
   encodeError,
   encodeResult,

@@ -3,14 +3,14 @@
  * client) and the matching of the client's responses to them. Our ids are strings of their own
  * ("s1", "s2", …) so they can never be taken for an id the client chose.
  */
-import type { z } from 'zod';
+import type * as z from '../protocol/zod.js';
 import { encodeRequest, RpcError, type RequestId } from '../protocol/jsonrpc.js';
 import type { MethodEntry } from '../protocol/methods.js';
 
 interface Waiting {
   resolve(result: unknown): void;
   reject(error: Error): void;
-  schema: z.ZodType;
+  schema: z.ZodMiniType;
 }
 
 export class OutgoingRequests<T extends Record<string, MethodEntry>> {

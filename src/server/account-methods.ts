@@ -3,7 +3,7 @@
  * login engine and sign-in actions as the 0.25 methods. Calling any of them subscribes the client
  * to the v2 notifications (`account/login/completed`, `account/updated`).
  */
-import { z } from 'zod';
+import * as z from '../protocol/zod.js';
 import { invalidRequest } from '../protocol/jsonrpc.js';
 import type { MethodName, ServerMethods } from '../protocol/methods.js';
 import type { Handler } from '../rpc/dispatcher.js';

@@ -2,18 +2,18 @@
  * Several accounts as MCP tools: `list_accounts` and `switch_account` (tools.ts lists them with
  * the others). Their text never holds a token: it is built from the token-free session list.
  */
-import { z } from 'zod';
+import * as z from '../protocol/zod.js';
 import type { AccountSessionsResponse } from '../protocol/account-wire.js';
 import type { ToolResult } from '../protocol/mcp-wire.js';
 import { findSession, listAccounts, switchAccount } from './account-sessions.js';
 import type { ToolCall } from './tools.js';
 import { text } from './tool-results.js';
 
-const ListAccountsArgs = z.strictObject({}).describe('No arguments.');
+const ListAccountsArgs = z.strictObject({}).register(z.globalRegistry, { description: 'No arguments.' });
 const SwitchAccountArgs = z.strictObject({
-  account: z.string().min(1).describe('The session id (from list_accounts) or the email of the account to make active.'),
-  workspaceId: z.string().min(1).optional().describe('The workspace (accountId from list_accounts) to use; default: the one the session is signed in to.'),
-  allowBrowserLogin: z.boolean().optional().describe('If the account needs a new sign-in, start one and return its URL (default false: say so instead).'),
+  account: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: 'The session id (from list_accounts) or the email of the account to make active.' }),
+  workspaceId: z.optional(z.string().check(z.minLength(1))).register(z.globalRegistry, { description: 'The workspace (accountId from list_accounts) to use; default: the one the session is signed in to.' }),
+  allowBrowserLogin: z.optional(z.boolean()).register(z.globalRegistry, { description: 'If the account needs a new sign-in, start one and return its URL (default false: say so instead).' }),
 });
 
 /** One line per account, for a model or a person to read. */

@@ -10,7 +10,7 @@
  *   sign-in ends.
  * - Anyone else: the URL (or the code) in the tool's text, as before.
  */
-import { z } from 'zod';
+import * as z from '../protocol/zod.js';
 import { ErrorCode, RpcError } from '../protocol/jsonrpc.js';
 import { ElicitResultSchema, type ElicitResult, type InputRequiredResult, type ToolResult } from '../protocol/mcp-wire.js';
 import type { LoginCompletion } from '../login/login-engine.js';
@@ -25,7 +25,7 @@ export const SIGN_IN_WAIT_MS = 30_000;
 /** The key of our one input request. */
 const SIGN_IN_INPUT = 'sign_in';
 
-const StateSchema = z.object({ tool: z.literal('login'), method: z.enum(['chatgpt', 'device_code']), loginId: z.string(), url: z.string(), userCode: z.string().optional(), message: z.string() });
+const StateSchema = z.object({ tool: z.literal('login'), method: z.enum(['chatgpt', 'device_code']), loginId: z.string(), url: z.string(), userCode: z.optional(z.string()), message: z.string() });
 type LoginState = z.infer<typeof StateSchema>;
 
 export type InteractiveMethod = LoginState['method'];

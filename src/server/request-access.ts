@@ -5,7 +5,7 @@
  * starting, cancelling or superseding a login changes). Every method is listed: a new one does
  * not compile until it says what it touches.
  */
-import type { z } from 'zod';
+import type * as z from '../protocol/zod.js';
 import type { MethodName, ServerMethods } from '../protocol/methods.js';
 import type { Access } from '../rpc/request-order.js';
 import type { HandlersFor } from '../rpc/dispatcher.js';

@@ -6,7 +6,7 @@
  * it holds a login id and the URL already shown to the person.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from '../protocol/zod.js';
 
 const KEY = randomBytes(32);
 
@@ -18,7 +18,7 @@ export function sealState(payload: object, ttlMs: number): string {
 }
 
 /** The payload, or undefined when the state is not ours, was changed, or has expired. */
-export function openState<S extends z.ZodType>(state: string, schema: S): z.infer<S> | undefined {
+export function openState<S extends z.ZodMiniType>(state: string, schema: S): z.infer<S> | undefined {
   const [body, mac, extra] = state.split('.');
   if (!body || !mac || extra !== undefined) return undefined;
   const expected = sign(body);

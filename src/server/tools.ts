@@ -3,7 +3,7 @@
  * sign-in: `auth_status`, `login`, `logout`. Input schemas are generated from the same zod schemas
  * that validate the arguments.
  */
-import { z } from 'zod';
+import * as z from '../protocol/zod.js';
 import { RpcError } from '../protocol/jsonrpc.js';
 import type { InputRequiredResult, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
 import { accountTools } from './account-tools.js';
@@ -15,13 +15,13 @@ import { signInWithApiKey, type After } from './sign-in.js';
 import { describeStatus, text, toolError as error } from './tool-results.js';
 
 // Strict, as the generated schemas say (additionalProperties: false): an unknown argument is named in the error.
-const AuthStatusArgs = z.strictObject({}).describe('No arguments.');
+const AuthStatusArgs = z.strictObject({}).register(z.globalRegistry, { description: 'No arguments.' });
 const LoginArgs = z.strictObject({
-  method: z.enum(['chatgpt', 'device_code', 'api_key']).describe('How to sign in: a browser, a code entered on another device, or an API key.'),
-  apiKey: z.string().min(1).optional().describe('The API key, for method "api_key".'),
+  method: z.enum(['chatgpt', 'device_code', 'api_key']).register(z.globalRegistry, { description: 'How to sign in: a browser, a code entered on another device, or an API key.' }),
+  apiKey: z.optional(z.string().check(z.minLength(1))).register(z.globalRegistry, { description: 'The API key, for method "api_key".' }),
 });
 const LogoutArgs = z.strictObject({
-  revoke: z.boolean().optional().describe('Revoke the tokens at the issuer first (default: config logout_revokes_tokens). false only removes them here.'),
+  revoke: z.optional(z.boolean()).register(z.globalRegistry, { description: 'Revoke the tokens at the issuer first (default: config logout_revokes_tokens). false only removes them here.' }),
 });
 
 /** What one tools/call brings besides its arguments. */
@@ -32,7 +32,7 @@ export interface ToolCall {
   readonly login: (method: LoginCall['method']) => Promise<ToolResult | InputRequiredResult>;
 }
 
-interface Tool<S extends z.ZodType> {
+interface Tool<S extends z.ZodMiniType> {
   readonly name: string;
   readonly title: string;
   readonly description: string;
@@ -42,7 +42,7 @@ interface Tool<S extends z.ZodType> {
   run(args: z.infer<S>, call: ToolCall): Promise<ToolResult | InputRequiredResult>;
 }
 
-const tool = <S extends z.ZodType>(definition: Tool<S>) => definition;
+const tool = <S extends z.ZodMiniType>(definition: Tool<S>) => definition;
 
 const TOOLS = [
   tool({
@@ -82,7 +82,7 @@ const TOOLS = [
       return text(`${summary}${revocation}`, { authMethod: snapshot?.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
     },
   }),
-  ...accountTools.map((definition) => tool<z.ZodType>(definition as unknown as Tool<z.ZodType>)),
+  ...accountTools.map((definition) => tool<z.ZodMiniType>(definition as unknown as Tool<z.ZodMiniType>)),
 ];
 
 /** The fixed tool list, with JSON Schemas generated once from the zod schemas (order fixed, as the modern era asks). */
@@ -119,7 +119,7 @@ export function toolMethods(context: ServerContext, interactive: InteractiveLogi
           }),
       };
       try {
-        return await (found as Tool<z.ZodType>).run(parsed.data, call);
+        return await (found as Tool<z.ZodMiniType>).run(parsed.data, call);
       } catch (failure) {
         // Protocol errors of the modern era (-32602 state, -32021 capability) stay protocol errors.
         if (failure instanceof RpcError && modern && [-32602, -32021].includes(failure.code)) throw failure;

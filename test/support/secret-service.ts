@@ -23,7 +23,9 @@ import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+/** A D-Bus or secret-tool call that hangs (a prompt, a stuck bus) fails the test instead of holding it. */
+const CALL_TIMEOUT_MS = 15_000;
+const run = (file: string, args: string[], options: { env: NodeJS.ProcessEnv }) => promisify(execFile)(file, args, { ...options, timeout: CALL_TIMEOUT_MS });
 
 const TOOLS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool'];
 

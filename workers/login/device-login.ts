@@ -4,7 +4,7 @@
  * exchanges the returned authorization code and persists the tokens like the browser flow.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from '../../src/protocol/zod.js';
 import { issuerFetch } from '../shared/issuer-fetch.js';
 import { deviceExpiredError, NOT_COMPLETED_ERROR, type StartDeviceLogin, type StartDeviceLoginResult } from '../../src/protocol/login.js';
 import { LoginRun, type LoginEnding } from './login-run.js';
@@ -16,14 +16,14 @@ const MIN_INTERVAL_MS = 1_000;
 const MAX_INTERVAL_MS = 60_000;
 
 const UserCodeSchema = z.looseObject({
-  device_auth_id: z.string().min(1),
-  user_code: z.string().min(1).optional(),
-  usercode: z.string().min(1).optional(),
-  interval: z.union([z.string(), z.number()]).nullish(),
+  device_auth_id: z.string().check(z.minLength(1)),
+  user_code: z.optional(z.string().check(z.minLength(1))),
+  usercode: z.optional(z.string().check(z.minLength(1))),
+  interval: z.nullish(z.union([z.string(), z.number()])),
 });
 const DeviceTokenSchema = z.looseObject({
-  authorization_code: z.string().min(1),
-  code_verifier: z.string().min(1),
+  authorization_code: z.string().check(z.minLength(1)),
+  code_verifier: z.string().check(z.minLength(1)),
 });
 
 const OAuthErrorSchema = z.looseObject({ error: z.string() });

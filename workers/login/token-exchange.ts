@@ -3,7 +3,7 @@
  * best-effort exchange of the id_token for an API key (RFC 8693). Both have hard timeouts and
  * honour the login's abort signal. They run in the login worker, never on the main thread.
  */
-import { z } from 'zod';
+import * as z from '../../src/protocol/zod.js';
 import { issuerFetch, type Response } from '../shared/issuer-fetch.js';
 import { sanitizeOAuthErrorCode } from './issuer-text.js';
 
@@ -11,9 +11,9 @@ const CODE_EXCHANGE_TIMEOUT_MS = 30_000;
 const API_KEY_EXCHANGE_TIMEOUT_MS = 15_000;
 
 const CodeExchangeResponseSchema = z.object({
-  id_token: z.string().min(1),
-  access_token: z.string().min(1),
-  refresh_token: z.string().min(1),
+  id_token: z.string().check(z.minLength(1)),
+  access_token: z.string().check(z.minLength(1)),
+  refresh_token: z.string().check(z.minLength(1)),
 });
 export type ExchangedTokens = z.infer<typeof CodeExchangeResponseSchema>;
 
@@ -48,7 +48,7 @@ export async function exchangeApiKey(issuer: string, clientId: string, idToken: 
     subject_token: idToken,
     subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
   });
-  const result = await postForm(issuer, body, signal, API_KEY_EXCHANGE_TIMEOUT_MS, z.object({ access_token: z.string().min(1) }));
+  const result = await postForm(issuer, body, signal, API_KEY_EXCHANGE_TIMEOUT_MS, z.object({ access_token: z.string().check(z.minLength(1)) }));
   return result.ok ? result.value.access_token : null;
 }
 
@@ -57,7 +57,7 @@ async function postForm<T>(
   body: URLSearchParams,
   signal: AbortSignal,
   timeoutMs: number,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
 ): Promise<ExchangeResult<T>> {
   let response: Response;
   try {

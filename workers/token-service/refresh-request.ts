@@ -3,7 +3,7 @@
  * timeout, and codex's classification of what came back. Runs in the token service worker; the
  * retry loop around it (refresh-task.ts) releases the auth.json lock between attempts.
  */
-import { z } from 'zod';
+import * as z from '../../src/protocol/zod.js';
 import { issuerFetch } from '../shared/issuer-fetch.js';
 import { CLIENT_ID } from '../../src/protocol/login.js';
 import type { RefreshFailureCode } from '../../src/protocol/snapshot.js';
@@ -12,9 +12,9 @@ import { ATTEMPT_TIMEOUT_MS, type RetryPolicy } from '../../src/auth/refresh-pol
 
 /** Every response field is optional; null and "" count as absent (an empty string is never stored). */
 const RefreshResponseSchema = z.looseObject({
-  id_token: z.string().nullish(),
-  access_token: z.string().nullish(),
-  refresh_token: z.string().nullish(),
+  id_token: z.nullish(z.string()),
+  access_token: z.nullish(z.string()),
+  refresh_token: z.nullish(z.string()),
 });
 export type RefreshedTokens = { id_token?: string; access_token?: string; refresh_token?: string };
 

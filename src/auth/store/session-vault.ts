@@ -16,7 +16,7 @@
  */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '../../protocol/zod.js';
 import type { StoreOptions } from '../../protocol/storage.js';
 import { writePrivateFile } from './auth-file.js';
 import { callKeyring, KEYRING_SERVICE, keyringAccount } from './keyring-entry.js';
@@ -28,25 +28,25 @@ export const SESSIONS_FILE_NAME = 'account-sessions.json';
 
 export const VaultWorkspaceSchema = z.object({
   accountId: z.string(),
-  name: z.string().nullable(),
-  kind: z.enum(['personal', 'workspace']).nullable(),
+  name: z.nullable(z.string()),
+  kind: z.nullable(z.enum(['personal', 'workspace'])),
 });
 export type VaultWorkspace = z.infer<typeof VaultWorkspaceSchema>;
 
 export const VaultSessionSchema = z.looseObject({
   sessionId: z.string(),
-  userId: z.string().nullable(),
-  email: z.string().nullable(),
-  displayName: z.string().nullable(),
-  planType: z.string().nullable(),
+  userId: z.nullable(z.string()),
+  email: z.nullable(z.string()),
+  displayName: z.nullable(z.string()),
+  planType: z.nullable(z.string()),
   /** Epoch seconds of the last time this account was made (or was) the active one. */
   lastUsedAt: z.number(),
-  selectedWorkspaceAccountId: z.string().nullable(),
+  selectedWorkspaceAccountId: z.nullable(z.string()),
   workspaces: z.array(VaultWorkspaceSchema),
   /** The tokens of an inactive account; null while it is the active one (then they are in the store). */
-  record: AuthRecordSchema.nullable(),
+  record: z.nullable(AuthRecordSchema),
   /** Set when the issuer refused this session's refresh token: only a new sign-in brings it back. */
-  needsSignIn: z.boolean().optional(),
+  needsSignIn: z.optional(z.boolean()),
 });
 export type VaultSession = z.infer<typeof VaultSessionSchema>;
 
