@@ -4,9 +4,10 @@
 // Before any test runs, the system tools the chosen files need (chromium, tmux, D-Bus, a Secret
 // Service) are checked, and a missing one is named with the line that installs it.
 //
-// Files run TEST_CONCURRENCY at a time (default 3): much of the suite waits — on poll intervals,
-// timeouts, terminals, child processes — so more files than cores keep the machine busy. The
-// slowest files start first, so none of them is left running alone at the end.
+// Files run TEST_CONCURRENCY at a time (default 5, measured best on a 2-core machine: 3 left a
+// third of the CPU idle): much of the suite waits — on poll intervals, timeouts, terminals,
+// child processes — so more files than cores keep the machine busy. The slowest files start
+// first, so none of them is left running alone at the end.
 //
 // Files that need the fixed callback ports 1455/1457 (Codex 0.171 cannot be told to use
 // another) run after the rest, one at a time, so no two of them contend for the ports.
@@ -21,27 +22,33 @@ const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js'];
 /** The slowest files, slowest first (measured on a 2-core machine); the rest follow by name. */
 const SLOWEST_FIRST = [
   'codex-0171.test.js',
-  'differential.test.js',
-  'device-code-login.test.js',
-  'crash-atomic-write.test.js',
-  'storage-keyring.test.js',
-  'cli-commands.test.js',
+  'accounts.test.js',
   'package-install.test.js',
+  'crash-atomic-write.test.js',
+  'device-code-login.test.js',
+  'cli-commands.test.js',
+  'differential.test.js',
+  'storage-keyring.test.js',
   'cli-messages.test.js',
-  'logout-revoke.test.js',
-  'refresh-server.test.js',
   'server-basics.test.js',
-  'login-faults.test.js',
-  'login-callback.test.js',
-  'account-api.test.js',
-  'login-flow.test.js',
-  'readme-examples.test.js',
+  'refresh-server.test.js',
+  'logout-revoke.test.js',
   'stdio-server.test.js',
-  'refresh-multiprocess.test.js',
+  'hardening-workers.test.js',
+  'login-callback.test.js',
+  'login-logout-race.test.js',
+  'login-flow.test.js',
+  'mcp-modern-sdk.test.js',
+  'package-contents.test.js',
+  'account-api.test.js',
+  'codex-0171-keyring.test.js',
+  'login-faults.test.js',
   'refresh-proxy.test.js',
+  'readme-examples.test.js',
+  'refresh-multiprocess.test.js',
   'replay-streams.test.js',
 ];
-const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? 3);
+const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? 5);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`run-tests: TEST_CONCURRENCY must be a whole number of at least 1, not ${JSON.stringify(process.env['TEST_CONCURRENCY'])}`);
   process.exit(2);
