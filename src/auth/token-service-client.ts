@@ -25,7 +25,7 @@ import {
   type SwitchSessionTask,
   type ValidateTask,
 } from '../protocol/token-service-tasks.js';
-import { MAX_WAITING_TASKS, adoptPrestartedPool, createTokenServicePool, type Piscina } from './token-service-pool.js';
+import { MAX_WAITING_TASKS, adoptPrestartedPool, createTokenServicePool, earlyThreadSettled, type Piscina } from './token-service-pool.js';
 
 
 /** The token service could not take the task: no thread could start, or too many are waiting. */
@@ -78,6 +78,7 @@ export class TokenService {
   }
 
   async close(): Promise<void> {
+    await earlyThreadSettled(); // a thread torn down while it loads can abort the process
     await this.pool.destroy();
   }
 

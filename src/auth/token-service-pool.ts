@@ -53,6 +53,8 @@ interface Prestarted {
 }
 
 let prestarted: Prestarted | undefined;
+/** Settles once the early thread has loaded (or failed to start): see `earlyThreadSettled`. */
+let warmedUp: Promise<void> = Promise.resolve();
 
 /** Starts a pool and asks it for a thread (a no-op task), without waiting for either. */
 export function prestartTokenService(): void {
@@ -60,8 +62,22 @@ export function prestartTokenService(): void {
   const early: Prestarted = { pool, failed: false };
   // Heard from the first moment: an unheard 'error' (a thread that cannot start) ends the process.
   pool.on('error', () => (early.failed = true));
-  pool.run(undefined, { name: 'warm' }).catch(() => undefined);
+  warmedUp = pool.run(undefined, { name: 'warm' }).then(
+    () => undefined,
+    () => undefined,
+  );
   prestarted = early;
+}
+
+/**
+ * Resolves once a thread started early has loaded its code (at once if none was started). A
+ * process that exits while that thread is still loading can be aborted by Node 20 ("FATAL ERROR:
+ * v8::Module::IsGraphAsync must be used on an instantiated module"), so every exit that can come
+ * that early (a usage error, a bad config, closing the pool) waits for this first. It is bounded:
+ * a thread that cannot start fails its task.
+ */
+export function earlyThreadSettled(): Promise<void> {
+  return warmedUp;
 }
 
 /** The prestarted pool, once, if there is one and its thread did not fail; a failed one is closed. */

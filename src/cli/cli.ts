@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { nearMiss } from '../config/near-miss.js';
 import { logLevelProblem } from '../log.js';
 import { packageInfo } from '../server/package-info.js';
+import { earlyThreadSettled } from '../auth/token-service-pool.js';
 import { serve } from '../server/server.js';
 
 // A person's commands load their code when they run: a start of the server, which an MCP client
@@ -35,9 +36,15 @@ export function codexHomeFromEnv(): string {
   return fromEnv ? resolve(fromEnv) : join(homedir(), '.codex');
 }
 
-function stop(message: string): never {
+/** Ends the process, once a token-service thread started early has loaded (see earlyThreadSettled). */
+async function exit(code?: number): Promise<never> {
+  await earlyThreadSettled();
+  process.exit(code);
+}
+
+async function stop(message: string): Promise<never> {
   process.stderr.write(`codex-auth-mcp: ${message}\n`);
-  process.exit(USAGE_ERROR);
+  return exit(USAGE_ERROR);
 }
 
 /**
@@ -48,12 +55,12 @@ function stop(message: string): never {
 async function loadOrExit(overrides: string[], willWrite = false): Promise<LoadedConfig> {
   const codexHome = codexHomeFromEnv();
   const problem = await codexHomeProblem(codexHome);
-  if (problem) stop(problem);
+  if (problem) await stop(problem);
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig(codexHome, overrides);
   } catch (error) {
-    if (error instanceof ConfigError) stop(error.message);
+    if (error instanceof ConfigError) await stop(error.message);
     throw error;
   }
   if (willWrite && loaded.config.cli_auth_credentials_store !== 'ephemeral') {
@@ -70,9 +77,9 @@ const WAITING_FOR_A_CLIENT = `codex-auth-mcp: this is an MCP server, waiting for
   For people:  codex-auth-mcp status | login | logout   (codex-auth-mcp --help for more)
 `;
 
-function unknownCommand(name: string): never {
+function unknownCommand(name: string): Promise<never> {
   const meant = nearMiss(name, COMMANDS);
-  stop(
+  return stop(
     `unknown command '${name}'${meant ? ` (did you mean '${meant}'?)` : ''}\n` +
       `Commands: serve (alias mcp, the default), status, login, logout, accounts, help. See codex-auth-mcp --help.`,
   );
@@ -116,8 +123,8 @@ Examples:
       const [extra] = command.args;
       if (extra !== undefined) {
         const explicit = ['serve', 'mcp'].includes(String(program.args[0]));
-        if (explicit) stop(`${program.args[0]} takes no arguments (got '${extra}'); see codex-auth-mcp serve --help`);
-        unknownCommand(extra);
+        if (explicit) await stop(`${program.args[0]} takes no arguments (got '${extra}'); see codex-auth-mcp serve --help`);
+        await unknownCommand(extra);
       }
       const loaded = await loadOrExit(overridesOf(command));
       if (process.stdin.isTTY) process.stderr.write(WAITING_FOR_A_CLIENT);
@@ -128,7 +135,7 @@ Examples:
   const run = (load: () => Promise<CommandFn>, willWrite = false) => async (options: unknown, command: Command) => {
     const loaded = await loadOrExit(overridesOf(command), willWrite);
     process.exitCode = await (await load())(loaded, options);
-    process.exit();
+    await exit();
   };
   withConfigOption(program.command('status'))
     .description('show how you are signed in; exit 0 signed in, 1 signed out, 2 unusable credentials')
@@ -156,7 +163,7 @@ Examples:
   const runWith = (load: () => Promise<AccountCommandFn>) => async (account: string, options: unknown, command: Command) => {
     const loaded = await loadOrExit(overridesOf(command), true);
     process.exitCode = await (await load())(loaded, account, options);
-    process.exit();
+    await exit();
   };
   withConfigOption(accounts.command('list'))
     .description('list the signed-in accounts (email, plan, which is active, when each was last used); never a token')
@@ -180,8 +187,8 @@ if (logProblem) process.stderr.write(`codex-auth-mcp: warning: ${logProblem}\n`)
 buildProgram().parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
     // --help and --version end here too, successfully; every other one is a usage error.
-    process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
+    return exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
   }
   process.stderr.write(`codex-auth-mcp: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  return exit(1);
 });
