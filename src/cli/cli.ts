@@ -39,7 +39,8 @@ export function codexHomeFromEnv(): string {
 /** Ends the process, once a token-service thread started early has loaded (see earlyThreadSettled). */
 async function exit(code?: number): Promise<never> {
   await earlyThreadSettled();
-  process.exit(code);
+  // Not process.exit(undefined): on Node 20 that sets exitCode to undefined, i.e. 0.
+  process.exit(code ?? process.exitCode);
 }
 
 async function stop(message: string): Promise<never> {
