@@ -22,6 +22,7 @@ import { spawnServer, startServer } from './support/spawn-server.js';
 import { startSecretService } from './support/secret-service.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
+import { isRunning } from './support/processes.js';
 
 const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
 const run = promisify(execFile);
@@ -75,7 +76,7 @@ async function noHelperLeft(dir: string): Promise<void> {
   const pids = (await readdir(join(dir, 'pids'))).map(Number);
   assert.ok(pids.length > 0, 'the fake keyring was used');
   await eventually(() => {
-    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `keyring helper ${pid} is still running`);
+    for (const pid of pids) assert.ok(!isRunning(pid), `keyring helper ${pid} is still running`);
   });
 }
 
@@ -204,7 +205,7 @@ test('keyring mode notices a change another program makes to the keyring entry, 
   await eventually(async () => {
     const pids = (await readdir(join(dir, 'pids'))).map(Number);
     assert.ok(pids.length >= 3);
-    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+    for (const pid of pids) assert.ok(!isRunning(pid), `keyring helper ${pid} is still running`);
   });
   const changed = nextAuthChange(client, 'apikey');
   await writeFile(entry, JSON.stringify({ OPENAI_API_KEY: 'sk-from-elsewhere', tokens: null }));

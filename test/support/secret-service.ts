@@ -16,12 +16,13 @@
  * secret-tool (libsecret-tools); .ci/run installs them. A missing one throws: the test fails.
  */
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { isRunning } from './processes.js';
 
 /** A D-Bus or secret-tool call that hangs (a prompt, a stuck bus) fails the test instead of holding it. */
 const CALL_TIMEOUT_MS = 15_000;
@@ -198,13 +199,4 @@ export async function startSecretService(): Promise<SecretService> {
       }
     },
   };
-}
-
-/** Whether `pid` is a live process (not gone, not a zombie awaiting its parent). */
-function isRunning(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
