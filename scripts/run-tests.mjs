@@ -72,10 +72,17 @@ if (missing.length > 0) {
 }
 const fixedPorts = files.filter((f) => FIXED_PORT_FILES.includes(f));
 const parallel = files.filter((f) => !FIXED_PORT_FILES.includes(f));
+// A hung test fails after 4 minutes instead of holding the suite for ever, and a file whose tests
+// are all done exits even if a failed cleanup left a child behind (the failure is reported, and
+// our server exits when that file's end of its stdin closes).
+const runnerFlags = ['--test', '--test-timeout=240000', '--test-force-exit', '--test-reporter=spec', '--test-reporter-destination=stdout'];
+if (process.env['TEST_TIMINGS']) {
+  runnerFlags.push(`--test-reporter=${new URL('./file-times-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stderr');
+}
 const run = (list, concurrency) =>
   list.length === 0
     ? 0
-    : (spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...list.map((f) => join(root, f))], { stdio: 'inherit' }).status ?? 1);
+    : (spawnSync(process.execPath, [...runnerFlags, `--test-concurrency=${concurrency}`, ...list.map((f) => join(root, f))], { stdio: 'inherit' }).status ?? 1);
 const first = run(parallel, concurrency);
 const second = run(fixedPorts, 1);
 process.exit(first || second);

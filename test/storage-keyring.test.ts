@@ -31,11 +31,10 @@ type Behaviour = 'memory' | 'hang' | 'fail';
 
 const refreshClaims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
 
-async function fakeKeyringDir(t: { after(fn: () => unknown): void }, behaviour: Behaviour) {
+async function fakeKeyringDir(behaviour: Behaviour) {
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   if (behaviour === 'hang') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
-  return dir;
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 const fakeEnv = (behaviour: Behaviour, dir: string) => ({ CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
@@ -48,15 +47,25 @@ async function withFakeKeyring(
   extraArgs: string[] = [],
 ) {
   const home = await tempHome();
-  t.after(() => home.remove());
-  const dir = await fakeKeyringDir(t, behaviour);
+  const { dir, remove } = await fakeKeyringDir(behaviour);
   const entry = entryFile(dir, KEYRING_SERVICE, keyringAccount(home.path));
-  await setup?.(home.path, entry);
+  try {
+    await setup?.(home.path, entry);
+  } catch (error) {
+    await Promise.all([home.remove(), remove()]);
+    throw error;
+  }
   const client = startServer(t, {
     codexHome: home.path,
     args: ['-c', `cli_auth_credentials_store=${mode}`, '-c', 'logout_revokes_tokens=false', ...extraArgs],
     env: fakeEnv(behaviour, dir),
   });
+  // Registered after startServer's own hook, so they run once the server is gone: node:test runs a
+  // test's after hooks in the order they were added and stops at the first that fails, and a live
+  // server's keyring poll adding a helper's pid file mid-removal failed the rm (ENOTEMPTY), which
+  // then skipped the kill and left the file's process waiting on the server for ever.
+  t.after(() => home.remove());
+  t.after(remove);
   return { home, client, dir, entry };
 }
 
@@ -236,8 +245,7 @@ test('keyring mode: rotated tokens the keyring refuses are kept in auth.json, re
   const issuer = await startFakeIssuer({ onRefresh: (_n, body) => rotating.reply(body) });
   t.after(() => issuer.close());
   const home = await tempHome();
-  t.after(() => home.remove());
-  const dir = await fakeKeyringDir(t, 'memory');
+  const { dir, remove } = await fakeKeyringDir('memory');
   const entry = entryFile(dir, KEYRING_SERVICE, keyringAccount(home.path));
   await writeFile(entry, JSON.stringify(await chatgptAuthRecord({ ...refreshClaims, exp: Math.floor(Date.now() / 1000) + 3600 })));
   const client = startServer(t, {
@@ -245,6 +253,8 @@ test('keyring mode: rotated tokens the keyring refuses are kept in auth.json, re
     args: ['-c', 'cli_auth_credentials_store=keyring', '-c', `auth_issuer=${issuer.url}`],
     env: fakeEnv('memory', dir),
   });
+  t.after(() => home.remove()); // once the server is gone, as in withFakeKeyring
+  t.after(remove);
   assert.equal((await client.call('getAuthStatus')).storage, 'keyring');
 
   // The collection is locked after the server has read it; the refresh spends rt-test-1.
