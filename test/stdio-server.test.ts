@@ -173,6 +173,20 @@ test('stdin EOF: in-flight responses are written and the process exits 0', async
   assert.ok(Date.now() - startedAt < 5_000);
 });
 
+test('stdin EOF while the first validation runs: the server exits 0 and logs nothing', async (t) => {
+  // Shutting the token service down while its first task is in flight made Piscina report the
+  // task's late reply as an error, logged as a thread that "failed to start" (1 start in 6 here).
+  // Sixteen at once, each closed right after its first request, hit that window in nearly every run.
+  const runs = await Promise.all(Array.from({ length: 16 }, () => started(t)));
+  const ends = await Promise.all(
+    runs.map(async ({ client }) => {
+      client.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+      return { ...(await client.close()), stderr: client.stderr };
+    }),
+  );
+  assert.deepEqual(ends, ends.map(() => ({ code: 0, signal: null, stderr: '' })));
+});
+
 test('config errors stop the server before it serves, with exit code 2 and one message', async (t) => {
   const home = await tempHome();
   t.after(() => home.remove());

@@ -39,6 +39,8 @@ export class TokenService {
   private pool: Piscina;
   /** Why the last pool was retired, for the tasks it failed. */
   private readonly retiredBecause = new WeakMap<Piscina, string>();
+  /** Set by close(): from then on the pool's 'error' events are the teardown's own. */
+  private closing = false;
 
   constructor(private readonly log?: Logger) {
     this.pool = this.startPool(adoptPrestartedPool());
@@ -78,6 +80,7 @@ export class TokenService {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await earlyThreadSettled(); // a thread torn down while it loads can abort the process
     await this.pool.destroy();
   }
@@ -113,6 +116,10 @@ export class TokenService {
   }
 
   private onPoolError(pool: Piscina, error: unknown): void {
+    // Destroying the pool fails the tasks still running, and a reply one of them had already
+    // posted then arrives for a task Piscina no longer knows: it reports that as an 'error'
+    // ("Unexpected message from Worker"). At exit that is no failure to start, and no news.
+    if (this.closing) return;
     const cause = causeOf(error);
     this.log?.error({ err: cause }, 'a token service thread failed to start; its waiting tasks fail and a new pool takes over');
     if (pool !== this.pool) return;
