@@ -72,17 +72,21 @@ if (missing.length > 0) {
 }
 const fixedPorts = files.filter((f) => FIXED_PORT_FILES.includes(f));
 const parallel = files.filter((f) => !FIXED_PORT_FILES.includes(f));
-// A hung test fails after 4 minutes instead of holding the suite for ever, and a file whose tests
-// are all done exits even if a failed cleanup left a child behind (the failure is reported, and
-// our server exits when that file's end of its stdin closes).
-const runnerFlags = ['--test', '--test-timeout=240000', '--test-force-exit', '--test-reporter=spec', '--test-reporter-destination=stdout'];
+// A hung test fails after 4 minutes instead of holding the suite for ever. A file whose tests are
+// done but whose process cannot exit (a failed clean-up left a child running) is caught by the
+// whole run's limit. (Not --test-force-exit: it drops the last reporters' output.)
+const runnerFlags = ['--test', '--test-timeout=240000', '--test-reporter=spec', '--test-reporter-destination=stdout'];
 if (process.env['TEST_TIMINGS']) {
   runnerFlags.push(`--test-reporter=${new URL('./file-times-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stderr');
 }
-const run = (list, concurrency) =>
-  list.length === 0
-    ? 0
-    : (spawnSync(process.execPath, [...runnerFlags, `--test-concurrency=${concurrency}`, ...list.map((f) => join(root, f))], { stdio: 'inherit' }).status ?? 1);
+const RUN_LIMIT_MS = 20 * 60_000;
+const run = (list, concurrency) => {
+  if (list.length === 0) return 0;
+  const args = [...runnerFlags, `--test-concurrency=${concurrency}`, ...list.map((f) => join(root, f))];
+  const { status, error } = spawnSync(process.execPath, args, { stdio: 'inherit', timeout: RUN_LIMIT_MS, killSignal: 'SIGKILL' });
+  if (error?.code === 'ETIMEDOUT') console.error(`run-tests: stopped after ${RUN_LIMIT_MS / 60_000} minutes: a test file never finished (look for a ✖ above, or a file with no results)`);
+  return status ?? 1;
+};
 const first = run(parallel, concurrency);
 const second = run(fixedPorts, 1);
 process.exit(first || second);
