@@ -177,7 +177,16 @@ test('stdin EOF while the first validation runs: the server exits 0 and logs not
   // Shutting the token service down while its first task is in flight made Piscina report the
   // task's late reply as an error, logged as a thread that "failed to start" (1 start in 6 here).
   // Sixteen at once, each closed right after its first request, hit that window in nearly every run.
-  const runs = await Promise.all(Array.from({ length: 16 }, () => started(t)));
+  // Each has an auth.json, so its first validation is a token-service task (with none, the main
+  // thread answers it and no thread starts: auth/nothing-stored.ts).
+  const homes = await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      const home = await tempHome();
+      await home.writeAuth({ OPENAI_API_KEY: 'sk-eof-test' });
+      return home;
+    }),
+  );
+  const runs = await Promise.all(homes.map((home) => started(t, { home })));
   const ends = await Promise.all(
     runs.map(async ({ client }) => {
       client.send({ jsonrpc: '2.0', id: 1, method: 'ping' });

@@ -1,13 +1,15 @@
 /**
  * The main thread's cached, validated view of the credentials. Status requests are answered from
  * `current` with no worker round trip; the token service rebuilds the snapshot whenever the store
- * changes (our own writes, or another process's: `codex login` in a terminal, a sibling server).
+ * changes (our own writes, or another process's: `codex login` in a terminal, a sibling server),
+ * unless there is nothing stored to read (nothing-stored.ts).
  *
  * A change of auth method (or of account) made by someone else is announced through `onMethodChange`. Changes we
  * make ourselves go through `mutate`, whose caller announces them itself (after its response).
  */
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { Logger } from '../log.js';
+import { nothingStored } from './nothing-stored.js';
 import { openCredentialStore } from './store/store.js';
 import { TokenServiceUnavailable, type TokenService } from './token-service-client.js';
 import type { ValidateTask } from '../protocol/token-service-tasks.js';
@@ -150,7 +152,7 @@ export class AuthState {
     try {
       do {
         this.stale = false;
-        snapshot = await this.tokens.validate(this.task);
+        snapshot = (await nothingStored(this.task.store)) ?? (await this.tokens.validate(this.task));
       } while (this.stale && !this.closed);
     } catch (error) {
       if (error instanceof TokenServiceUnavailable) {

@@ -5,10 +5,9 @@
  * Exit codes every command shares: 2 for a usage error (an unknown command or option, a missing
  * value), a bad config or an unusable CODEX_HOME; each command documents its others.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { codexHomeProblem, createCodexHome } from '../auth/store/codex-home.js';
+import { codexHomeFromEnv } from './codex-home-env.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { nearMiss } from '../config/near-miss.js';
 import { logLevelProblem } from '../log.js';
@@ -31,10 +30,6 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 const withConfigOption = (command: Command) =>
   command.option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, []);
 
-export function codexHomeFromEnv(): string {
-  const fromEnv = process.env['CODEX_HOME'];
-  return fromEnv ? resolve(fromEnv) : join(homedir(), '.codex');
-}
 
 /** Ends the process, once a token-service thread started early has loaded (see earlyThreadSettled). */
 async function exit(code?: number): Promise<never> {

@@ -3,15 +3,19 @@
  * The command's entry. Before the rest of the program loads:
  * - Node's compile cache is turned on where the runtime has one (22.1 and later; Node 20 has
  *   none), so every later start skips compiling: compiling is much of what a start costs;
- * - when the command's first step is a validation (serving MCP, `status`), the token service's
- *   first thread is started, so it boots on another core while this one loads the rest (see
- *   token-service-pool.ts).
+ * - when the command's first step is a validation (serving MCP, `status`) and there is an
+ *   auth.json to validate, the token service's first thread is started, so it boots on another
+ *   core while this one loads the rest (see token-service-pool.ts). With no auth.json the main
+ *   thread answers that validation itself (auth/nothing-stored.ts) and no thread is needed.
  * Then the CLI (cli.ts).
  */
+import { lstatSync } from 'node:fs';
 import * as nodeModule from 'node:module';
+import { join } from 'node:path';
+import { codexHomeFromEnv } from './codex-home-env.js';
 
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-if (startsWithValidation(process.argv.slice(2))) (await import('../auth/token-service-pool.js')).prestartTokenService();
+if (startsWithValidation(process.argv.slice(2)) && authFileMayExist()) (await import('../auth/token-service-pool.js')).prestartTokenService();
 await import('./cli.js');
 
 /**
@@ -26,4 +30,18 @@ function startsWithValidation(args: string[]): boolean {
     else if (!arg.startsWith('-c') && !arg.startsWith('--config=')) return arg === 'serve' || arg === 'mcp' || arg === 'status';
   }
   return true;
+}
+
+/**
+ * Whether $CODEX_HOME/auth.json may be there (another guess: in keyring mode nothing need be in
+ * the folder, and that validation then starts its thread when it runs).
+ */
+function authFileMayExist(): boolean {
+  try {
+    lstatSync(join(codexHomeFromEnv(), 'auth.json'));
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
 }
