@@ -1,5 +1,5 @@
-// Runs every compiled test file (dist/test/**/*.test.js) with Node's built-in test runner.
-// Node 20 takes file paths, Node 22+ takes globs; listing the files ourselves works on both.
+// Runs every compiled test file (dist/test/**/*.test.js) with Node's built-in test runner, in our
+// order (run-files.mjs: `node --test` would sort them by name).
 //
 // Before any test runs, the system tools the chosen files need (chromium, tmux, D-Bus, a Secret
 // Service) are checked, and a missing one is named with the line that installs it.
@@ -10,43 +10,50 @@
 // first, so none of them is left running alone at the end.
 //
 // Files that need the fixed callback ports 1455/1457 (Codex 0.171 cannot be told to use
-// another) run after the rest, one at a time, so no two of them contend for the ports.
+// another) run one at a time, so no two of them contend for the ports, beside the rest (whose
+// logins all use port 0).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describeMissing, missingTools } from './test-tools.mjs';
 
 const root = new URL('../dist/test/', import.meta.url).pathname;
 const only = process.argv.slice(2); // optional substrings to pick files, e.g. `npm test -- config`
 const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js'];
-/** The slowest files, slowest first (measured on a 2-core machine); the rest follow by name. */
+/** The slowest files, slowest first (TEST_TIMINGS=1 on a 2-core machine); the rest follow by name. */
 const SLOWEST_FIRST = [
-  'codex-0171.test.js',
   'accounts.test.js',
-  'package-install.test.js',
-  'crash-atomic-write.test.js',
+  'codex-0171.test.js',
   'device-code-login.test.js',
+  'package-install.test.js',
+  'storage-keyring.test.js',
+  'crash-atomic-write.test.js',
   'cli-commands.test.js',
   'differential.test.js',
-  'storage-keyring.test.js',
+  'replay-streams.test.js',
   'cli-messages.test.js',
   'server-basics.test.js',
   'refresh-server.test.js',
-  'logout-revoke.test.js',
-  'stdio-server.test.js',
-  'hardening-workers.test.js',
-  'login-callback.test.js',
-  'login-logout-race.test.js',
-  'login-flow.test.js',
-  'mcp-modern-sdk.test.js',
-  'package-contents.test.js',
-  'account-api.test.js',
-  'codex-0171-keyring.test.js',
   'login-faults.test.js',
+  'login-callback.test.js',
+  'inspector-cli.test.js',
+  'demo.test.js',
+  'logout-revoke.test.js',
+  'hardening-workers.test.js',
+  'stdio-server.test.js',
+  'login-logout-race.test.js',
+  'account-api.test.js',
+  'mcp-modern-sdk.test.js',
   'refresh-proxy.test.js',
+  'login-flow.test.js',
   'readme-examples.test.js',
-  'refresh-multiprocess.test.js',
-  'replay-streams.test.js',
+  'issuer.test.js',
+  'codex-0171-fleet.test.js',
+  'codex-0171-keyring.test.js',
+  'e2e-browser.test.js',
+  'api-key-login.test.js',
+  'login-start-atomic.test.js',
+  'hardening-home.test.js',
 ];
 const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? 5);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -72,21 +79,38 @@ if (missing.length > 0) {
 }
 const fixedPorts = files.filter((f) => FIXED_PORT_FILES.includes(f));
 const parallel = files.filter((f) => !FIXED_PORT_FILES.includes(f));
-// A hung test fails after 4 minutes instead of holding the suite for ever. A file whose tests are
-// done but whose process cannot exit (a failed clean-up left a child running) is caught by the
-// whole run's limit. (Not --test-force-exit: it drops the last reporters' output.)
-const runnerFlags = ['--test', '--test-timeout=240000', '--test-reporter=spec', '--test-reporter-destination=stdout'];
-if (process.env['TEST_TIMINGS']) {
-  runnerFlags.push(`--test-reporter=${new URL('./file-times-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stderr');
-}
-const RUN_LIMIT_MS = 20 * 60_000;
-const run = (list, concurrency) => {
-  if (list.length === 0) return 0;
-  const args = [...runnerFlags, `--test-concurrency=${concurrency}`, ...list.map((f) => join(root, f))];
-  const { status, error } = spawnSync(process.execPath, args, { stdio: 'inherit', timeout: RUN_LIMIT_MS, killSignal: 'SIGKILL' });
-  if (error?.code === 'ETIMEDOUT') console.error(`run-tests: stopped after ${RUN_LIMIT_MS / 60_000} minutes: a test file never finished (look for a ✖ above, or a file with no results)`);
-  return status ?? 1;
+
+/**
+ * Runs `list` through run-files.mjs (node:test's run(), which keeps our order). `output`: where its
+ * report goes, or 'buffer' to hold it until `flush`.
+ */
+const runFiles = (list, concurrency, output) => {
+  if (list.length === 0) return { done: Promise.resolve(0), flush: () => undefined, kill: () => undefined };
+  const args = [new URL('./run-files.mjs', import.meta.url).pathname, String(concurrency), ...list.map((f) => join(root, f))];
+  const child = spawn(process.execPath, args, { stdio: output === 'buffer' ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+  const held = [];
+  if (output === 'buffer') {
+    child.stdout.on('data', (chunk) => held.push([process.stdout, chunk]));
+    child.stderr.on('data', (chunk) => held.push([process.stderr, chunk]));
+  }
+  return {
+    done: new Promise((resolve) => child.once('close', (code) => resolve(code ?? 1))),
+    flush: () => held.splice(0).forEach(([to, chunk]) => to.write(chunk)),
+    kill: () => child.kill('SIGKILL'),
+  };
 };
-const first = run(parallel, concurrency);
-const second = run(fixedPorts, 1);
+
+// The fixed-port files run beside the rest (nothing else binds those ports), one at a time; their
+// report is printed after the rest's, so the two never interleave.
+const main = runFiles(parallel, concurrency, 'inherit');
+const ports = runFiles(fixedPorts, 1, 'buffer');
+const RUN_LIMIT_MS = 20 * 60_000;
+const limit = setTimeout(() => {
+  console.error(`run-tests: stopped after ${RUN_LIMIT_MS / 60_000} minutes: a test file never finished (look for a ✖ above, or a file with no results)`);
+  main.kill();
+  ports.kill();
+}, RUN_LIMIT_MS);
+const [first, second] = await Promise.all([main.done, ports.done.then(async (code) => (await main.done, code))]);
+ports.flush();
+clearTimeout(limit);
 process.exit(first || second);
