@@ -26,16 +26,16 @@ interface Metafile {
  */
 const REQUIRE_CALL = /\b(?:require\d*|createRequire\(import\.meta\.url\))\("([^"./][^"]*)"\)/g;
 
-/** Every module an output file loads (static, dynamic or require), relative to dist/ or a package name. */
+/** Every module an output file loads (static, dynamic or require), relative to the project or a package name. */
 async function bundleImports(): Promise<Map<string, { path: string; external: boolean }[]>> {
   const meta = JSON.parse(await readFile(join(projectRoot, 'dist/bundle/meta.json'), 'utf8')) as Metafile;
   const outputs = Object.entries(meta.outputs).filter(([output]) => output.endsWith('.js'));
   return new Map(
     await Promise.all(
       outputs.map(async ([output, { imports }]) => {
-        const required = [...(await readFile(join(projectRoot, 'dist', output), 'utf8')).matchAll(REQUIRE_CALL)].map((m) => ({ path: m[1]!, external: true }));
+        const required = [...(await readFile(join(projectRoot, output), 'utf8')).matchAll(REQUIRE_CALL)].map((m) => ({ path: m[1]!, external: true }));
         const loads: { path: string; external: boolean }[] = [...imports.map((i) => ({ path: i.path, external: i.external === true })), ...required];
-        return [`dist/${output}`, loads] as [string, typeof loads];
+        return [output, loads] as [string, typeof loads];
       }),
     ),
   );
@@ -58,7 +58,7 @@ test('the bundle says what each file loads (so the test below can fail): piscina
   const imports = await bundleImports();
   const all = [...imports.values()].flat();
   for (const name of ['piscina', 'pino', 'koffi']) assert.ok(all.some((i) => i.external && i.path === name), `${name} is loaded from node_modules`);
-  assert.ok((imports.get('dist/bundle/main.js') ?? []).some((i) => !i.external && /^bundle\/chunk-\w+\.js$/.test(i.path)), 'chunks are loaded from the bundle');
+  assert.ok((imports.get('dist/bundle/main.js') ?? []).some((i) => !i.external && /^dist\/bundle\/chunk-\w+\.js$/.test(i.path)), 'chunks are loaded from the bundle');
 });
 
 test('npm pack holds the server only: no dev/test/bench file, no dev dependency, nothing that points outside the package', async () => {
@@ -83,7 +83,7 @@ test('npm pack holds the server only: no dev/test/bench file, no dev dependency,
     const source = await readFile(join(projectRoot, file), 'utf8');
     for (const { path, external } of loads.get(file) ?? []) {
       if (!external) {
-        if (!packed.has(`dist/${path}`)) problems.push(`${file} imports ${path}, which is not in the package`);
+        if (!packed.has(path)) problems.push(`${file} imports ${path}, which is not in the package`);
       } else if (!isBuiltin(path)) {
         const name = packageName(path);
         if (devDependencies.has(name) && !dependencies.has(name)) problems.push(`${file} imports ${path}, a devDependency (absent with --omit=dev)`);

@@ -4,7 +4,7 @@
  * (prepack) and makes a tarball that, installed with --omit=dev per project and globally, runs
  * `--help`, `status --json` and `mcp` as an MCP client spawns it.
  *
- * The copy borrows this checkout's node_modules for TypeScript (a real clone runs `npm ci`); the
+ * The copy borrows this checkout's node_modules for esbuild (a real clone runs `npm ci`); the
  * installs resolve the package's dependencies through npm as a user's would (from its cache when
  * it has them).
  */

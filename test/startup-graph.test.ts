@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { serverEntry } from './support/paths.js';
 
-/** The tsc output the bundle is made from (its module graph is the bundle's, file by file). */
+/** The tsc output: its module graph, file by file, is that of the sources the bundle is made from. */
 const mainEntry = fileURLToPath(new URL('../src/cli/cli.js', import.meta.url));
 const tokenServiceWorker = fileURLToPath(new URL('../workers/token-service/main.js', import.meta.url));
 
@@ -97,7 +97,7 @@ test('the bundle the package runs keeps it so: what main.js loads before its fir
       if (!imported.external && (imported.kind === 'import-statement' || (launcher && imported.kind === 'dynamic-import'))) visit(imported.path);
     }
   };
-  visit('bundle/main.js', true);
+  visit('dist/bundle/main.js', true);
   const inputs = [...loaded].flatMap((output) => Object.keys(meta.outputs[output]!.inputs));
   assert.ok(inputs.some((i) => i.includes('node_modules/zod/')), 'the walk sees the packages bundled in');
   const externals = [...loaded].flatMap((output) => meta.outputs[output]!.imports.filter((i) => i.external && i.kind === 'import-statement').map((i) => i.path));
