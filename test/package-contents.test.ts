@@ -22,7 +22,7 @@ interface Metafile {
 
 /**
  * A package a shipped file loads with require() (CommonJS code bundled in, and our own lazy loads
- * through createRequire: piscina, pino, koffi). The bundler records only the imports it resolves.
+ * through createRequire: pino, koffi). The bundler records only the imports it resolves.
  */
 const REQUIRE_CALL = /\b(?:require\d*|createRequire\(import\.meta\.url\))\("([^"./][^"]*)"\)/g;
 
@@ -54,10 +54,13 @@ async function packedFiles(): Promise<string[]> {
   return pack.files.map((f) => f.path);
 }
 
-test('the bundle says what each file loads (so the test below can fail): piscina, pino and koffi from outside, chunks from inside', async () => {
+test('the bundle says what each file loads (so the test below can fail): pino and koffi from outside, chunks (piscina too) from inside', async () => {
   const imports = await bundleImports();
   const all = [...imports.values()].flat();
-  for (const name of ['piscina', 'pino', 'koffi']) assert.ok(all.some((i) => i.external && i.path === name), `${name} is loaded from node_modules`);
+  for (const name of ['pino', 'koffi']) assert.ok(all.some((i) => i.external && i.path === name), `${name} is loaded from node_modules`);
+  // piscina is bundled, its pool and its thread entry (which the pool finds beside it as worker.js).
+  assert.ok(!all.some((i) => i.external && packageName(i.path) === 'piscina'), 'piscina is bundled in');
+  assert.ok(imports.has('dist/bundle/worker.js'), 'piscina\'s thread entry is bundled beside the pool');
   assert.ok((imports.get('dist/bundle/main.js') ?? []).some((i) => !i.external && /^dist\/bundle\/chunk-\w+\.js$/.test(i.path)), 'chunks are loaded from the bundle');
 });
 

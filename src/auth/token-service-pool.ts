@@ -5,16 +5,11 @@
  * about as long to boot and load as the main thread takes to load the rest of the server. So the
  * entry (src/cli/main.ts) starts the pool's first thread before it loads anything else; on a
  * second core it boots while this thread loads, and the TokenService adopts the pool when the
- * runtime is made. This module loads nothing but piscina for that reason.
+ * runtime is made. This module loads nothing but piscina for that reason (bundled, with its
+ * thread entry beside it: scripts/bundle.mjs).
  */
-import { createRequire } from 'node:module';
-import type PiscinaModule from 'piscina';
+import { Piscina } from 'piscina';
 import { workerFile } from '../worker-files.js';
-
-// Loaded with require(): piscina is CommonJS, and import() would first scan its source for the
-// names it exports (Node's CommonJS interop), which costs more than loading it (27 ms vs 11 ms).
-const { Piscina } = createRequire(import.meta.url)('piscina') as typeof PiscinaModule;
-type Piscina = InstanceType<typeof Piscina>;
 
 /** Tasks waiting for a thread beyond this many are refused (a flood of requests, not a workload). */
 export const MAX_WAITING_TASKS = 1_024;
