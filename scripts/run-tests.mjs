@@ -4,8 +4,8 @@
 // Before any test runs, the system tools the chosen files need (chromium, tmux, D-Bus, a Secret
 // Service) are checked, and a missing one is named with the line that installs it.
 //
-// Files run TEST_CONCURRENCY at a time (default 5, measured best on a 2-core machine: 3 left a
-// third of the CPU idle): much of the suite waits — on poll intervals, timeouts, terminals,
+// Files run TEST_CONCURRENCY at a time (default 5; on a 2-core machine 3 left a third of the CPU
+// idle, and 4 to 7 take the same time, the CPU being busy throughout): much of the suite waits — on poll intervals, timeouts, terminals,
 // child processes — so more files than cores keep the machine busy. The slowest files start
 // first, so none of them is left running alone at the end.
 //
