@@ -9,8 +9,8 @@
 // (prepack) bundles in a second instead of type-checking the whole project; `npm test` and CI
 // type-check with `tsc -b`.
 //
-// Left outside the bundle: the native bindings (koffi, @napi-rs/keyring); and pino, which src/log.ts loads with a synchronous
-// require() on the first line logged. piscina is bundled, pool and thread entry alike: the pool
+// Left outside the bundle: the native bindings (koffi, @napi-rs/keyring); and pino, which
+// src/log.ts loads with a synchronous require() on the first line logged. piscina is bundled, pool and thread entry alike: the pool
 // starts each thread from worker.js beside itself (through __dirname, which the banner defines),
 // and one file loads faster than its dozen CommonJS modules (~14 ms less per start here).
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -5,8 +5,9 @@
 // Service) are checked, and a missing one is named with the line that installs it.
 //
 // Files run TEST_CONCURRENCY at a time (default 5; on a 2-core machine 3 left a third of the CPU
-// idle, and 4 to 7 take the same time, the CPU being busy throughout): much of the suite waits — on poll intervals, timeouts, terminals,
-// child processes — so more files than cores keep the machine busy. The slowest files start
+// idle, and 4 to 7 take the same time, the CPU being busy throughout): much of the suite waits —
+// on poll intervals, timeouts, terminals, child processes — so more files than cores keep the
+// machine busy. The slowest files start
 // first, so none of them is left running alone at the end.
 //
 // Files that need the fixed callback ports 1455/1457 (Codex 0.171 cannot be told to use
@@ -110,7 +111,7 @@ const limit = setTimeout(() => {
   main.kill();
   ports.kill();
 }, RUN_LIMIT_MS);
-const [first, second] = await Promise.all([main.done, ports.done.then(async (code) => (await main.done, code))]);
+const [first, second] = await Promise.all([main.done, ports.done]);
 ports.flush();
 clearTimeout(limit);
 process.exit(first || second);

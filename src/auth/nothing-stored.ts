@@ -12,7 +12,7 @@ import { authFilePath } from './store/auth-file.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { StoreOptions } from '../protocol/storage.js';
 
-/** What the token service answers for no stored record in file mode (resolve-snapshot.ts; test/resolve-snapshot.test.ts holds them equal). */
+/** What the token service answers for no stored record in file mode (resolve-snapshot.ts; test/nothing-stored.test.ts holds them equal). */
 export const NOTHING_STORED: AuthSnapshot = Object.freeze({ storage: 'file', source: 'none', fingerprint: 'none' });
 
 /** NOTHING_STORED when `store` is the file backend and auth.json does not exist; undefined when the token service must look. */
