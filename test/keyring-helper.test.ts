@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCredentialStore } from '../src/auth/store/store.js';
 import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/store/keyring-entry.js';
+import { workerFile } from '../src/worker-files.js';
 import { eventually } from './support/eventually.js';
 import { tempHome } from './support/temp-home.js';
 import { isRunning } from './support/processes.js';
@@ -94,6 +95,21 @@ test('a helper whose parent dies ends itself, even with its call stuck', async (
   process.kill(parent.pid!, 'SIGKILL');
   await once(parent, 'exit');
   await eventually(() => isGone(pid!));
+});
+
+test('a helper that cannot write its answer (its parent closed the pipe) ends itself, even with its call stuck', { timeout: 20_000 }, async (t) => {
+  const dir = await useFake(t, 'hang');
+  // Our end of the helper's stdout closes before it can say "started"; stdin stays open, so
+  // only the failed write can tell it that nobody is listening. Unheard, that EPIPE ended the
+  // helper the plain way, and a plain exit waits for the stuck call: it never went.
+  const helper = spawn(process.execPath, [fileURLToPath(workerFile('keyring'))], { stdio: ['pipe', 'pipe', 'ignore'] });
+  t.after(() => helper.kill('SIGKILL'));
+  const exited = once(helper, 'exit');
+  helper.stdout.destroy();
+  helper.stdin.write(`${JSON.stringify({ ...request, op: 'get', module: fakeKeyring })}\n`);
+  const [, signal] = await exited;
+  assert.equal(signal, 'SIGKILL', 'it killed itself');
+  assert.equal((await helperPids(dir)).length, 1, 'the helper had loaded the keyring and started its call');
 });
 
 test('keyring storage notices a sibling writer by the touch of auth.json.lock after its save, without waiting for the next look', { timeout: 20_000 }, async (t) => {

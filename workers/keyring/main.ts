@@ -25,6 +25,10 @@ type Binding = { AsyncEntry: new (service: string, account: string, options?: ob
 const vanish = () => process.kill(process.pid, 'SIGKILL');
 process.stdin.on('end', vanish);
 process.stdin.on('error', vanish);
+// The same when our answer cannot be written (EPIPE: the parent closed its end, or died before
+// reading "started"): unheard, that error would end the process the plain way, and that exit
+// waits forever for the stuck libuv thread, leaving this process behind.
+process.stdout.on('error', vanish);
 
 let input = '';
 let running = false;
