@@ -309,9 +309,10 @@ test('inactive sessions are refreshed in the background, under the lock, by ever
 
 test('with the keyring, the inactive accounts are one more keyring entry; nothing is written in plain view', async (t) => {
   const keyringDir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
-  t.after(() => rm(keyringDir, { recursive: true, force: true }));
   const env = { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir };
   const { home, client } = await setup(t, {}, { args: ['-c', 'cli_auth_credentials_store=keyring'], env });
+  // After setup's hooks, so it runs once the server and its keyring helpers (which write here) are gone.
+  t.after(() => rm(keyringDir, { recursive: true, force: true, maxRetries: 5 }));
   await signIn(client, 'demo@example.com');
   await signIn(client, 'pro@example.com');
   assert.deepEqual((await readdir(home.path)).filter((name) => name.endsWith('.json')), [], 'neither auth.json nor account-sessions.json');

@@ -143,12 +143,13 @@ test('a keyring helper that cannot be spawned (EMFILE) fails that sign-in with a
   const home = await tempHome();
   t.after(() => home.remove());
   const keyringDir = mkdtempSync(join(tmpdir(), 'fake-keyring-'));
-  t.after(() => rmSync(keyringDir, { recursive: true, force: true }));
   const client = startServer(t, {
     codexHome: home.path,
     args: ['-c', 'cli_auth_credentials_store=keyring'],
     env: { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir },
   });
+  // After startServer's hook, so it runs once the server and its keyring helpers (which write here) are gone.
+  t.after(() => rmSync(keyringDir, { recursive: true, force: true, maxRetries: 5 }));
   await client.request('getAuthStatus', {});
   const pid = await starveOfFiles(client);
   const failed = await client.request('loginApiKey', { apiKey: 'sk-keyring' });

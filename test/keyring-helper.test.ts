@@ -1,18 +1,20 @@
 /**
- * The keyring helper process (one per keyring call) and the keyring store's change watching,
- * driven directly: a stuck call is killed at its timeout, a helper whose parent died ends itself,
- * the secret never shows in a process listing, and a sibling writer's lock is noticed at once.
+ * The keyring helper processes and the keyring store's change watching, driven directly: calls
+ * close behind one another share a helper, which ends when left idle; a stuck call is killed at
+ * its timeout, a helper whose parent died ends itself, the secret never shows in a process
+ * listing, and a sibling writer's lock is noticed at once.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCredentialStore } from '../src/auth/store/store.js';
 import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/store/keyring-entry.js';
+import { endIdleHelpers, IDLE_MS } from '../src/auth/store/keyring-helpers.js';
 import { workerFile } from '../src/worker-files.js';
 import { eventually } from './support/eventually.js';
 import { tempHome } from './support/temp-home.js';
@@ -21,14 +23,19 @@ import { isRunning } from './support/processes.js';
 const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
 const keyringEntryModule = fileURLToPath(new URL('../src/auth/store/keyring-entry.js', import.meta.url));
 
-/** Points this process's keyring helpers at the fake (they inherit the environment). */
+/**
+ * Points this process's keyring helpers at the fake (they inherit the environment, so an idle
+ * helper started for another test's fake must not take these calls).
+ */
 async function useFake(t: { after(fn: () => unknown): void }, behaviour: 'memory' | 'hang' | 'fail') {
+  endIdleHelpers();
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
   if (behaviour === 'hang') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
   Object.assign(process.env, { [KEYRING_MODULE_ENV]: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
   t.after(async () => {
+    endIdleHelpers();
     for (const key of [KEYRING_MODULE_ENV, 'FAKE_KEYRING', 'FAKE_KEYRING_DIR']) delete process.env[key];
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   return dir;
 }
@@ -54,13 +61,43 @@ test('a failing keyring answers with the first line of its reason', async (t) =>
   });
 });
 
-test('a working keyring: set, get, delete, and get of a missing entry', async (t) => {
-  await useFake(t, 'memory');
+test('a working keyring: set, get, delete, and get of a missing entry, all in one helper, which ends when left idle', async (t) => {
+  const dir = await useFake(t, 'memory');
   assert.deepEqual(await callKeyring({ ...request, op: 'set', value: '{"OPENAI_API_KEY":"sk-1"}' }), { ok: true });
   assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: '{"OPENAI_API_KEY":"sk-1"}' });
   assert.deepEqual(await callKeyring({ ...request, op: 'delete' }), { ok: true, removed: true });
   assert.deepEqual(await callKeyring({ ...request, op: 'delete' }), { ok: true, removed: false });
   assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null });
+  const pids = await helperPids(dir);
+  assert.equal(pids.length, 1, 'calls one after another share a helper');
+  const idleSince = Date.now();
+  await eventually(() => isGone(pids[0]!), IDLE_MS + 10_000);
+  assert.ok(Date.now() - idleSince >= IDLE_MS - 100, 'it waited for another call first');
+});
+
+test('calls at the same time each get a helper; a helper whose call failed is not reused', async (t) => {
+  const dir = await useFake(t, 'memory');
+  const answers = await Promise.all([1, 2, 3].map((n) => callKeyring({ ...request, account: `cli|${n}`, op: 'get' })));
+  assert.deepEqual(answers, [1, 2, 3].map(() => ({ ok: true, value: null })));
+  assert.equal((await helperPids(dir)).length, 3, 'none waited for a busy helper');
+  // The next calls reuse the three idle helpers; a failed one is killed and replaced.
+  await writeFile(join(dir, 'refuse-writes'), '');
+  assert.equal((await callKeyring({ ...request, op: 'set', value: '{}' })).ok, false);
+  await rm(join(dir, 'refuse-writes'));
+  const pidsAfterFailure = await helperPids(dir);
+  assert.equal(pidsAfterFailure.length, 3, 'the failed call ran in an idle helper');
+  await eventually(() => assert.equal(pidsAfterFailure.filter((pid) => isRunning(pid)).length, 2, 'the helper of the failed call is gone'));
+  for (let i = 0; i < 3; i++) assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null });
+  assert.equal((await helperPids(dir)).length, 3, 'the idle helpers took the calls that followed');
+});
+
+test('an idle helper killed from outside costs the next call nothing: it runs in a new helper', async (t) => {
+  const dir = await useFake(t, 'memory');
+  assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null });
+  const [first] = await helperPids(dir);
+  process.kill(first!, 'SIGKILL');
+  assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null });
+  assert.equal((await helperPids(dir)).length, 2);
 });
 
 test('the secret reaches the helper on stdin: never in its arguments or environment', async (t) => {

@@ -138,7 +138,6 @@ test('with keyring storage, the refresh token is read from the keyring for the r
   const home = await tempHome();
   t.after(() => home.remove());
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const entry = entryFile(dir, KEYRING_SERVICE, keyringAccount(home.path));
   const record = await chatgptAuthRecord();
   record.tokens.refresh_token = 'rt-in-keyring';
@@ -148,6 +147,9 @@ test('with keyring storage, the refresh token is read from the keyring for the r
     args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'cli_auth_credentials_store=keyring'],
     env: { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: dir },
   });
+  // After startServer's hook, so it runs once the server (and with it its keyring helpers, which
+  // write in `dir`) is gone: node:test runs after hooks in order and stops at the first failure.
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   assert.equal((await client.call('getAuthStatus')).storage, 'keyring');
   assert.deepEqual(await client.call('logoutChatGpt'), { revoked: true });
   assert.deepEqual(revokeCalls(issuer).map((c) => c.body['token']), ['rt-in-keyring']);

@@ -34,7 +34,7 @@ const refreshClaims = { email: 'user@example.com', planType: 'plus', accountId: 
 async function fakeKeyringDir(behaviour: Behaviour) {
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
   if (behaviour === 'hang') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => rm(dir, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 const fakeEnv = (behaviour: Behaviour, dir: string) => ({ CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
@@ -211,11 +211,8 @@ test('keyring mode notices a change another program makes to the keyring entry, 
   assert.equal((await client.call('getAuthStatus')).authMethod, undefined);
   // Let the start-up reads finish (the validation, the first look at the entry, and the
   // validation that first look always asks for), so that only a later look can find the change.
-  await eventually(async () => {
-    const pids = (await readdir(join(dir, 'pids'))).map(Number);
-    assert.ok(pids.length >= 3);
-    for (const pid of pids) assert.ok(!isRunning(pid), `keyring helper ${pid} is still running`);
-  });
+  // (The fake reads the entry as a call begins; a helper takes several calls, so count calls.)
+  await eventually(async () => assert.ok((await readFile(join(dir, 'calls'), 'utf8')).split('\n').length - 1 >= 3));
   const changed = nextAuthChange(client, 'apikey');
   await writeFile(entry, JSON.stringify({ OPENAI_API_KEY: 'sk-from-elsewhere', tokens: null }));
   // Nothing tells the server: it finds the change by looking at the entry (every 15 s by

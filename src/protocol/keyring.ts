@@ -1,8 +1,8 @@
 /**
- * Messages between a credential store and the short-lived process that makes one OS keyring call
- * (workers/keyring/main.ts). The request goes as one JSON line on the child's stdin (never in
- * argv, where `ps` would show the secret); the child answers with JSON lines on stdout, validated
- * here on arrival.
+ * Messages between a credential store and the helper process that makes its OS keyring calls
+ * (workers/keyring/main.ts), one at a time. Each request goes as one JSON line on the child's
+ * stdin (never in argv, where `ps` would show the secret); the child answers each with JSON lines
+ * on stdout, validated here on arrival.
  */
 import * as z from './zod.js';
 

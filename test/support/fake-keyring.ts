@@ -12,9 +12,11 @@
  * (reads still work), as a collection that was locked after the server read it.
  *
  * Every helper process that loads this module leaves its pid in FAKE_KEYRING_DIR/pids, so tests
- * can check that none is left behind.
+ * can check that none is left behind; every call adds a line (the helper's pid) to
+ * FAKE_KEYRING_DIR/calls once it is over (a hanging one as it begins), so tests can count calls
+ * (a helper makes several).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -32,12 +34,18 @@ export function entryFile(directory: string, service: string, account: string): 
 }
 
 async function act<T>(fn: () => T): Promise<T> {
+  const counted = () => dir && appendFileSync(join(dir, 'calls'), `${process.pid}\n`);
   if (behaviour === 'hang') {
+    counted();
     await readFile(join(dir, 'hang.fifo'));
     throw new Error('unreachable');
   }
-  if (behaviour === 'fail') throw new Error('Platform secure storage failure: no secret service provider or dbus session found');
-  return fn();
+  try {
+    if (behaviour === 'fail') throw new Error('Platform secure storage failure: no secret service provider or dbus session found');
+    return fn();
+  } finally {
+    counted();
+  }
 }
 
 export class AsyncEntry {

@@ -1,5 +1,6 @@
 /**
- * One OS keyring call, in its own short-lived process (spawned by src/auth/store/keyring-entry.ts).
+ * OS keyring calls, one at a time, in a process of their own (started and kept by
+ * src/auth/store/keyring-helpers.ts: it reuses a helper that answered for the next call).
  *
  * Why a process and not a thread: a locked or absent secret service can block the native call
  * indefinitely, and a thread stuck in native code can be neither terminated nor left behind (Node
@@ -19,9 +20,9 @@ interface AsyncEntryApi {
 }
 type Binding = { AsyncEntry: new (service: string, account: string, options?: object) => AsyncEntryApi };
 
-// The parent holds our stdin open until it has its answer: end of input means it exited, was
-// killed or gave up on us. Then leave at once, whatever native call is still stuck (a plain
-// exit would wait for the libuv thread that holds it).
+// The parent holds our stdin open while it wants us: end of input means it is done with us,
+// exited, was killed or gave up on us. Then leave at once, whatever native call is still stuck
+// (a plain exit would wait for the libuv thread that holds it).
 const vanish = () => process.kill(process.pid, 'SIGKILL');
 process.stdin.on('end', vanish);
 process.stdin.on('error', vanish);
@@ -30,16 +31,26 @@ process.stdin.on('error', vanish);
 // waits forever for the stuck libuv thread, leaving this process behind.
 process.stdout.on('error', vanish);
 
+// One request per line; the next is read once the last is answered (the parent sends none sooner).
 let input = '';
 let running = false;
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk: string) => {
   input += chunk;
+  next();
+});
+
+function next(): void {
   const newline = input.indexOf('\n');
   if (newline < 0 || running) return;
+  const line = input.slice(0, newline);
+  input = input.slice(newline + 1);
   running = true;
-  void run(JSON.parse(input.slice(0, newline)) as KeyringRequest);
-});
+  void run(JSON.parse(line) as KeyringRequest).then(() => {
+    running = false;
+    next();
+  });
+}
 
 const send = (message: KeyringMessage, then?: () => void) => process.stdout.write(`${JSON.stringify(message)}\n`, then);
 
@@ -61,6 +72,5 @@ async function run(request: KeyringRequest): Promise<void> {
     // Native errors carry a backtrace after the first line; the first line is the reason.
     reply = { ok: false, message: String((error as Error)?.message ?? error).split('\n')[0]!.trim() || 'unknown keyring error' };
   }
-  // The native call is over, so a plain exit cannot hang.
-  send(reply, () => process.exit(0));
+  await new Promise<void>((written) => send(reply, written));
 }
