@@ -16,6 +16,7 @@ import { startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 import type { RpcClient } from '../dev/rpc-client.js';
 import { eventually } from './support/eventually.js';
+import { isRunning } from './support/processes.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
@@ -151,7 +152,13 @@ test('a keyring helper that cannot be spawned (EMFILE) fails that sign-in with a
   // After startServer's hook, so it runs once the server and its keyring helpers (which write here) are gone.
   t.after(() => rmSync(keyringDir, { recursive: true, force: true, maxRetries: 5 }));
   await client.request('getAuthStatus', {});
-  const pid = await starveOfFiles(client);
+  // A helper that answered is kept 2 s for the next call (keyring-helpers.ts): let those of the
+  // start-up go, so that the sign-in below has to spawn one. By then the token-service thread,
+  // idle for 0.5 s, has gone too (its helpers with it).
+  await eventually(() => {
+    for (const helper of readdirSync(join(keyringDir, 'pids')).map(Number)) assert.ok(!isRunning(helper), `keyring helper ${helper} is still idle`);
+  });
+  const pid = await starveOfFiles(client, 0, { tokenThread: false });
   const failed = await client.request('loginApiKey', { apiKey: 'sk-keyring' });
   assert.equal(failed.error?.code, -32603);
   // Node 20 names the errno; Node 24, failing to read koffi's package.json, says it in words.
