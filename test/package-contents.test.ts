@@ -1,6 +1,6 @@
 /**
  * What `npm pack` publishes (from the build present in dist/): only the server (dist/bundle, one
- * file per thread's entry and their shared chunks) and package.json/README/LICENSE; nothing of dev/, test/ or bench/; no shipped
+ * self-contained file per thread's entry) and package.json/README/LICENSE; nothing of dev/, test/ or bench/; no shipped
  * module that imports a dev dependency (installed with --omit=dev it could not load), an undeclared
  * package, or a file that is not in the package; and no source map that points nowhere.
  */
@@ -54,14 +54,16 @@ async function packedFiles(): Promise<string[]> {
   return pack.files.map((f) => f.path);
 }
 
-test('the bundle says what each file loads (so the test below can fail): pino and koffi from outside, chunks (piscina too) from inside', async () => {
+test('the bundle says what each file loads (so the test below can fail): pino, koffi and undici from outside, the rest (piscina too) from inside', async () => {
   const imports = await bundleImports();
   const all = [...imports.values()].flat();
-  for (const name of ['pino', 'koffi']) assert.ok(all.some((i) => i.external && i.path === name), `${name} is loaded from node_modules`);
+  for (const name of ['pino', 'koffi', 'undici']) assert.ok(all.some((i) => i.external && i.path === name), `${name} is loaded from node_modules`);
   // piscina is bundled, its pool and its thread entry (which the pool finds beside it as worker.js).
   assert.ok(!all.some((i) => i.external && packageName(i.path) === 'piscina'), 'piscina is bundled in');
   assert.ok(imports.has('dist/bundle/worker.js'), 'piscina\'s thread entry is bundled beside the pool');
-  assert.ok((imports.get('dist/bundle/main.js') ?? []).some((i) => !i.external && /^dist\/bundle\/chunk-\w+\.js$/.test(i.path)), 'chunks are loaded from the bundle');
+  // One file per thread (scripts/bundle.mjs): no entry loads another file of the bundle.
+  for (const [file, loads] of imports) assert.deepEqual(loads.filter((i) => !i.external).map((i) => i.path), [], `${file} is self-contained`);
+  assert.deepEqual([...imports.keys()].sort(), ['keyring', 'login', 'main', 'token-service', 'worker'].map((name) => `dist/bundle/${name}.js`));
 });
 
 test('npm pack holds the server only: no dev/test/bench file, no dev dependency, nothing that points outside the package', async () => {
