@@ -85,12 +85,16 @@ const TOOLS = [
   ...accountTools.map((definition) => tool<z.ZodMiniType>(definition as unknown as Tool<z.ZodMiniType>)),
 ];
 
-/** The fixed tool list, with JSON Schemas generated once from the zod schemas (order fixed, as the modern era asks). */
-export const toolList = (): ToolsListResult['tools'] => LIST;
-const LIST = TOOLS.map(({ name, title, description, args, annotations }) => {
+/**
+ * The fixed tool list, with JSON Schemas generated from the zod schemas at the first tools/list
+ * (not at start: most clients of the 0.25 surface never ask) and kept; order fixed, as the modern
+ * era asks.
+ */
+let list: ToolsListResult['tools'] | undefined;
+export const toolList = (): ToolsListResult['tools'] => (list ??= TOOLS.map(({ name, title, description, args, annotations }) => {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(args) as Record<string, unknown>;
   return { name, title, description, inputSchema, annotations };
-});
+}));
 
 /** How a legacy-era call can reach the person: set when the initialize handshake allows URL elicitation. */
 export type LegacyElicit = LoginCall['elicit'];
