@@ -21,7 +21,8 @@ function needsProxy(url: URL): boolean {
 export async function issuerFetch(input: string, init: RequestInit = {}): Promise<Response> {
   if (!needsProxy(new URL(input))) return fetch(input, init);
   proxied ??= import('undici').then((module) => {
-    // In the bundle a CommonJS package's dynamic import has only `default`; from node_modules, both.
+    // undici is CommonJS: Node's import() gives its exports as `default` and by name, a bundler's
+    // (were it ever bundled again) as `default` only.
     const { EnvHttpProxyAgent, fetch: undiciFetch } = (module as unknown as { default?: typeof module }).default ?? module;
     // The same WHATWG fetch; undici's own types differ from those of Node's bundled copy in name only.
     return { fetch: undiciFetch as unknown as typeof fetch, agent: new EnvHttpProxyAgent() as unknown as Dispatcher };
