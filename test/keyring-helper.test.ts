@@ -80,7 +80,8 @@ test('calls at the same time each get a helper; a helper whose call failed is no
   const answers = await Promise.all([1, 2, 3].map((n) => callKeyring({ ...request, account: `cli|${n}`, op: 'get' })));
   assert.deepEqual(answers, [1, 2, 3].map(() => ({ ok: true, value: null })));
   assert.equal((await helperPids(dir)).length, 3, 'none waited for a busy helper');
-  // The next calls reuse the three idle helpers; a failed one is killed and replaced.
+  // The next call takes an idle helper, fails there and that helper is killed; the calls after
+  // it go to the idle ones left (all within IDLE_MS).
   await writeFile(join(dir, 'refuse-writes'), '');
   assert.equal((await callKeyring({ ...request, op: 'set', value: '{}' })).ok, false);
   await rm(join(dir, 'refuse-writes'));
