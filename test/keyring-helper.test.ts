@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,24 @@ test('an idle helper killed from outside costs the next call nothing: it runs in
   process.kill(first!, 'SIGKILL');
   assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null });
   assert.equal((await helperPids(dir)).length, 2);
+});
+
+test('a call given up on while its parked helper was answering is not run again elsewhere', async (t) => {
+  const dir = await useFake(t, 'memory');
+  const calls = async () => (await readFile(join(dir, 'calls'), 'utf8')).split('\n').length - 1;
+  assert.deepEqual(await callKeyring({ ...request, op: 'set', value: '{}' }), { ok: true });
+  // This thread is busy past the call's timeout while the parked helper deletes the entry and
+  // answers: the timeout is seen first. The call fails; it must not be retried in a new helper,
+  // which would delete again and report that nothing was removed.
+  const started = Date.now();
+  const pending = callKeyring({ ...request, op: 'delete' }, 200);
+  const deleted = () => readFileSync(join(dir, 'calls'), 'utf8').split('\n').length - 1 === 2;
+  // Blocked on purpose (no await): until the helper has deleted, then a moment for its answer, and past the timeout.
+  for (const limit = started + 20_000; !deleted() && Date.now() < limit; );
+  for (const until = Math.max(Date.now() + 100, started + 300); Date.now() < until; );
+  assert.deepEqual(await pending, { ok: false, message: 'the OS keyring did not answer within 0.2 s' });
+  assert.equal(await calls(), 2, 'the delete ran once');
+  assert.deepEqual(await callKeyring({ ...request, op: 'get' }), { ok: true, value: null }, 'and it did delete');
 });
 
 test('the secret reaches the helper on stdin: never in its arguments or environment', async (t) => {

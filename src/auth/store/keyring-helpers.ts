@@ -36,7 +36,10 @@ interface Helper {
 
 const idle: Helper[] = [];
 
-/** Runs one call in an idle helper or a new one; resolves (never rejects) within start + `timeoutMs`. */
+/**
+ * Runs one call in an idle helper or a new one; resolves (never rejects) within start +
+ * `timeoutMs` (plus the moment it takes to find that a parked helper has gone).
+ */
 export function runInHelper(request: KeyringRequest, timeoutMs: number): Promise<KeyringReply> {
   const reused = takeIdle();
   return reused ? runIn(reused, request, timeoutMs, true) : runInNew(request, timeoutMs);
@@ -51,19 +54,23 @@ function runIn(helper: Helper, request: KeyringRequest, timeoutMs: number, reuse
   return new Promise((done) => {
     let settled = false;
     let begun = false;
-    let timer = setTimeout(() => finish({ ok: false, message: 'the keyring helper did not start in time' }), helper.loaded ? timeoutMs : START_TIMEOUT_MS);
-    const finish = (reply: KeyringReply, answered = false) => {
+    const noAnswer = () => finish({ ok: false, message: `the OS keyring did not answer within ${timeoutMs / 1000} s` });
+    // A parked helper has its binding loaded and begins at once; a new one first has to start.
+    let timer = helper.loaded ? setTimeout(noAnswer, timeoutMs) : setTimeout(() => finish({ ok: false, message: 'the keyring helper did not start in time' }), START_TIMEOUT_MS);
+    const finish = (reply: KeyringReply, outcome: 'answered' | 'gone' | 'other' = 'other') => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       helper.onLine = helper.onFailure = undefined;
-      if (answered && reply.ok) park(helper);
+      if (outcome === 'answered' && reply.ok) park(helper);
       else retire(helper);
-      // An idle helper that went away just as it was picked (killed, say) cost this call nothing yet.
-      if (reused && !begun && !answered) done(runInNew(request, timeoutMs));
+      // A parked helper that was gone before it said "started" (killed while idle, say) never ran
+      // this call: it runs in a new helper instead. Only then: a helper writes "started" before
+      // the call, and all it wrote is read before 'close', so a call it ran is never run twice.
+      if (reused && outcome === 'gone' && !begun) done(runInNew(request, timeoutMs));
       else done(reply);
     };
-    helper.onFailure = (message) => finish({ ok: false, message });
+    helper.onFailure = (message) => finish({ ok: false, message }, 'gone');
     helper.onLine = (line) => {
       let parsed;
       try {
@@ -75,8 +82,8 @@ function runIn(helper: Helper, request: KeyringRequest, timeoutMs: number, reuse
       if ('started' in parsed.data) {
         begun = helper.loaded = true;
         clearTimeout(timer);
-        timer = setTimeout(() => finish({ ok: false, message: `the OS keyring did not answer within ${timeoutMs / 1000} s` }), timeoutMs);
-      } else finish(parsed.data, true);
+        timer = setTimeout(noAnswer, timeoutMs);
+      } else finish(parsed.data, 'answered');
     };
     // A spawn that could not make its pipes has none; its 'error' event ends the call.
     helper.child.stdin?.write(`${JSON.stringify(request)}\n`);
