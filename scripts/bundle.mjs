@@ -7,7 +7,8 @@
 // start with tokens: 0.230 → 0.205 CPU-s; signed out: 0.149 → 0.140; 20 runs each). What a thread
 // needs only later (the CLI's commands, the login engine) is in its file behind a dynamic import()
 // that esbuild turns into a lazy init: V8 only pre-parses it, and nothing of it runs at start.
-// dist/bundle/meta.json records which inputs went where (test/startup-graph.test.ts reads it).
+// dist/bundle-meta.json records which inputs went where (test/startup-graph.test.ts reads it); it
+// sits beside dist/bundle, not in it, so it does not ship (it holds this machine's absolute paths).
 //
 // From the sources, not from tsc's output: the bundle needs no type check first, so `npm pack`
 // (prepack) bundles in a second instead of type-checking the whole project; `npm test` and CI
@@ -72,4 +73,4 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-writeFileSync(`${root}dist/bundle/meta.json`, JSON.stringify(result.metafile));
+writeFileSync(`${root}dist/bundle-meta.json`, JSON.stringify(result.metafile));

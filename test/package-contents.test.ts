@@ -15,7 +15,7 @@ import { projectRoot } from './support/paths.js';
 
 const SHIPPED = /^(dist\/bundle\/|package\.json$|README(\.md)?$|LICEN[SC]E(\.\w+)?$|NOTICE(\.\w+)?$|CHANGELOG\.md$)/;
 
-/** What the bundler recorded of each output file it wrote (scripts/bundle.mjs → dist/bundle/meta.json). */
+/** What the bundler recorded of each output file it wrote (scripts/bundle.mjs → dist/bundle-meta.json, which does not ship). */
 interface Metafile {
   outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
 }
@@ -25,15 +25,18 @@ interface Metafile {
  * through createRequire: pino, koffi). The bundler records only the imports it resolves.
  */
 const REQUIRE_CALL = /\b(?:require\d*|createRequire\(import\.meta\.url\))\("([^"./][^"]*)"\)/g;
+/** A dynamic import() whose specifier is an expression (`import(hook ?? "@napi-rs/keyring")`): the bundler records none. */
+const DYNAMIC_IMPORT_DEFAULT = /\bimport\([\w.?\s]+\?\?\s*"([^"./][^"]*)"\)/g;
 
 /** Every module an output file loads (static, dynamic or require), relative to the project or a package name. */
 async function bundleImports(): Promise<Map<string, { path: string; external: boolean }[]>> {
-  const meta = JSON.parse(await readFile(join(projectRoot, 'dist/bundle/meta.json'), 'utf8')) as Metafile;
+  const meta = JSON.parse(await readFile(join(projectRoot, 'dist/bundle-meta.json'), 'utf8')) as Metafile;
   const outputs = Object.entries(meta.outputs).filter(([output]) => output.endsWith('.js'));
   return new Map(
     await Promise.all(
       outputs.map(async ([output, { imports }]) => {
-        const required = [...(await readFile(join(projectRoot, output), 'utf8')).matchAll(REQUIRE_CALL)].map((m) => ({ path: m[1]!, external: true }));
+        const source = await readFile(join(projectRoot, output), 'utf8');
+        const required = [...source.matchAll(REQUIRE_CALL), ...source.matchAll(DYNAMIC_IMPORT_DEFAULT)].map((m) => ({ path: m[1]!, external: true }));
         const loads: { path: string; external: boolean }[] = [...imports.map((i) => ({ path: i.path, external: i.external === true })), ...required];
         return [output, loads] as [string, typeof loads];
       }),
@@ -110,4 +113,36 @@ test('npm pack holds the server only: no dev/test/bench file, no dev dependency,
     });
   }
   assert.deepEqual(problems, []);
+});
+
+test('what ships names no build machine: only the bundle\'s .js and .js.map files, none holding the path it was built in', async () => {
+  const files = await packedFiles();
+  const problems: string[] = [];
+  for (const file of files.filter((f) => f.startsWith('dist/bundle/'))) {
+    // The bundler's metafile (dist/bundle-meta.json) lists absolute input paths: it stays in dist/.
+    if (!/^dist\/bundle\/[\w-]+\.js(\.map)?$/.test(file)) problems.push(`${file} is neither a bundled thread nor its source map`);
+  }
+  for (const file of files) {
+    const text = await readFile(join(projectRoot, file), 'utf8');
+    if (text.includes(projectRoot.replace(/\/$/, ''))) problems.push(`${file} holds the build folder's absolute path (${projectRoot})`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('package.json: a runtime dependency is one the bundle loads from node_modules (what it holds is a devDependency), and it says where the project lives', async () => {
+  const manifest = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    repository?: { url?: string };
+    bugs?: { url?: string };
+    homepage?: string;
+  };
+  const loadedFromOutside = new Set(
+    [...(await bundleImports()).values()].flat().filter((i) => i.external && !isBuiltin(i.path)).map((i) => packageName(i.path)),
+  );
+  const bundledYetDeclared = Object.keys(manifest.dependencies ?? {}).filter((name) => !loadedFromOutside.has(name));
+  assert.deepEqual(bundledYetDeclared, [], 'these are inside the bundle: a user would install them for nothing');
+  assert.deepEqual([...loadedFromOutside].sort(), Object.keys(manifest.dependencies ?? {}).sort());
+  assert.match(manifest.repository?.url ?? '', /^git\+https:\/\/github\.com\/[\w-]+\/[\w-]+\.git$/);
+  assert.match(manifest.bugs?.url ?? '', /^https:\/\/github\.com\/[\w-]+\/[\w-]+\/issues$/);
+  assert.match(manifest.homepage ?? '', /^https:\/\/github\.com\/[\w-]+\/[\w-]+#readme$/);
 });

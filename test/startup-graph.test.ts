@@ -86,7 +86,7 @@ interface Metafile {
 
 test('the bundle the package runs keeps it so: what main.js loads before its first answer has no network stack, JWT, keyring or dev code', async () => {
   const bundleDir = dirname(serverEntry);
-  const meta = JSON.parse(await readFile(resolve(bundleDir, 'meta.json'), 'utf8')) as Metafile;
+  const meta = JSON.parse(await readFile(resolve(bundleDir, '../bundle-meta.json'), 'utf8')) as Metafile;
   // What a start loads: main.js, and any file of the bundle it imports (none since each thread's
   // entry is one file: then this checks all that main.js holds, the lazily loaded parts too).
   const loaded = new Set<string>();
