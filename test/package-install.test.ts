@@ -71,6 +71,16 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
   for (const dev of ['typescript', 'oidc-provider', 'playwright-core', '@openai/codex']) {
     assert.equal(existsSync(join(project, 'node_modules', dev)), false, `${dev} (a dev dependency) is not installed`);
   }
+  // What the bundle holds is not installed again (zod alone was 8 MB), and the whole install stays
+  // within a bound: on Linux x64 it is ~16 MB, nearly all of it what the bundle cannot hold — the
+  // keyring binding (3.4 MB), koffi with its prebuilt (4.3 MB), undici (2.2 MB, kept outside on
+  // purpose), pino and its helpers (2.6 MB), and the bundle with its source maps (3.5 MB).
+  const installed = join(global, 'lib', 'node_modules', 'codex-auth-mcp');
+  for (const bundled of ['zod', 'piscina', 'commander', 'jose', 'comlink', 'smol-toml', 'fastest-levenshtein']) {
+    assert.equal(existsSync(join(installed, 'node_modules', bundled)), false, `${bundled} is inside the bundle, not installed beside it`);
+  }
+  const kilobytes = Number((await run('du', ['-sk', installed])).stdout.split('\t')[0]);
+  assert.ok(kilobytes > 1_000 && kilobytes <= 18_000, `installed globally the package takes ${kilobytes} KB (bound: 18,000)`);
   const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
   assert.ok(manifest.dependencies['codex-auth-mcp'], 'installed as a dependency of the project');
 
