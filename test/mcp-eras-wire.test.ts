@@ -66,7 +66,7 @@ test('every modern result carries resultType and our serverInfo; lists, discover
   assert.deepEqual(hints('tools/call'), [undefined, undefined]);
   const discover = answers.get('server/discover');
   assert.deepEqual(discover.supportedVersions, ['2026-07-28']);
-  assert.deepEqual(discover.capabilities, { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } });
+  assert.deepEqual(discover.capabilities, { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, logging: {} });
   // Unknown resources: -32602 in the modern era, -32002 in the initialize era.
   assert.equal((await client.request('resources/read', { ...meta(), uri: 'codex-auth://secrets' })).error?.code, -32602);
   assert.equal((await client.request('resources/read', { uri: 'codex-auth://secrets' })).error?.code, -32002);
@@ -83,7 +83,8 @@ test('probes before initialize never end the process; legacy probes still get -3
     client.request('tasks/list', {}),
     client.request('no/such/method', undefined),
   ]);
-  assert.deepEqual(probes.map((m) => m.error?.code ?? m.result.resultType), [-32602, 'complete', -32601, -32601, -32601, -32601]);
+  // logging/setLevel is an initialize-era method (answered `{}`, as ping is); the rest are unknown.
+  assert.deepEqual(probes.map((m) => m.error?.code ?? m.result.resultType), [-32602, 'complete', undefined, -32601, -32601, -32601]);
   const init = await client.initialize('2025-11-25');
   assert.equal(init.protocolVersion, '2025-11-25');
   // The legacy handshake did not take the modern era away: a request with _meta is still served statelessly.

@@ -42,6 +42,8 @@ test('every result and notification of a whole session matches its schema in the
     ['resources/read', { uri: 'codex-auth://status' }],
     ['resources/subscribe', { uri: 'codex-auth://status' }],
     ['ping', {}],
+    // From here on the session's log lines also come as notifications/message (checked with the rest).
+    ['logging/setLevel', { level: 'debug' }],
     ['tools/list', {}],
     ['tools/call', { name: 'auth_status', arguments: {} }],
     ['resources/list', {}],

@@ -70,7 +70,7 @@ test('initialize answers the client revision when supported, else (and when abse
       const params = requested === undefined ? undefined : { protocolVersion: requested, capabilities: {}, clientInfo: { name: 't', version: '1' } };
       assert.deepEqual(await client.call('initialize', params), {
         protocolVersion: answered,
-        capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } },
+        capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, logging: {} },
         serverInfo: { name: packageJson.name, title: 'Codex Auth', version: packageJson.version },
       });
     }),

@@ -14,6 +14,7 @@ export const MetaKey = {
   clientInfo: 'io.modelcontextprotocol/clientInfo',
   serverInfo: 'io.modelcontextprotocol/serverInfo',
   subscriptionId: 'io.modelcontextprotocol/subscriptionId',
+  logLevel: 'io.modelcontextprotocol/logLevel',
 } as const;
 
 /** What a client may declare; we only ever look at elicitation (URL mode). */
@@ -34,6 +35,7 @@ const ImplementationSchema = z.object({ name: z.string(), title: z.optional(z.st
 export const ServerCapabilitiesSchema = z.object({
   tools: z.object({ listChanged: z.boolean() }),
   resources: z.object({ subscribe: z.boolean(), listChanged: z.boolean() }),
+  logging: z.object({}),
 });
 
 export const InitializeResultSchema = z.object({
@@ -139,6 +141,13 @@ const SubscriptionMeta = z.object({ [MetaKey.subscriptionId]: z.union([z.string(
 export const SubscriptionsAcknowledgedParamsSchema = z.object({ _meta: SubscriptionMeta, notifications: SubscriptionFilterSchema });
 export const ResourceUpdatedParamsSchema = z.object({ _meta: z.optional(SubscriptionMeta), uri: z.string() });
 export const ElicitationCompleteParamsSchema = z.object({ elicitationId: z.string() });
+
+/** MCP logging: RFC 5424's levels, lowest first (`logging/setLevel`, `_meta` logLevel, `notifications/message`). */
+export const LOGGING_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export const LoggingLevelSchema = z.enum(LOGGING_LEVELS);
+export type LoggingLevel = z.infer<typeof LoggingLevelSchema>;
+export const SetLevelParamsSchema = z.looseObject({ level: LoggingLevelSchema });
+export const LoggingMessageParamsSchema = z.object({ level: LoggingLevelSchema, logger: z.optional(z.string()), data: z.unknown() });
 
 /** `{}`: ping, and methods whose result carries nothing. */
 export const EmptyResultSchema = z.object({});

@@ -22,9 +22,11 @@ export interface MethodEntry {
 const entry = <P extends z.ZodMiniType, R extends z.ZodMiniType>(params: P, result: R) => ({ params, result });
 
 export const Methods = {
-  // MCP, initialize era (2024-11-05 .. 2025-11-25): the handshake, ping, resource subscriptions
+  // MCP, initialize era (2024-11-05 .. 2025-11-25): the handshake, ping, the log level (2026-07-28
+  // sets it per request in `_meta`), resource subscriptions
   initialize: entry(Mcp.InitializeParamsSchema, Mcp.InitializeResultSchema),
   ping: entry(Mcp.AnyParamsSchema, Mcp.EmptyResultSchema),
+  'logging/setLevel': entry(Mcp.SetLevelParamsSchema, Mcp.EmptyResultSchema),
   'resources/subscribe': entry(Mcp.ResourceUriParamsSchema, Mcp.EmptyResultSchema),
   'resources/unsubscribe': entry(Mcp.ResourceUriParamsSchema, Mcp.EmptyResultSchema),
   // MCP, stateless era (2026-07-28): discovery and the notification stream
@@ -60,6 +62,8 @@ export const Notifications = {
   // MCP: on a subscriptions/listen stream (modern) or to a resources/subscribe caller (legacy)
   'notifications/subscriptions/acknowledged': Mcp.SubscriptionsAcknowledgedParamsSchema,
   'notifications/resources/updated': Mcp.ResourceUpdatedParamsSchema,
+  // MCP logging: after logging/setLevel (initialize era), or to a request with `_meta` logLevel (2026-07-28)
+  'notifications/message': Mcp.LoggingMessageParamsSchema,
   // MCP 2025-11-25: the out-of-band part of a URL-mode elicitation finished
   'notifications/elicitation/complete': Mcp.ElicitationCompleteParamsSchema,
   // codex 0.25 and codex app-server 0.171

@@ -11,11 +11,13 @@
  * Every handler of the wire table is wrapped here once (server.ts), so no method can forget it.
  */
 import { ErrorCode, RpcError } from '../protocol/jsonrpc.js';
-import { ClientCapabilitiesSchema, MetaKey, type ClientCapabilities } from '../protocol/mcp-wire.js';
+import { withRequestLogSink } from '../log.js';
+import { ClientCapabilitiesSchema, LoggingLevelSchema, MetaKey, type ClientCapabilities, type LoggingLevel } from '../protocol/mcp-wire.js';
 import type { MethodName } from '../protocol/methods.js';
 import type { RequestContext } from '../rpc/dispatcher.js';
 import { NO_RESPONSE } from '../rpc/dispatcher.js';
 import type { ServerHandlers } from './context.js';
+import { clientLogSink, type LogMessage } from './client-logs.js';
 import { packageInfo } from './package-info.js';
 
 /** Revisions served statelessly, newest first. */
@@ -26,6 +28,8 @@ export const LEGACY_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26
 export interface ModernRequest {
   readonly protocolVersion: string;
   readonly clientCapabilities: ClientCapabilities;
+  /** `_meta` logLevel: the request wants the server's log lines at or above it while it runs. */
+  readonly logLevel?: LoggingLevel;
 }
 
 const invalidMeta = (why: string) => new RpcError(ErrorCode.InvalidParams, `Invalid params: _meta.${why}`);
@@ -47,13 +51,23 @@ export function modernRequest(meta: Record<string, unknown> | undefined): Modern
   }
   const declared = meta![MetaKey.clientCapabilities];
   if (declared === undefined) throw invalidMeta(`${MetaKey.clientCapabilities} is required`);
+  const logLevel = requestedLogLevel(meta![MetaKey.logLevel]);
+  const modern = (clientCapabilities: ClientCapabilities): ModernRequest =>
+    logLevel === undefined ? { protocolVersion, clientCapabilities } : { protocolVersion, clientCapabilities, logLevel };
   // On every modern request, so the common shape (plain objects) skips the schema; anything else is checked by it.
   if (isPlainObject(declared) && (declared['elicitation'] === undefined || isPlainObject(declared['elicitation']))) {
-    return { protocolVersion, clientCapabilities: declared as ClientCapabilities };
+    return modern(declared as ClientCapabilities);
   }
   const capabilities = ClientCapabilitiesSchema.safeParse(declared);
   if (!capabilities.success) throw invalidMeta(`${MetaKey.clientCapabilities} must be an object`);
-  return { protocolVersion, clientCapabilities: capabilities.data };
+  return modern(capabilities.data);
+}
+
+function requestedLogLevel(value: unknown): LoggingLevel | undefined {
+  if (value === undefined) return undefined;
+  const level = LoggingLevelSchema.safeParse(value);
+  if (!level.success) throw invalidMeta(`${MetaKey.logLevel} must be one of ${LoggingLevelSchema.options.join(', ')}`);
+  return level.data;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -66,7 +80,7 @@ export const serverInfo = { name: packageInfo.name, title: 'Codex Auth', version
 
 /** Methods only the modern era has, and methods it removed. */
 const MODERN_ONLY: ReadonlySet<string> = new Set<MethodName>(['server/discover', 'subscriptions/listen']);
-const LEGACY_ONLY: ReadonlySet<string> = new Set<MethodName>(['initialize', 'ping', 'resources/subscribe', 'resources/unsubscribe']);
+const LEGACY_ONLY: ReadonlySet<string> = new Set<MethodName>(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 
 /**
  * Caching hints (SEP-2549) per method. Lists and discovery describe this build only: public, an
@@ -85,6 +99,8 @@ const CACHE_HINTS: Partial<Record<MethodName, { ttlMs: number; cacheScope: 'publ
 export interface EraEvents {
   /** A request without modern `_meta` came: a legacy MCP client or a codex client is on the line. */
   legacyClientSeen(): void;
+  /** Sends one log line to the client (a modern request that asked for them, while it runs). */
+  sendLog(message: LogMessage): void;
 }
 
 /** Wraps every handler with the era check and the modern envelope. */
@@ -102,8 +118,24 @@ export function withEras<K extends MethodName>(handlers: ServerHandlers<K>, even
         return handle(params, request);
       }
       if (LEGACY_ONLY.has(name)) throw new RpcError(ErrorCode.MethodNotFound, `Method not found: ${name} is not part of ${modern.protocolVersion}`);
-      const outcome = handle(params, request);
-      return outcome instanceof Promise ? outcome.then(complete) : complete(outcome);
+      if (modern.logLevel === undefined) {
+        const outcome = handle(params, request);
+        return outcome instanceof Promise ? outcome.then(complete) : complete(outcome);
+      }
+      // The lines this request logs go to it before its answer, and none after (the sink closes).
+      const sink = clientLogSink(modern.logLevel, events.sendLog);
+      let outcome: unknown;
+      try {
+        outcome = withRequestLogSink(sink, () => handle(params, request));
+      } catch (error) {
+        sink.close();
+        throw error;
+      }
+      if (!(outcome instanceof Promise)) {
+        sink.close();
+        return complete(outcome);
+      }
+      return outcome.then(complete).finally(sink.close);
     };
   }
   return wrapped as ServerHandlers<K>;

@@ -17,8 +17,11 @@ export interface McpSession {
   capabilities?: ClientCapabilities;
 }
 
-/** Both eras: tools (a fixed list) and the status resource (subscribable). */
-const CAPABILITIES = { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } };
+/**
+ * Both eras: tools (a fixed list), the status resource (subscribable), and the server's log lines
+ * (client-logs.ts: logging/setLevel in the initialize era, `_meta` logLevel in 2026-07-28).
+ */
+const CAPABILITIES = { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, logging: {} };
 
 const INSTRUCTIONS =
   'Signs this machine in to OpenAI / ChatGPT for Codex. auth_status tells whether you are signed in; login signs in (the person opens a page); logout signs out.';

@@ -33,6 +33,11 @@ export class Notifier {
     this.accountApiClient = true;
   }
 
+  /** MCP logging (client-logs.ts): one of the server's log lines. */
+  logMessage(params: NotificationParams<'notifications/message'>): void {
+    this.notify('notifications/message', params);
+  }
+
   /** Only notifications of the wire table, with params of their type. */
   private notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void {
     this.send(encodeNotification(method, params));

@@ -38,6 +38,7 @@ const TOOL_ACCESS: Record<string, (args: Record<string, unknown> | undefined) =>
 export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
   initialize: NONE,
   ping: NONE,
+  'logging/setLevel': NONE,
   'server/discover': NONE,
   'tools/list': NONE,
   // The retry of an interactive login (inputResponses / requestState) only waits for the sign-in

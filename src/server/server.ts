@@ -18,6 +18,7 @@ import { authMethods } from './auth-methods.js';
 import { loginMethods } from './login-methods.js';
 import { InteractiveLogin } from './login-tool.js';
 import { withEras } from './mcp-era.js';
+import { loggingMethods } from './client-logs.js';
 import { mcpMethods, type McpSession } from './mcp-methods.js';
 import { inRequestOrder } from './request-access.js';
 import { createRuntime } from './runtime.js';
@@ -59,6 +60,7 @@ export function serve({ loaded }: ServeOptions): void {
       withEras(
         inRequestOrder({
           ...mcpMethods(session, toolList),
+          ...loggingMethods((message) => context.notifier.logMessage(message)),
           ...subscriptions.handlers(),
           ...authMethods(context),
           ...loginMethods(context),
@@ -66,7 +68,7 @@ export function serve({ loaded }: ServeOptions): void {
           ...accountSessionMethods(context),
           ...toolMethods(context, new InteractiveLogin(context), legacyElicit),
         }),
-        { legacyClientSeen: () => context.notifier.openCodexEvents() },
+        { legacyClientSeen: () => context.notifier.openCodexEvents(), sendLog: (message) => context.notifier.logMessage(message) },
       ),
     )
     .onNotification('notifications/initialized', () => undefined)
