@@ -18,6 +18,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { RpcClient } from '../dev/rpc-client.js';
 import { projectRoot } from './support/paths.js';
+import { startSecretService } from './support/secret-service.js';
 
 const run = promisify(execFile);
 const NPM_QUIET = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
@@ -34,18 +35,19 @@ async function cleanCopy(into: string): Promise<void> {
 }
 
 /** Runs a command to its end; the exit code is part of the answer. */
-function exec(command: string, args: string[], env: Record<string, string> = {}) {
+function exec(command: string, args: string[], env: Record<string, string> = {}, input?: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
-test('npm pack from a clean clone builds the package; installed with --omit=dev (per project and globally) it runs --help, status --json and mcp', { timeout: 300_000 }, async (t) => {
+test('npm pack from a clean clone builds the package; installed with --omit=dev (per project and globally) it runs --help, status --json, mcp (a browser sign-in started, an API key stored) and the keyring', { timeout: 300_000 }, async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'codex-auth-mcp-pack-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const clone = join(work, 'clone');
@@ -95,17 +97,37 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
     assert.equal(status.code, 1, `signed out: ${status.stderr}`);
     assert.equal(JSON.parse(status.stdout).authMethod, null);
 
-    const server = new RpcClient(spawn(bin, ['mcp'], { env: { ...process.env, CODEX_HOME: home } }));
+    // Each thread of the installed bundle, with what it loads from node_modules: the login worker
+    // (a sign-in started and cancelled), the token service and koffi's lock (an API key stored).
+    const server = new RpcClient(spawn(bin, ['mcp', '-c', 'login_callback_port=0'], { env: { ...process.env, CODEX_HOME: home } }));
     try {
       const initialized = await server.initialize();
       assert.equal(initialized.serverInfo.name, 'codex-auth-mcp');
       assert.deepEqual(await server.call('getAuthStatus', {}), { preferredAuthMethod: 'chatgpt' });
       assert.deepEqual((await server.call('tools/list', {})).tools.map((tool: { name: string }) => tool.name), ['auth_status', 'login', 'logout', 'list_accounts', 'switch_account']);
+      const { loginId, authUrl } = await server.call('loginChatGpt', {});
+      assert.match(authUrl, /^https:\/\/auth\.openai\.com\/oauth\/authorize\?/);
+      await server.call('cancelLoginChatGpt', { loginId });
+      await server.call('loginApiKey', { apiKey: 'sk-installed' });
+      assert.equal((await server.call('getAuthStatus', {})).authMethod, 'apikey');
+      await server.call('logoutChatGpt', {});
       assert.equal((await server.close()).code, 0);
     } finally {
       server.kill();
     }
   }
+  // The keyring (@napi-rs/keyring, loaded by the keyring thread) against a real Secret Service.
+  const secrets = await startSecretService();
+  t.after(() => secrets.close());
+  const keyringHome = join(work, 'keyring-home');
+  const keyring = ['-c', 'cli_auth_credentials_store=keyring'];
+  const stored = await exec(join(global, 'bin', 'codex-auth-mcp'), ['login', '--with-api-key', ...keyring], { CODEX_HOME: keyringHome, ...secrets.env }, 'sk-installed-keyring\n');
+  assert.equal(stored.code, 0, stored.stderr);
+  const keyringStatus = await exec(join(global, 'bin', 'codex-auth-mcp'), ['status', '--json', ...keyring], { CODEX_HOME: keyringHome, ...secrets.env });
+  assert.equal(keyringStatus.code, 0, keyringStatus.stderr);
+  assert.deepEqual([JSON.parse(keyringStatus.stdout).authMethod, JSON.parse(keyringStatus.stdout).storage.kind], ['apikey', 'keyring']);
+  assert.equal(existsSync(join(keyringHome, 'auth.json')), false, 'stored in the keyring, not in auth.json');
+
   // `npx codex-auth-mcp` inside that project runs the installed command (no registry involved).
   const { version } = JSON.parse(await readFile(join(clone, 'package.json'), 'utf8'));
   const npx = await run('npx', ['--no-install', 'codex-auth-mcp', '--version'], { cwd: project });
