@@ -166,7 +166,26 @@ export class RefreshCoordinator {
    * longer write its result (if its write has already begun, this waits for it), and no new
    * refresh starts until `change` is done.
    */
-  async exclusive<T>(change: () => Promise<T>): Promise<T> {
+  exclusive<T>(change: () => Promise<T>): Promise<T> {
+    return this.barred('supersede', change);
+  }
+
+  /**
+   * Runs a change of ours that takes the stored record as it stands (a switch moves it into the
+   * account store): a refresh in flight is let finish and write its rotated tokens first (were it
+   * superseded, its tokens would be discarded and the spent refresh token moved), tokens held
+   * unsaved get one more write, and no new refresh starts until `change` is done. Throws, changing
+   * nothing, while rotated tokens of the stored record exist only in memory.
+   */
+  afterRefreshes<T>(change: () => Promise<T>): Promise<T> {
+    return this.barred('let-commit', async () => {
+      await this.writeUnsaved();
+      if (this.unsaved) throw new Error(`the active account's refreshed tokens are not saved yet (${this.unsaved.error.message}); nothing was changed, try again`);
+      return change();
+    });
+  }
+
+  private async barred<T>(flightMode: 'supersede' | 'let-commit', change: () => Promise<T>): Promise<T> {
     if (this.exclusiveCount++ === 0) {
       let release!: () => void;
       const promise = new Promise<void>((resolve) => (release = resolve));
@@ -174,7 +193,11 @@ export class RefreshCoordinator {
     }
     try {
       const flight = this.flight;
-      if (flight) {
+      if (flight && flightMode === 'let-commit') {
+        // It ends as it would have (a rotation is written, or held unsaved): as a switch from a
+        // sibling process waits for the lock, this waits for the flight.
+        await flight.promise;
+      } else if (flight) {
         // Cut it loose: later refreshes (of whatever is stored after the change) start their own.
         this.flight = undefined;
         if (flight.control.supersede()) await flight.promise;

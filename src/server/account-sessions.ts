@@ -38,8 +38,9 @@ export async function switchAccount(context: ServerContext, request: SwitchReque
   const { auth, tokens, config, storeOptions } = context;
   const accountId = request.accountId ?? (await selectedWorkspaceOf(context, request.sessionId));
   let outcome: SessionOutcome | undefined;
-  // A refresh of ours in flight may no longer write the old account's tokens over the switch.
-  const snapshot = await context.refresher.exclusive(() =>
+  // A refresh of ours in flight writes its rotated tokens first: the switch then moves those (the
+  // live ones) into the account store, never the spent ones it would otherwise still find.
+  const snapshot = await context.refresher.afterRefreshes(() =>
     auth.mutate(async () => {
       outcome = await tokens.switchSession({ store: storeOptions, issuer: config.auth_issuer, sessionId: request.sessionId, accountId });
     }),

@@ -1,0 +1,61 @@
+/**
+ * Several accounts lose no sign-in (issue 26): a switch during a refresh, a logout racing another
+ * server's switch, a full disk under the account store, a crash at each write of a switch, a
+ * shutdown holding unsaved tokens, removing an account. Every race is driven by the issuer
+ * holding its answers (dev/fakes/accounts-issuer.ts), never by timing, and every test ends by
+ * asking the issuer which accounts are still live: each of them must be on disk.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { accountsNamed, startAccountsIssuer, type AccountsIssuer, type AccountsIssuerOptions } from '../dev/fakes/accounts-issuer.js';
+import type { RpcClient } from '../dev/rpc-client.js';
+import { activeEmailOf, lostAccounts, seedAccounts, sessionIdOf } from './support/accounts-home.js';
+import { startServer } from './support/spawn-server.js';
+import { tempHome, type TempHome } from './support/temp-home.js';
+
+type TestContext = { after(fn: () => unknown): void };
+
+async function setup(t: TestContext, count: number, options: AccountsIssuerOptions = {}) {
+  const issuer = await startAccountsIssuer(accountsNamed(count), options);
+  t.after(() => issuer.close());
+  const home = await tempHome();
+  t.after(() => home.remove());
+  return { issuer, home };
+}
+
+const serverArgs = (issuer: AccountsIssuer, extra: string[] = []) => ['-c', `auth_issuer=${issuer.url}`, '-c', 'login_callback_port=0', ...extra];
+
+function server(t: TestContext, home: TempHome, issuer: AccountsIssuer, extra: string[] = [], env: Record<string, string> = {}): RpcClient {
+  return startServer(t, { codexHome: home.path, args: serverArgs(issuer, extra), env: { CODEX_AUTH_MCP_LOG: 'debug', ...env } });
+}
+
+const userOf = (issuer: AccountsIssuer, email: string) => issuer.accounts.find((a) => a.email === email)!;
+const switchParams = (issuer: AccountsIssuer, email: string) => ({ sessionId: sessionIdOf(userOf(issuer, email).userId), accountId: userOf(issuer, email).accountId });
+
+test('1: a switch while the same server refreshes the active account keeps the rotated tokens', async (t) => {
+  const { issuer, home } = await setup(t, 2);
+  await seedAccounts(home.path, issuer, 'user0@example.com', ['user1@example.com']);
+  const client = server(t, home, issuer);
+  await client.initialize();
+  await client.call('getAuthStatus', {});
+
+  const release = issuer.holdRefreshes();
+  const refreshing = client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  await issuer.refreshArrived(1);
+  const switching = client.call('accountSession/switch', switchParams(issuer, 'user1@example.com'));
+  // The switch request has been taken up once a later request is answered (one stdin, in order).
+  await client.call('ping', {});
+  release();
+  await Promise.all([refreshing, switching]);
+
+  assert.equal(await activeEmailOf(home.path), 'user1@example.com');
+  assert.deepEqual(await lostAccounts(home.path, issuer), [], 'every live account is on disk');
+  assert.equal(issuer.reuseAnswers, 0);
+  // The old account refreshes with what the store kept: no reuse, no sign-in needed.
+  await client.call('accountSession/switch', switchParams(issuer, 'user0@example.com'));
+  const status = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(status.authMethod, 'chatgpt');
+  assert.equal(status.authError, undefined, JSON.stringify(status.authError));
+  assert.equal(issuer.reuseAnswers, 0);
+  assert.deepEqual(await lostAccounts(home.path, issuer), []);
+});
