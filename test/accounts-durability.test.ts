@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { accountsNamed, startAccountsIssuer, type AccountsIssuer, type AccountsIssuerOptions } from '../dev/fakes/accounts-issuer.js';
 import type { RpcClient } from '../dev/rpc-client.js';
 import { activeEmailOf, lostAccounts, seedAccounts, sessionIdOf } from './support/accounts-home.js';
+import { runCli } from './support/run-cli.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 
@@ -58,4 +59,42 @@ test('1: a switch while the same server refreshes the active account keeps the r
   assert.equal(status.authError, undefined, JSON.stringify(status.authError));
   assert.equal(issuer.reuseAnswers, 0);
   assert.deepEqual(await lostAccounts(home.path, issuer), []);
+});
+
+test('2: a logout deletes only the record it revoked, not the account another server just switched to', async (t) => {
+  const { issuer, home } = await setup(t, 2);
+  await seedAccounts(home.path, issuer, 'user0@example.com', ['user1@example.com']);
+  const [one, two] = [server(t, home, issuer), server(t, home, issuer)];
+  await Promise.all([one.initialize(), two.initialize()]);
+
+  const release = issuer.holdRevocations();
+  const loggingOut = one.call('account/logout', {});
+  await issuer.revocationArrived(1);
+  await two.call('accountSession/switch', switchParams(issuer, 'user1@example.com'));
+  release();
+  await loggingOut;
+
+  assert.ok(issuer.isRevoked('user0@example.com'), 'the account signed out is revoked');
+  assert.deepEqual(await lostAccounts(home.path, issuer), [], 'the account switched to is kept (or revoked), never dropped live');
+  const listed = await two.call('accountSession/list', {});
+  assert.deepEqual(
+    listed.sessions.map((s: { email: string }) => s.email),
+    issuer.isRevoked('user1@example.com') ? [] : ['user1@example.com'],
+    'the revoked account is not offered any more',
+  );
+});
+
+test('12: removing an inactive account revokes its tokens, unless asked to keep them', async (t) => {
+  const { issuer, home } = await setup(t, 3);
+  await seedAccounts(home.path, issuer, 'user0@example.com', ['user1@example.com', 'user2@example.com']);
+  const removed = await runCli(home.path, ['accounts', 'remove', 'user1@example.com', ...serverArgs(issuer)]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /Removed user1@example\.com\. Its tokens were revoked at the issuer\./);
+  assert.ok(issuer.isRevoked('user1@example.com'), 'the removed account is revoked');
+
+  const kept = await runCli(home.path, ['accounts', 'remove', 'user2@example.com', '--keep-tokens', ...serverArgs(issuer)]);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(issuer.isRevoked('user2@example.com'), false, '--keep-tokens leaves them live at the issuer');
+  assert.equal(issuer.isRevoked('user0@example.com'), false, 'the active account is untouched');
+  assert.equal(await activeEmailOf(home.path), 'user0@example.com');
 });

@@ -55,6 +55,10 @@ export interface AccountsIssuer {
   refreshArrived(n: number): Promise<void>;
   /** Refresh answers wait until the returned function is called. */
   holdRefreshes(): () => void;
+  /** Revocations: the same (the token is revoked on arrival, the answer waits). */
+  holdRevocations(): () => void;
+  /** Resolves once `n` revocation requests have arrived in all. */
+  revocationArrived(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,7 +76,24 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
   const byToken = new Map<string, Chain>();
   const spent = new Set<string>();
   const arrivals: { n: number; resolve: () => void }[] = [];
+  const revokeArrivals: { n: number; resolve: () => void }[] = [];
   let held: Promise<void> | undefined;
+  let revokesHeld: Promise<void> | undefined;
+  let revokeRequests = 0;
+  const wake = (waiters: { n: number; resolve: () => void }[], count: number) => {
+    for (const waiter of waiters.filter((w) => w.n <= count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
+  const hold = (set: (gate: Promise<void> | undefined) => void) => {
+    let release!: () => void;
+    set(new Promise((resolve) => (release = resolve)));
+    return () => {
+      set(undefined);
+      release();
+    };
+  };
   let counts = { rotations: 0, reuse: 0, revokedUse: 0, revocations: 0, refreshes: 0 };
   let closed = false;
 
@@ -116,6 +137,8 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
         chain.revoked = true;
         counts.revocations++;
       }
+      wake(revokeArrivals, ++revokeRequests);
+      await revokesHeld;
       reply(200, {});
       return;
     }
@@ -124,10 +147,7 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
       return;
     }
     counts.refreshes++;
-    for (const waiter of arrivals.filter((w) => w.n <= counts.refreshes)) {
-      arrivals.splice(arrivals.indexOf(waiter), 1);
-      waiter.resolve();
-    }
+    wake(arrivals, counts.refreshes);
     // Decided on arrival: of two overlapping requests with one token, the second loses.
     const presented = body.fields['refresh_token'] ?? '';
     const chain = byToken.get(presented);
@@ -178,14 +198,9 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
       return counts.refreshes;
     },
     refreshArrived: (n) => (counts.refreshes >= n ? Promise.resolve() : new Promise((resolve) => arrivals.push({ n, resolve }))),
-    holdRefreshes() {
-      let release!: () => void;
-      held = new Promise((resolve) => (release = resolve));
-      return () => {
-        held = undefined;
-        release();
-      };
-    },
+    holdRefreshes: () => hold((gate) => (held = gate)),
+    holdRevocations: () => hold((gate) => (revokesHeld = gate)),
+    revocationArrived: (n) => (revokeRequests >= n ? Promise.resolve() : new Promise((resolve) => revokeArrivals.push({ n, resolve }))),
     close() {
       closed = true;
       counts = { ...counts };

@@ -47,15 +47,20 @@ export function accountsSwitchCommand(loaded: LoadedConfig, account: string, opt
   );
 }
 
-export function accountsRemoveCommand(loaded: LoadedConfig, account: string, options: { local?: boolean }): Promise<number> {
+export function accountsRemoveCommand(loaded: LoadedConfig, account: string, options: { local?: boolean; keepTokens?: boolean }): Promise<number> {
   return withRuntime(loaded, ({ context }) =>
     refusalsToExit(async () => {
       const session = findSession(await listAccounts(context), account);
-      const { logout } = await removeAccount(context, session.sessionId, { revoke: options.local ? false : undefined }, atOnce);
+      const keep = options.local || options.keepTokens;
+      const removed = await removeAccount(context, session.sessionId, { revoke: keep ? false : undefined }, atOnce);
+      const { logout } = removed;
       if (logout) {
         out(`Signed out of ${session.email ?? session.sessionId}. No account is active now; \`codex-auth-mcp accounts switch\` makes another one active.`);
         if (logout.revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${logout.revokeError.message}); they were removed here.\n`);
-      } else out(`Removed ${session.email ?? session.sessionId}.`);
+      } else {
+        out(`Removed ${session.email ?? session.sessionId}.${removed.revoked ? ' Its tokens were revoked at the issuer.' : ''}`);
+        if (removed.revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${removed.revokeError.message}); they were removed here.\n`);
+      }
       return 0;
     }),
   );

@@ -171,7 +171,8 @@ Examples:
     .action(runWith(async () => (await accountCommands()).accountsSwitchCommand));
   withConfigOption(accounts.command('remove <account>'))
     .description('remove one account; removing the active one signs it out and leaves no account active')
-    .option('--local', 'only remove it here; do not revoke the tokens of an active account at the issuer')
+    .option('--local', 'only remove it here; do not revoke its tokens at the issuer')
+    .option('--keep-tokens', 'the same as --local: the tokens stay valid at the issuer')
     .action(runWith(async () => (await accountCommands()).accountsRemoveCommand));
 
   return program;

@@ -29,12 +29,24 @@ export const RevokeTaskSchema = z.object({
   store: StoreOptionsSchema,
   issuer: z.string(),
   timeoutMs: z.optional(z.number().check(z.positive())),
+  /** false: only say what a revocation would revoke now (a logout that keeps the tokens at the issuer). */
+  send: z.optional(z.boolean()),
 });
 export type RevokeTask = z.infer<typeof RevokeTaskSchema>;
 
+/** The stored record a logout revoked (or would have): it deletes that record and no other. */
+export const RevokeTargetSchema = z.object({
+  fingerprint: z.string(),
+  /** The account session it belongs to, when its id token names one. */
+  sessionId: z.nullable(z.string()),
+});
+export type RevokeTarget = z.infer<typeof RevokeTargetSchema>;
+
+export const RevokeFailureCodeSchema = z.enum(['revoke_rejected', 'revoke_timeout', 'revoke_unreachable', 'revoke_unavailable']);
+
 export const RevokeOutcomeSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), revoked: z.boolean() }),
-  z.object({ ok: z.literal(false), code: z.enum(['revoke_rejected', 'revoke_timeout', 'revoke_unreachable', 'revoke_unavailable']), message: z.string() }),
+  z.object({ ok: z.literal(true), revoked: z.boolean(), target: z.optional(RevokeTargetSchema) }),
+  z.object({ ok: z.literal(false), code: RevokeFailureCodeSchema, message: z.string(), target: z.optional(RevokeTargetSchema) }),
 ]);
 export type RevokeOutcome = z.infer<typeof RevokeOutcomeSchema>;
 
@@ -51,7 +63,12 @@ export const SwitchSessionTaskSchema = z.extend(ValidateTaskSchema, {
 });
 export type SwitchSessionTask = z.infer<typeof SwitchSessionTaskSchema>;
 
-export const RemoveSessionTaskSchema = z.extend(ValidateTaskSchema, { sessionId: z.string() });
+export const RemoveSessionTaskSchema = z.extend(ValidateTaskSchema, {
+  sessionId: z.string(),
+  /** Revoke the removed inactive session's tokens at this issuer (best effort, after the lock); absent: keep them live. */
+  revokeAt: z.optional(z.string()),
+  revokeTimeoutMs: z.optional(z.number().check(z.positive())),
+});
 export type RemoveSessionTask = z.infer<typeof RemoveSessionTaskSchema>;
 
 export const RefreshInactiveTaskSchema = z.extend(ValidateTaskSchema, {
@@ -83,6 +100,9 @@ export const SessionOutcomeSchema = z.discriminatedUnion('ok', [
     changed: z.boolean(),
     /** remove: the session was the active one (the caller signs it out). */
     wasActive: z.optional(z.boolean()),
+    /** remove with revokeAt: whether the issuer confirmed the revocation of the removed tokens. */
+    revoked: z.optional(z.boolean()),
+    revokeError: z.optional(z.object({ code: RevokeFailureCodeSchema, message: z.string() })),
   }),
   z.object({
     ok: z.literal(false),

@@ -72,17 +72,30 @@ export interface RemoveOutcome {
   readonly sessions: AccountSessionsResponse;
   /** Set when the session removed was the active one: it was signed out, and no other was made active. */
   readonly logout?: LogoutOutcome;
+  /** An inactive session removed: whether the issuer confirmed the revocation of its tokens, and why not. */
+  readonly revoked?: boolean;
+  readonly revokeError?: { code: string; message: string };
 }
 
 /**
- * Removes one session. An inactive one: its tokens are deleted from the vault. The active one is
+ * Removes one session. An inactive one: its tokens are deleted from the vault and revoked at the
+ * issuer (best effort, as a logout; `revoke: false` keeps them live there). The active one is
  * signed out (the logout path, revoking as configured), and no other session becomes active by
  * itself: silently handing the person another account would be a surprise; they switch to one.
  */
 export async function removeAccount(context: ServerContext, sessionId: string, options: { revoke?: boolean | undefined }, after: After): Promise<RemoveOutcome> {
-  const outcome = await context.tokens.removeSession({ store: context.storeOptions, sessionId });
+  const { config } = context;
+  const revoking = options.revoke ?? config.logout_revokes_tokens;
+  const outcome = await context.tokens.removeSession({
+    store: context.storeOptions,
+    sessionId,
+    ...(revoking && { revokeAt: config.auth_issuer, revokeTimeoutMs: config.revoke_timeout_secs * 1000 }),
+  });
   if (!outcome.ok) throw refusal(outcome);
-  if (!outcome.wasActive) return { sessions: outcome.sessions };
+  if (!outcome.wasActive) {
+    if (outcome.revokeError) context.log.warn({ code: outcome.revokeError.code }, `failed to revoke the removed account's tokens (${outcome.revokeError.message}); they were removed here`);
+    return { sessions: outcome.sessions, revoked: outcome.revoked ?? false, ...(outcome.revokeError && { revokeError: outcome.revokeError }) };
+  }
   const logout = await performLogout(context, options, after);
   return { sessions: await listAccounts(context), logout };
 }

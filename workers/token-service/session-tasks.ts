@@ -105,21 +105,28 @@ function workspaceSignIn(email: string | null, workspaceId: string): SessionOutc
   );
 }
 
-/** Forgets an inactive session (its tokens are deleted here, not revoked); the active one is the caller's logout. */
+/**
+ * Forgets an inactive session: its tokens are deleted here and, when the task names an issuer,
+ * revoked there afterwards (best effort, as a logout: the removal stands when the issuer cannot be
+ * reached). The active one is the caller's logout.
+ */
 export async function runRemoveSession(task: RemoveSessionTask): Promise<SessionOutcome> {
   const { store, vault } = openBoth(task);
+  let removed: AuthRecord | null = null;
+  let outcome: SessionOutcome;
   try {
-    return await store.withLock(async () => {
+    outcome = await store.withLock(async (): Promise<SessionOutcome> => {
       const contents = await vault.read();
       const active = activeChatGptRecord(await store.load());
       if (active && identityOf(active)?.sessionId === task.sessionId) {
+        // A copy of the active account left by an interrupted switch goes too (never revoked: its tokens are in force).
         dropSession(contents, task.sessionId);
         await vault.write(contents);
         return { ok: true, changed: true, wasActive: true, sessions: listSessions(contents, active) };
       }
-      if (!contents.sessions.some((session) => session.sessionId === task.sessionId && session.record)) {
-        return failed('session_not_found', `no signed-in account has the session id ${task.sessionId}`);
-      }
+      const session = contents.sessions.find((s) => s.sessionId === task.sessionId && s.record);
+      if (!session) return failed('session_not_found', `no signed-in account has the session id ${task.sessionId}`);
+      removed = session.record;
       dropSession(contents, task.sessionId);
       await vault.write(contents);
       return { ok: true, changed: true, wasActive: false, sessions: listSessions(contents, active) };
@@ -127,6 +134,12 @@ export async function runRemoveSession(task: RemoveSessionTask): Promise<Session
   } catch (error) {
     return failed('vault_unavailable', (error as Error).message);
   }
+  const tokens = (removed as AuthRecord | null)?.tokens;
+  if (!outcome.ok || !task.revokeAt || !tokens) return outcome;
+  // Outside the lock: a slow issuer holds up nobody's refresh.
+  const { revokeToken } = await import('./revoke-request.js');
+  const revocation = await revokeToken(task.revokeAt, tokens, task.revokeTimeoutMs);
+  return revocation.ok ? { ...outcome, revoked: revocation.revoked } : { ...outcome, revoked: false, revokeError: { code: revocation.code, message: revocation.message } };
 }
 
 const dropSession = (vault: Vault, sessionId: string) => (vault.sessions = vault.sessions.filter((session) => session.sessionId !== sessionId));
