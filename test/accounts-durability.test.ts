@@ -11,6 +11,7 @@ import { accountsNamed, startAccountsIssuer, type AccountsIssuer, type AccountsI
 import type { RpcClient } from '../dev/rpc-client.js';
 import { activeEmailOf, lostAccounts, seedAccounts, sessionIdOf } from './support/accounts-home.js';
 import { runCli } from './support/run-cli.js';
+import { smallDisk } from './support/small-disk.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 
@@ -97,4 +98,22 @@ test('12: removing an inactive account revokes its tokens, unless asked to keep 
   assert.equal(issuer.isRevoked('user2@example.com'), false, '--keep-tokens leaves them live at the issuer');
   assert.equal(issuer.isRevoked('user0@example.com'), false, 'the active account is untouched');
   assert.equal(await activeEmailOf(home.path), 'user0@example.com');
+});
+
+test('5: on shutdown, refreshed tokens held unsaved get their last write', async (t) => {
+  const { issuer } = await setup(t, 1);
+  const disk = smallDisk(t);
+  await seedAccounts(disk.path, issuer, 'user0@example.com', []);
+  const client = startServer(t, { codexHome: disk.path, args: serverArgs(issuer), env: { CODEX_AUTH_MCP_LOG: 'debug' } });
+  await client.initialize();
+  assert.equal((await client.call('getAuthStatus', {})).authMethod, 'chatgpt');
+  disk.fill();
+  const refreshed = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+  assert.equal(refreshed.authError?.code, 'persist_failed', 'the rotated tokens are held in memory');
+  // Room again, and the server is told to stop before its first retry (1 s later) comes round.
+  disk.free();
+  const exit = await client.close();
+  assert.equal(exit.code, 0);
+  assert.deepEqual(await lostAccounts(disk.path, issuer), [], 'the live refresh token is on disk');
+  assert.equal(issuer.reuseAnswers, 0);
 });

@@ -17,6 +17,7 @@ import type { AuthError } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
 import { RefreshControl } from './refresh-control.js';
 import { ATTEMPT_TIMEOUT_MS } from './refresh-policy.js';
+import { HeldWrite, logLostAtExit } from './held-write.js';
 import type { RefreshTask } from '../protocol/token-service-tasks.js';
 
 /** Background refreshes never start closer together than this (an issuer handing out very short-lived tokens cannot cause a loop). */
@@ -27,9 +28,6 @@ export const BACKGROUND_JITTER_MS = 30_000;
 export const TRANSIENT_RETRY_MS = 60_000;
 export const TRANSIENT_RETRY_CAP_MS = 10 * 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Writes of unsaved rotated tokens are retried after 1 s, doubling, at most 30 s apart. */
-const PERSIST_RETRY_FIRST_MS = 1_000;
-const PERSIST_RETRY_MAX_MS = 30_000;
 
 export type RefreshBase = Omit<RefreshTask, 'basedOn' | 'accountId' | 'force' | 'control'>;
 
@@ -72,9 +70,8 @@ interface Unsaved {
   readonly basedOn: string;
   readonly snapshot: AuthSnapshot;
   error: AuthError;
-  retryMs: number;
-  timer?: NodeJS.Timeout | undefined;
-  writing?: Promise<void> | undefined;
+  /** Its writes, retried (held-write.ts). */
+  readonly held: HeldWrite;
 }
 
 interface Flight {
@@ -219,7 +216,8 @@ export class RefreshCoordinator {
   async close(maxWaitMs = ATTEMPT_TIMEOUT_MS + 5_000): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    if (this.running.size === 0) return;
+    // With no refresh running there may still be rotated tokens held unsaved: they get their last write.
+    if (this.running.size === 0) return this.lastWriteOfUnsaved();
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, maxWaitMs);
@@ -243,47 +241,40 @@ export class RefreshCoordinator {
   private holdUnsaved(outcome: RefreshOutcome & { ok: false }): void {
     if (!outcome.unsaved) return;
     this.log.error({ reason: outcome.message }, 'refreshed tokens could not be saved; keeping them in memory and retrying');
-    clearTimeout(this.unsaved?.timer);
-    this.unsaved = { ...outcome.unsaved, snapshot: outcome.snapshot, error: { code: outcome.code, message: outcome.message }, retryMs: PERSIST_RETRY_FIRST_MS };
-    this.retryUnsavedLater();
-  }
-
-  private retryUnsavedLater(): void {
-    const unsaved = this.unsaved;
-    if (!unsaved || this.closed) return;
-    clearTimeout(unsaved.timer);
-    unsaved.timer = setTimeout(() => void this.writeUnsaved(), unsaved.retryMs);
-    unsaved.timer.unref();
-    unsaved.retryMs = Math.min(unsaved.retryMs * 2, PERSIST_RETRY_MAX_MS);
-  }
-
-  /** One write of the unsaved tokens (joined if one is under way). */
-  private writeUnsaved(): Promise<void> {
-    const unsaved = this.unsaved;
-    if (!unsaved || !this.persist) return Promise.resolve();
-    return (unsaved.writing ??= this.persist
-      .saveRefreshed(unsaved.record, unsaved.basedOn)
-      .then(
-        (written) => {
-          clearTimeout(unsaved.timer);
+    this.unsaved?.held.cancel();
+    const { record, basedOn } = outcome.unsaved;
+    const persist = this.persist;
+    const unsaved: Unsaved = {
+      record,
+      basedOn,
+      snapshot: outcome.snapshot,
+      error: { code: outcome.code, message: outcome.message },
+      held: new HeldWrite({
+        attempt: () => (persist ? persist.saveRefreshed(record, basedOn) : Promise.reject(Object.assign(new Error('no writer'), { code: 'ENOSYS' }))),
+        settled: (written) => {
           if (this.unsaved === unsaved) this.unsaved = undefined;
           if (written) this.log.warn('the refreshed tokens kept in memory are saved now');
           else this.log.warn('the stored credentials were replaced (a logout or a new sign-in) before the refreshed tokens could be saved; they were dropped');
           return this.auth.revalidate().then(() => undefined, () => undefined);
         },
-        (error: NodeJS.ErrnoException) => {
+        failed: (error) => {
           unsaved.error = { code: 'persist_failed', message: `The tokens were refreshed but could not be saved (${error.code ?? error.message}); they are kept in memory and saving is retried.` };
-          this.retryUnsavedLater();
         },
-      )
-      .finally(() => (unsaved.writing = undefined)));
+      }),
+    };
+    this.unsaved = unsaved;
+    if (persist && !this.closed) unsaved.held.retryLater();
+  }
+
+  /** One write of the unsaved tokens (joined if one is under way). */
+  private writeUnsaved(): Promise<void> {
+    if (!this.persist) return Promise.resolve();
+    return this.unsaved?.held.write() ?? Promise.resolve();
   }
 
   private async lastWriteOfUnsaved(): Promise<void> {
     if (!this.unsaved) return;
-    clearTimeout(this.unsaved.timer);
-    await this.writeUnsaved();
-    if (this.unsaved) this.log.error('exiting with refreshed tokens that could not be saved: the stored refresh token is spent, so the next start needs a new sign-in');
+    if (!this.persist || !(await this.unsaved.held.last())) logLostAtExit(this.log, 'the active account');
   }
 
   private launch(snapshot: AuthSnapshot, force: boolean): Promise<RefreshOutcome> {
