@@ -17,6 +17,20 @@ import { tempHome, type TempHome } from './support/temp-home.js';
 
 type TestContext = { after(fn: () => unknown): void };
 
+/** Resolves once the server's stderr (its log) has matched `pattern`. */
+function logged(client: RpcClient, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!pattern.test(client.stderr)) return false;
+      client.child.stderr?.off('data', onData);
+      resolve();
+      return true;
+    };
+    const onData = () => setImmediate(check);
+    if (!check()) client.child.stderr?.on('data', onData);
+  });
+}
+
 async function setup(t: TestContext, count: number, options: AccountsIssuerOptions = {}) {
   const issuer = await startAccountsIssuer(accountsNamed(count), options);
   t.after(() => issuer.close());
@@ -116,4 +130,42 @@ test('5: on shutdown, refreshed tokens held unsaved get their last write', async
   assert.equal(exit.code, 0);
   assert.deepEqual(await lostAccounts(disk.path, issuer), [], 'the live refresh token is on disk');
   assert.equal(issuer.reuseAnswers, 0);
+});
+
+test('3a: the background pass over inactive accounts keeps rotated tokens the account store cannot take (full disk)', async (t) => {
+  const { issuer } = await setup(t, 2);
+  const disk = smallDisk(t);
+  await seedAccounts(disk.path, issuer, 'user0@example.com', ['user1@example.com']);
+  disk.fill();
+  // Every inactive session is due at once; the first pass comes a second after the start.
+  const client = startServer(t, { codexHome: disk.path, args: serverArgs(issuer, ['-c', 'account_sessions_refresh_after_secs=0']), env: { CODEX_AUTH_MCP_LOG: 'debug' } });
+  await client.initialize();
+  await issuer.refreshArrived(1);
+  await logged(client, /inactive account/);
+  assert.doesNotMatch(client.stderr, /"refreshed inactive account sessions"/, 'no "refreshed" when nothing was stored');
+  disk.free();
+  assert.equal((await client.close()).code, 0);
+  assert.equal(issuer.rotations, 1);
+  assert.deepEqual(await lostAccounts(disk.path, issuer), [], 'the inactive account keeps its live token');
+});
+
+test('3b: a switch whose refreshed target cannot be stored (full disk) loses nothing and succeeds later', async (t) => {
+  // Tokens born expired: the switch refreshes its target first.
+  const { issuer } = await setup(t, 2, { accessTtlSecs: -60 });
+  const disk = smallDisk(t);
+  await seedAccounts(disk.path, issuer, 'user0@example.com', ['user1@example.com']);
+  const client = startServer(t, { codexHome: disk.path, args: serverArgs(issuer), env: { CODEX_AUTH_MCP_LOG: 'debug' } });
+  await client.initialize();
+  await client.call('accountSession/list', {});
+  const rotationsBefore = issuer.rotations; // the active account, expired too, may have been refreshed already
+  disk.fill();
+  const refused = await client.request('accountSession/switch', switchParams(issuer, 'user1@example.com'));
+  assert.ok(refused.error, 'the switch did not happen');
+  assert.ok(issuer.rotations > rotationsBefore, 'the target was refreshed');
+  assert.equal(await activeEmailOf(disk.path), 'user0@example.com');
+  disk.free();
+  await client.call('accountSession/switch', switchParams(issuer, 'user1@example.com'));
+  assert.equal(await activeEmailOf(disk.path), 'user1@example.com');
+  assert.equal(issuer.reuseAnswers, 0, 'the spent refresh token was never presented');
+  assert.deepEqual(await lostAccounts(disk.path, issuer), []);
 });

@@ -2,6 +2,7 @@
 import * as z from './zod.js';
 import { AccountSessionsResponseSchema } from './account-wire.js';
 import { StoreOptionsSchema } from './storage.js';
+import { AuthRecordSchema } from '../auth/store/record.js';
 
 export const ValidateTaskSchema = z.object({
   store: StoreOptionsSchema,
@@ -92,6 +93,14 @@ export const SessionFailureCodeSchema = z.enum([
 ]);
 export type SessionFailureCode = z.infer<typeof SessionFailureCodeSchema>;
 
+/**
+ * Rotated tokens of an inactive session that the account store could not take (a full disk, a
+ * keyring refusing): the only copy of its live refresh token. The main thread holds them and
+ * writes them again (InactiveSessionRefresher), in place of the spent refresh token `basedOn`.
+ */
+export const UnsavedSessionSchema = z.object({ sessionId: z.string(), record: AuthRecordSchema, basedOn: z.string() });
+export type UnsavedSession = z.infer<typeof UnsavedSessionSchema>;
+
 export const SessionOutcomeSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
@@ -111,6 +120,8 @@ export const SessionOutcomeSchema = z.discriminatedUnion('ok', [
     /** For a sign-in that would bring the session back: whom to hint, which workspace. */
     email: z.optional(z.nullable(z.string())),
     workspaceId: z.optional(z.nullable(z.string())),
+    /** switch: the target was refreshed but its rotated tokens could not be stored. */
+    unsaved: z.optional(UnsavedSessionSchema),
   }),
 ]);
 export type SessionOutcome = z.infer<typeof SessionOutcomeSchema>;
@@ -118,5 +129,7 @@ export type SessionOutcome = z.infer<typeof SessionOutcomeSchema>;
 export const RefreshInactiveOutcomeSchema = z.object({
   refreshed: z.number(),
   failed: z.array(z.object({ sessionId: z.string(), code: z.string() })),
+  /** Refreshed, but not stored: the main thread holds them (the pass stops at the first). */
+  unsaved: z.optional(z.array(UnsavedSessionSchema)),
 });
 export type RefreshInactiveOutcome = z.infer<typeof RefreshInactiveOutcomeSchema>;

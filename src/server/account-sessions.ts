@@ -37,6 +37,10 @@ export interface SwitchRequest {
 export async function switchAccount(context: ServerContext, request: SwitchRequest, after: After): Promise<AccountSessionsSwitchResult> {
   const { auth, tokens, config, storeOptions } = context;
   const accountId = request.accountId ?? (await selectedWorkspaceOf(context, request.sessionId));
+  // Tokens of the target held unsaved are its live ones: written first, or the switch waits.
+  if (!(await context.inactiveSessions.flushHeld()) && context.inactiveSessions.isHeld(request.sessionId)) {
+    throw internalError("that account's refreshed tokens could not be saved yet (see the server log); nothing was changed, try again");
+  }
   let outcome: SessionOutcome | undefined;
   // A refresh of ours in flight writes its rotated tokens first: the switch then moves those (the
   // live ones) into the account store, never the spent ones it would otherwise still find.
@@ -47,6 +51,7 @@ export async function switchAccount(context: ServerContext, request: SwitchReque
   );
   if (!outcome!.ok) {
     const failure = outcome as Failure;
+    if (failure.unsaved) context.inactiveSessions.hold([failure.unsaved]);
     const signIn = failure.code === 'session_needs_sign_in' || failure.code === 'workspace_needs_sign_in';
     if (!signIn) throw refusal(failure);
     if (!request.allowBrowserLogin) throw invalidRequest(`${failure.message}; pass allowBrowserLogin: true to start that sign-in`);

@@ -1,5 +1,6 @@
 /** What every method handler can reach: the validated config and the long-lived actors. */
 import type { AuthState } from '../auth/auth-state.js';
+import type { InactiveSessionRefresher } from '../auth/inactive-sessions.js';
 import type { CredentialStore } from '../auth/store/store.js';
 import type { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import type { TokenService } from '../auth/token-service-client.js';
@@ -20,6 +21,8 @@ export interface ServerContext {
   readonly storeOptions: StoreOptions;
   readonly tokens: TokenService;
   readonly refresher: RefreshCoordinator;
+  /** The inactive accounts' background refresh, and their rotated tokens held unsaved. */
+  readonly inactiveSessions: InactiveSessionRefresher;
   readonly notifier: Notifier;
   readonly logins: LoginEngine;
   readonly log: Logger;

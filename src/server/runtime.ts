@@ -50,22 +50,23 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   });
   auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
 
-  const context: ServerContext = { config, codexHome, auth, store, storeOptions, tokens, refresher, notifier, logins, log };
-  const inactiveSessions = new InactiveSessionRefresher(tokens, { store: storeOptions, issuer: config.auth_issuer, refreshAfterMs: config.account_sessions_refresh_after_secs * 1000 }, log);
+  const inactiveSessions = new InactiveSessionRefresher(tokens, { store: storeOptions, issuer: config.auth_issuer, refreshAfterMs: config.account_sessions_refresh_after_secs * 1000 }, log, store);
+  const context: ServerContext = { config, codexHome, auth, store, storeOptions, tokens, refresher, inactiveSessions, notifier, logins, log };
   return {
     context,
     inactiveSessions,
     async close(graceMs) {
       const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       auth.close();
-      const inactivePass = inactiveSessions.close();
+      const inactivePass = inactiveSessions.close(grace);
       // A refresh already sent is let finish and persist (bounded by its attempt timeout): exiting
       // mid-request would lose a rotated refresh token. Meanwhile the login winds down.
       const refreshes = refresher.close();
       // Ending a pending login sends its completion, before the caller flushes its output.
       await Promise.race([logins.close(), grace]);
       await refreshes;
-      await Promise.race([inactivePass, grace]);
+      // The pass is bounded by the grace inside; the last write of held tokens (the only copy) is not.
+      await inactivePass;
       await Promise.race([tokens.close(), grace]);
     },
   };

@@ -164,10 +164,15 @@ async function commit(
 const SAVE_RETRY_PAUSES_MS = [50, 250];
 
 /** True once written; else why the last try failed (an errno and its text, never the record). */
-async function saveWithRetries(store: CredentialStore, record: AuthRecord): Promise<true | string> {
+function saveWithRetries(store: CredentialStore, record: AuthRecord): Promise<true | string> {
+  return writeWithRetries(() => store.save(record, { irreplaceable: true }));
+}
+
+/** Any write of rotated tokens (auth.json, the account store), tried three times under the lock held. */
+export async function writeWithRetries(write: () => Promise<void>): Promise<true | string> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await store.save(record, { irreplaceable: true });
+      await write();
       return true;
     } catch (error) {
       if (attempt >= SAVE_RETRY_PAUSES_MS.length) return describeWriteError(error);

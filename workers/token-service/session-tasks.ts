@@ -20,7 +20,7 @@ import type {
 } from '../../src/protocol/token-service-tasks.js';
 import { activeChatGptRecord, identityOf, listSessions, upsertSession } from '../shared/account-sessions.js';
 import { attemptRefresh } from './refresh-request.js';
-import { mergeRefreshed } from './refresh-task.js';
+import { mergeRefreshed, writeWithRetries } from './refresh-task.js';
 import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
 
 const failed = (code: SessionFailureCode, message: string, extra: { email?: string | null; workspaceId?: string | null } = {}): SessionOutcome => ({ ok: false, code, message, ...extra });
@@ -72,9 +72,15 @@ export async function runSwitchSession(task: SwitchSessionTask): Promise<Session
       if (needsRefresh(snapshot)) {
         const result = await attemptRefresh(task.issuer, record.tokens!.refresh_token, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
         if (result.ok) {
+          const spent = record.tokens!.refresh_token;
           record = mergeRefreshed(record, result.tokens);
           target.record = record;
-          await vault.write(contents); // the old refresh token is spent: the new one is written before anything else
+          // The old refresh token is spent: the new one is written before anything else, or
+          // handed to the main thread, which holds it and keeps writing it.
+          const saved = await writeWithRetries(() => vault.write(contents));
+          if (saved !== true) {
+            return { ...failed('vault_unavailable', `the switch did not happen: the account's refreshed tokens could not be stored (${saved}); they are kept in memory and saving is retried`), unsaved: { sessionId: target.sessionId, record, basedOn: spent } };
+          }
         } else if (result.permanent) {
           target.needsSignIn = true;
           await vault.write(contents);
@@ -153,16 +159,27 @@ export async function runRefreshInactive(task: RefreshInactiveTask): Promise<Ref
   const { store, vault } = openBoth(task);
   const outcome: RefreshInactiveOutcome = { refreshed: 0, failed: [] };
   const ids = await vault.read().then((contents) => contents.sessions.filter((s) => s.record).map((s) => s.sessionId), () => [] as string[]);
+  let stop = false;
   for (const sessionId of ids) {
+    if (stop) break;
     try {
       await store.withLock(async () => {
         const contents = await vault.read();
         const session = contents.sessions.find((s) => s.sessionId === sessionId);
         if (!session?.record?.tokens || session.needsSignIn || !isStale(session.record, task.olderThanMs)) return;
-        const result = await attemptRefresh(task.issuer, session.record.tokens.refresh_token, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+        const spent = session.record.tokens.refresh_token;
+        const result = await attemptRefresh(task.issuer, spent, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
         if (result.ok) {
           session.record = mergeRefreshed(session.record, result.tokens);
-          outcome.refreshed++;
+          const saved = await writeWithRetries(() => vault.write(contents));
+          if (saved === true) outcome.refreshed++;
+          else {
+            // Counted as held, not refreshed; the pass stops here (the next write would fail too).
+            outcome.failed.push({ sessionId, code: 'persist_failed' });
+            (outcome.unsaved ??= []).push({ sessionId, record: session.record, basedOn: spent });
+            stop = true;
+          }
+          return;
         } else {
           outcome.failed.push({ sessionId, code: result.code });
           if (!result.permanent) return;
