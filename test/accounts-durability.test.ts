@@ -6,10 +6,14 @@
  * asking the issuer which accounts are still live: each of them must be on disk.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { accountsNamed, startAccountsIssuer, type AccountsIssuer, type AccountsIssuerOptions } from '../dev/fakes/accounts-issuer.js';
 import type { RpcClient } from '../dev/rpc-client.js';
-import { activeEmailOf, lostAccounts, seedAccounts, sessionIdOf } from './support/accounts-home.js';
+import { activeEmailOf, lostAccounts, seedAccounts, sessionIdOf, storePath } from './support/accounts-home.js';
 import { runCli } from './support/run-cli.js';
 import { smallDisk } from './support/small-disk.js';
 import { startServer } from './support/spawn-server.js';
@@ -169,3 +173,40 @@ test('3b: a switch whose refreshed target cannot be stored (full disk) loses not
   assert.equal(issuer.reuseAnswers, 0, 'the spent refresh token was never presented');
   assert.deepEqual(await lostAccounts(disk.path, issuer), []);
 });
+
+const switchThenDie = fileURLToPath(new URL('./support/switch-then-die.js', import.meta.url));
+
+/** A switch (the token service's own code) killed by SIGKILL in place of its `killAt`-th write. */
+async function switchKilledAt(home: string, issuer: AccountsIssuer, email: string, killAt: number): Promise<string | null> {
+  const { sessionId, accountId } = switchParams(issuer, email);
+  const child = spawn(process.execPath, [switchThenDie, home, issuer.url, sessionId, accountId, String(killAt)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const [, signal] = await once(child, 'exit');
+  return signal as string | null;
+}
+
+// The switch's three writes: both token sets into the account store, the target into auth.json,
+// the target's entry emptied. Killed in place of each (and after the last), the next start
+// repairs: no copy of the active account is left in the store, and no refresh spends its token.
+for (const killAt of [1, 2, 3, 4]) {
+  test(`4: a switch killed ${killAt <= 3 ? `at its write ${killAt} of 3` : 'after its last write'} leaves a state the next start repairs`, async (t) => {
+    const { issuer, home } = await setup(t, 3);
+    await seedAccounts(home.path, issuer, 'user0@example.com', ['user1@example.com', 'user2@example.com']);
+    const signal = await switchKilledAt(home.path, issuer, 'user1@example.com', killAt);
+    assert.equal(signal, killAt <= 3 ? 'SIGKILL' : null);
+
+    // Every inactive session is due at once: the first pass (a second after the start) refreshes them.
+    const client = server(t, home, issuer, ['-c', 'account_sessions_refresh_after_secs=0']);
+    await client.initialize();
+    await logged(client, /refreshed inactive account sessions|could not be refreshed/);
+    const active = await activeEmailOf(home.path);
+    const activeSession = sessionIdOf(userOf(issuer, active!).userId);
+    const vault = JSON.parse(await readFile(storePath(home.path), 'utf8'));
+    assert.deepEqual(vault.sessions.filter((s: { sessionId: string; record: unknown }) => s.sessionId === activeSession && s.record), [], 'no copy of the active account in the store');
+    const status = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
+    assert.equal(status.authError, undefined, JSON.stringify(status.authError));
+    assert.equal(issuer.reuseAnswers, 0, 'no refresh token was spent twice');
+    assert.deepEqual(await lostAccounts(home.path, issuer), []);
+    const listed = await client.call('accountSession/list', {});
+    assert.equal(listed.sessions.length, 3, 'all three accounts are offered');
+  });
+}

@@ -6,8 +6,8 @@
  * token set somewhere. Listing never carries a token (workers/shared/account-sessions.ts).
  */
 import type { AuthRecord } from '../../src/auth/store/record.js';
-import { openSessionVault, type Vault } from '../../src/auth/store/session-vault.js';
-import { openCredentialStore } from '../../src/auth/store/store.js';
+import { openSessionVault, type SessionVault, type Vault } from '../../src/auth/store/session-vault.js';
+import { openCredentialStore, type CredentialStore } from '../../src/auth/store/store.js';
 import { ATTEMPT_TIMEOUT_MS } from '../../src/auth/refresh-policy.js';
 import type {
   ListSessionsTask,
@@ -158,6 +158,7 @@ const dropSession = (vault: Vault, sessionId: string) => (vault.sessions = vault
 export async function runRefreshInactive(task: RefreshInactiveTask): Promise<RefreshInactiveOutcome> {
   const { store, vault } = openBoth(task);
   const outcome: RefreshInactiveOutcome = { refreshed: 0, failed: [] };
+  await store.withLock(() => dropActiveCopy(store, vault)).catch(() => undefined);
   const ids = await vault.read().then((contents) => contents.sessions.filter((s) => s.record).map((s) => s.sessionId), () => [] as string[]);
   let stop = false;
   for (const sessionId of ids) {
@@ -167,6 +168,9 @@ export async function runRefreshInactive(task: RefreshInactiveTask): Promise<Ref
         const contents = await vault.read();
         const session = contents.sessions.find((s) => s.sessionId === sessionId);
         if (!session?.record?.tokens || session.needsSignIn || !isStale(session.record, task.olderThanMs)) return;
+        // Never the active identity: its refresh token is the one in the store (a copy here is a crash's leftover).
+        const active = activeChatGptRecord(await store.load());
+        if (active && identityOf(active)?.sessionId === sessionId) return;
         const spent = session.record.tokens.refresh_token;
         const result = await attemptRefresh(task.issuer, spent, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
         if (result.ok) {
@@ -192,6 +196,27 @@ export async function runRefreshInactive(task: RefreshInactiveTask): Promise<Ref
     }
   }
   return outcome;
+}
+
+/**
+ * Repairs what an interrupted switch leaves (its writes: both token sets into the account store,
+ * the target into the store, the target's entry emptied): a copy of the active account's tokens
+ * in the account store, which the list hides and which would spend the active refresh token if
+ * refreshed. The copy is never newer than the store (a switch writes the store from it; a refresh
+ * of the active account writes only the store), so it goes; the entry keeps its metadata.
+ * Called holding the lock.
+ */
+export async function dropActiveCopy(store: CredentialStore, vault: SessionVault): Promise<boolean> {
+  const active = activeChatGptRecord(await store.load());
+  const identity = active && identityOf(active);
+  if (!identity) return false;
+  const contents = await vault.read();
+  const copy = contents.sessions.find((s) => s.sessionId === identity.sessionId && s.record);
+  if (!copy) return false;
+  copy.record = null;
+  delete copy.needsSignIn;
+  await vault.write(contents);
+  return true;
 }
 
 function isStale(record: AuthRecord, olderThanMs: number, now = Date.now()): boolean {
