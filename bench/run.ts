@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { benchAccountsChaos } from './suites/accounts-chaos.js';
 import { benchFanout } from './suites/fanout.js';
 import { benchHol } from './suites/hol.js';
 import { benchLogin } from './suites/login.js';
@@ -17,7 +18,7 @@ import { machine, machineState, markdownTable, progress, type Row } from './lib/
 // The embedded issuer (oidc-provider) prints notices with console.info; stdout carries the table.
 console.log = console.info = console.warn;
 
-const SUITES = ['throughput', 'startup', 'hol', 'login', 'fanout', 'mixed-fleet'] as const;
+const SUITES = ['throughput', 'startup', 'hol', 'login', 'fanout', 'mixed-fleet', 'accounts-chaos'] as const;
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : undefined;
@@ -35,6 +36,7 @@ const suites: Record<(typeof SUITES)[number], () => Promise<Row[]>> = {
   login: () => benchLogin(settings),
   fanout: () => benchFanout(settings),
   'mixed-fleet': () => benchMixedFleet(settings),
+  'accounts-chaos': () => benchAccountsChaos(settings),
 };
 
 const info = machine();

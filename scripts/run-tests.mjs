@@ -24,6 +24,8 @@ const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js'];
 /** The slowest files, slowest first (TEST_TIMINGS=1 on a 2-core machine); the rest follow by name. */
 const SLOWEST_FIRST = [
   'accounts.test.js',
+  'accounts-chaos.test.js',
+  'accounts-durability.test.js',
   'codex-0171.test.js',
   'device-code-login.test.js',
   'package-install.test.js',

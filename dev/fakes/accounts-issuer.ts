@@ -27,6 +27,8 @@ export interface AccountsIssuerOptions {
   accessTtlSecs?: number;
   /** Every refresh answer waits this long after the request arrived (default 0). */
   delayMs?: number;
+  /** Told of every refresh and revocation as it is decided (for tracing a failed run). */
+  onEvent?: (event: { kind: 'rotated' | 'reused' | 'revoked' | 'revoked-use' | 'unknown'; email: string | undefined; presented: string; issued?: string }) => void;
 }
 
 interface Chain {
@@ -59,6 +61,13 @@ export interface AccountsIssuer {
   holdRevocations(): () => void;
   /** Resolves once `n` revocation requests have arrived in all. */
   revocationArrived(n: number): Promise<void>;
+  /**
+   * Refresh requests that arrive wait, undecided, until the returned function is called; one
+   * whose client went away meanwhile is then dropped without effect (its connection died before
+   * the issuer took it up). The chaos load kills servers under this, so that no kill lands
+   * between a rotation and its write, which no client can survive.
+   */
+  pauseDecisions(): () => void;
   close(): Promise<void>;
 }
 
@@ -79,6 +88,7 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
   const revokeArrivals: { n: number; resolve: () => void }[] = [];
   let held: Promise<void> | undefined;
   let revokesHeld: Promise<void> | undefined;
+  let decisionsPaused: Promise<void> | undefined;
   let revokeRequests = 0;
   const wake = (waiters: { n: number; resolve: () => void }[], count: number) => {
     for (const waiter of waiters.filter((w) => w.n <= count)) {
@@ -137,6 +147,7 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
         chain.revoked = true;
         counts.revocations++;
       }
+      options.onEvent?.({ kind: 'revoked', email: chain?.account.email, presented: body.fields['token'] ?? '' });
       wake(revokeArrivals, ++revokeRequests);
       await revokesHeld;
       reply(200, {});
@@ -146,6 +157,8 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
       reply(404, { error: 'not_found' });
       return;
     }
+    while (decisionsPaused) await decisionsPaused;
+    if (req.socket.destroyed || closed) return;
     counts.refreshes++;
     wake(arrivals, counts.refreshes);
     // Decided on arrival: of two overlapping requests with one token, the second loses.
@@ -167,6 +180,8 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
     } else {
       answer = [401, INVALIDATED];
     }
+    const kind = answer[0] === 200 ? 'rotated' : chain?.revoked ? 'revoked-use' : spent.has(presented) ? 'reused' : 'unknown';
+    options.onEvent?.({ kind, email: chain?.account.email, presented, ...(kind === 'rotated' && { issued: chain!.current }) });
     if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     await held;
     reply(...answer);
@@ -200,6 +215,7 @@ export async function startAccountsIssuer(accounts: IssuedAccount[], options: Ac
     refreshArrived: (n) => (counts.refreshes >= n ? Promise.resolve() : new Promise((resolve) => arrivals.push({ n, resolve }))),
     holdRefreshes: () => hold((gate) => (held = gate)),
     holdRevocations: () => hold((gate) => (revokesHeld = gate)),
+    pauseDecisions: () => hold((gate) => (decisionsPaused = gate)),
     revocationArrived: (n) => (revokeRequests >= n ? Promise.resolve() : new Promise((resolve) => revokeArrivals.push({ n, resolve }))),
     close() {
       closed = true;
