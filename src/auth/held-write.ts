@@ -42,8 +42,10 @@ export class HeldWrite {
 
   /** One write now (joined if one is under way); a failure arms the next retry. */
   write(): Promise<void> {
+    // A write that succeeded is joined until its `settled` has run too.
+    if (this.writing) return this.writing;
     if (this.done) return Promise.resolve();
-    return (this.writing ??= this.hooks
+    return (this.writing = this.hooks
       .attempt()
       .then(
         async (written) => {

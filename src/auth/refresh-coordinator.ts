@@ -251,11 +251,13 @@ export class RefreshCoordinator {
       error: { code: outcome.code, message: outcome.message },
       held: new HeldWrite({
         attempt: () => (persist ? persist.saveRefreshed(record, basedOn) : Promise.reject(Object.assign(new Error('no writer'), { code: 'ENOSYS' }))),
-        settled: (written) => {
-          if (this.unsaved === unsaved) this.unsaved = undefined;
+        settled: async (written) => {
           if (written) this.log.warn('the refreshed tokens kept in memory are saved now');
           else this.log.warn('the stored credentials were replaced (a logout or a new sign-in) before the refreshed tokens could be saved; they were dropped');
-          return this.auth.revalidate().then(() => undefined, () => undefined);
+          // Let go of them once the snapshot of what is stored now is in place: until then, a
+          // status request would otherwise be answered from the spent record's snapshot.
+          await this.auth.revalidate().then(() => undefined, () => undefined);
+          if (this.unsaved === unsaved) this.unsaved = undefined;
         },
         failed: (error) => {
           unsaved.error = { code: 'persist_failed', message: `The tokens were refreshed but could not be saved (${error.code ?? error.message}); they are kept in memory and saving is retried.` };
