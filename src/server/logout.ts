@@ -61,6 +61,12 @@ async function logoutNow(context: ServerContext, options: LogoutOptions, after: 
   let snapshot: AuthSnapshot | undefined;
   let deleted = false;
   for (let round = 0; ; round++) {
+    // Nothing was stored when the token service looked: nothing is deleted (a sign-in that lands
+    // meanwhile stays). When it could not look at all, whatever is stored goes, as before.
+    if (first.looked && !target) {
+      snapshot = await auth.mutate(async () => undefined);
+      break;
+    }
     const expected = target?.fingerprint;
     // A refresh of ours in flight may no longer write its result (exclusive); one stuck on a hung
     // issuer holds the lock, so logout goes ahead after a second regardless, and a sibling's
@@ -100,12 +106,22 @@ async function logoutNow(context: ServerContext, options: LogoutOptions, after: 
   return { snapshot, ...revocation };
 }
 
-async function revoke(context: ServerContext, send: boolean): Promise<{ revoked: boolean; revokeError?: RevokeError; target?: RevokeTarget | undefined }> {
+interface Revocation {
+  readonly revoked: boolean;
+  readonly revokeError?: RevokeError;
+  /** The record revoked (or that would have been); undefined when nothing was stored or nobody could look. */
+  readonly target?: RevokeTarget | undefined;
+  /** Whether the token service looked at the store (false: it failed). */
+  readonly looked: boolean;
+}
+
+async function revoke(context: ServerContext, send: boolean): Promise<Revocation> {
   const { config } = context;
   const outcome = await context.tokens
     .revoke({ store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000, send })
-    .catch((error: unknown) => ({ ok: false as const, code: 'revoke_unavailable', message: `the token service failed (${(error as Error).message})`, target: undefined }));
-  if (outcome.ok) return { revoked: outcome.revoked, target: outcome.target };
+    .catch((error: unknown) => ({ ok: false as const, code: 'revoke_unavailable', message: `the token service failed (${(error as Error).message})`, target: undefined, failed: true }));
+  const looked = !('failed' in outcome);
+  if (outcome.ok) return { revoked: outcome.revoked, target: outcome.target, looked };
   context.log.warn({ code: outcome.code }, `failed to revoke the tokens during logout (${outcome.message}); removing the local credentials anyway`);
-  return { revoked: false, revokeError: { code: outcome.code, message: outcome.message }, target: outcome.target };
+  return { revoked: false, revokeError: { code: outcome.code, message: outcome.message }, target: outcome.target, looked };
 }
