@@ -8,12 +8,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { accountsNamed, startAccountsIssuer, type AccountsIssuer, type AccountsIssuerOptions } from '../dev/fakes/accounts-issuer.js';
 import type { RpcClient } from '../dev/rpc-client.js';
-import { activeEmailOf, lostAccounts, seedAccounts, sessionIdOf, storePath } from './support/accounts-home.js';
+import { accountStoreHolding, activeEmailOf, lostAccounts, seedAccounts, sessionIdOf, storePath } from './support/accounts-home.js';
+import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
+import { entryFile } from './support/fake-keyring.js';
 import { runCli } from './support/run-cli.js';
 import { smallDisk } from './support/small-disk.js';
 import { startServer } from './support/spawn-server.js';
@@ -210,3 +214,26 @@ for (const killAt of [1, 2, 3, 4]) {
     assert.equal(listed.sessions.length, 3, 'all three accounts are offered');
   });
 }
+
+test('3c: the background pass keeps rotated tokens the keyring refuses to store, and writes them at shutdown', async (t) => {
+  const { issuer, home } = await setup(t, 2);
+  const keyringDir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
+  const env = { CODEX_AUTH_MCP_LOG: 'debug', CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir };
+  const activeEntry = entryFile(keyringDir, KEYRING_SERVICE, keyringAccount(home.path));
+  const storeEntry = entryFile(keyringDir, KEYRING_SERVICE, `${keyringAccount(home.path)}|sessions`);
+  await writeFile(activeEntry, JSON.stringify(await issuer.record('user0@example.com')));
+  await writeFile(storeEntry, JSON.stringify(await accountStoreHolding(issuer, ['user1@example.com'])));
+  await writeFile(join(keyringDir, 'refuse-writes'), ''); // a collection locked after it was read
+  const client = startServer(t, { codexHome: home.path, args: serverArgs(issuer, ['-c', 'cli_auth_credentials_store=keyring', '-c', 'account_sessions_refresh_after_secs=0']), env });
+  // After the server's hooks, so it runs once the server and its keyring helpers are gone.
+  t.after(() => rm(keyringDir, { recursive: true, force: true, maxRetries: 5 }));
+  await client.initialize();
+  await issuer.refreshArrived(1);
+  await logged(client, /inactive account/);
+  assert.doesNotMatch(client.stderr, /"refreshed inactive account sessions"/);
+  await rm(join(keyringDir, 'refuse-writes'));
+  assert.equal((await client.close()).code, 0);
+  const stored = JSON.parse(await readFile(storeEntry, 'utf8'));
+  assert.equal(stored.sessions[0].record.tokens.refresh_token, issuer.live('user1@example.com'), 'the live token is in the keyring entry');
+  assert.equal(issuer.reuseAnswers, 0);
+});

@@ -15,6 +15,11 @@ export const storePath = (home: string) => join(home, SESSIONS_FILE_NAME);
 /** auth.json holds `active` (if any), the account store holds `inactive`. */
 export async function seedAccounts(home: string, issuer: AccountsIssuer, active: string | undefined, inactive: string[]): Promise<void> {
   if (active) await writeFile(join(home, 'auth.json'), JSON.stringify(await issuer.record(active), null, 2), { mode: 0o600 });
+  await writeFile(storePath(home), JSON.stringify(await accountStoreHolding(issuer, inactive), null, 2), { mode: 0o600 });
+}
+
+/** The account store's contents with `inactive` in it, each with its current tokens. */
+export async function accountStoreHolding(issuer: AccountsIssuer, inactive: string[]) {
   const sessions = [];
   for (const email of inactive) {
     const account = issuer.accounts.find((a) => a.email === email)!;
@@ -30,7 +35,7 @@ export async function seedAccounts(home: string, issuer: AccountsIssuer, active:
       record: await issuer.record(email),
     });
   }
-  await writeFile(storePath(home), JSON.stringify({ version: 1, sessions }, null, 2), { mode: 0o600 });
+  return { version: 1, sessions };
 }
 
 const readJson = async (path: string): Promise<any> => JSON.parse(await readFile(path, 'utf8'));
