@@ -40,8 +40,8 @@ export class InactiveSessionRefresher {
     private readonly tokens: TokenService,
     private readonly options: InactiveRefreshOptions,
     private readonly log: Logger,
-    /** The store whose lock guards the account store (its writes happen here, as the active record's retries do). */
-    private readonly store?: CredentialStore,
+    /** The store whose lock guards the account store (held tokens are written here, as the active record's retries are). */
+    private readonly store: CredentialStore,
   ) {}
 
   start(): void {
@@ -119,7 +119,6 @@ export class InactiveSessionRefresher {
 
   /** One write of held tokens into the account store, under the store's lock; false when the session no longer holds the spent token. */
   private async writeHeld(item: UnsavedSession): Promise<boolean> {
-    if (!this.store) throw Object.assign(new Error('no store to write to'), { code: 'ENOSYS' });
     const { openSessionVault } = await import('./store/session-vault.js');
     const vault = openSessionVault(this.options.store);
     return this.store.withLock(async () => {
