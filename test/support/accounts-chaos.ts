@@ -48,7 +48,7 @@ export interface ChaosFigures {
   readonly revoked: number;
   /** Requests that failed (a server killed under them, a refusal): expected, counted. */
   readonly failedRequests: number;
-  /** Kills that first waited for a rotation to reach the disk, and kills made after 2 s of waiting in vain (a token nowhere). */
+  /** Kills that first waited for a rotation to reach the disk, and kills made after 5 s of waiting in vain (a token nowhere). */
   readonly killsAfterWait: number;
   readonly killsWithTokensMissing: number;
 }
@@ -130,7 +130,7 @@ export async function runAccountsChaos(options: ChaosOptions): Promise<ChaosFigu
         // disk and the kill lands. Anywhere else — mid-switch, mid-write — is fair game.
         const resume = issuer.pauseDecisions();
         try {
-          const settleBy = Date.now() + 2_000;
+          const settleBy = Date.now() + 5_000;
           let waited = false;
           while ((await lostAccounts(home.path, issuer)).length > 0) {
             waited = true;
