@@ -23,7 +23,7 @@ export async function benchAccountsChaos({ rounds, quick }: { rounds: number; qu
   const na = 'n/a (no several accounts)';
   return [
     { benchmark, metric: 'forced refreshes / switches / logouts asked (total)', ours: `${total((f) => f.refreshes)} / ${total((f) => f.switches)} / ${total((f) => f.logouts)}`, original: na },
-    { benchmark, metric: 'SIGKILLs (total)', ours: total((f) => f.kills), original: na },
+    { benchmark, metric: 'SIGKILLs (total) / of them first waiting for a rotation to reach the disk', ours: `${total((f) => f.kills)} / ${total((f) => f.killsAfterWait)}`, original: na },
     { benchmark, metric: 'issuer refreshes / rotations / revocations (total)', ours: `${total((f) => f.issuerRefreshes)} / ${total((f) => f.rotations)} / ${total((f) => f.revocations)}`, original: na },
     { benchmark, metric: 'refresh_token_reused answers (total)', ours: total((f) => f.reuseAnswers), original: na, goal: '0' },
     { benchmark, metric: 'live accounts with no token on disk at the end (total)', ours: total((f) => f.lost.length), original: na, goal: '0' },
