@@ -91,12 +91,14 @@ test('envelope checks: method, id type, jsonrpc version', () => {
     [
       [1, -32600, 'Invalid request: missing method'],
       [2, -32600, 'Invalid request: missing method'],
+      // A number with a fraction is a valid JSON-RPC id (SHOULD NOT) but not an MCP one: refused, echoed (issue 26).
+      [1.5, -32600, 'Invalid request: id must be a string or an integer'],
       [null, -32600, 'Invalid request: id must be a string or an integer'],
       [null, -32600, 'Invalid request: id must be a string or an integer'],
       [null, -32600, 'Invalid request: id must be a string or an integer'],
-      [null, -32600, 'Invalid request: id must be a string or an integer'],
-      // Beyond 2^53 an integer id cannot be echoed exactly by JSON.parse, so it is refused.
-      [null, -32600, 'Invalid request: id must be a string or an integer'],
+      // Beyond 2^53 an integer id may not be held exactly by JSON.parse, so it is refused; this
+      // one was written exactly as sent, so the refusal echoes it.
+      [2 ** 53, -32600, 'Invalid request: id must be a string or an integer'],
       [3, -32600, 'Invalid request: jsonrpc must be "2.0"'],
     ],
   );

@@ -148,7 +148,7 @@ export class Dispatcher<T extends MethodTable> {
       }
       return this.invalid(validId ? (id as RequestId) : null, 'missing method');
     }
-    if (hasId && !validId) return this.invalid(null, 'id must be a string or an integer');
+    if (hasId && !validId) return this.invalid(echoableId(id, line), 'id must be a string or an integer');
     if (jsonrpc !== undefined && jsonrpc !== '2.0') {
       return hasId ? this.invalid(id as RequestId, 'jsonrpc must be "2.0"') : undefined;
     }
@@ -243,6 +243,19 @@ export class Dispatcher<T extends MethodTable> {
       this.inFlight.get(requestId)?.abort(new Error('cancelled by the client'));
     }
   }
+}
+
+/**
+ * The id of a request refused for its id, as the answer may carry it. MCP wants a string or an
+ * integer; JSON-RPC 2.0 allows a number with a fraction (SHOULD NOT), so a client may well match
+ * answers by such an id: it is echoed when the number we hold writes back as the very text sent
+ * (1.5 does; 1e400, 2^53+1 or 1.50 do not, and a wrong id could match another request: null).
+ * Anything else (an object, an array, a boolean) is null, as JSON-RPC says for an undetectable id.
+ */
+function echoableId(id: unknown, line: string): number | null {
+  if (typeof id !== 'number' || !Number.isFinite(id)) return null;
+  const written = JSON.stringify(id);
+  return new RegExp(`"id"\\s*:\\s*${written.replace(/[.+-]/g, '\\$&')}(?![0-9.eE])`).test(line) ? id : null;
 }
 
 export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

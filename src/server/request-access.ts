@@ -27,13 +27,15 @@ const CHANGES_LOGIN: Access = { writes: ['login'] };
 
 type AccessOf<M extends MethodName> = Access | undefined | ((params: z.infer<ServerMethods[M]['params']>) => Access | undefined);
 
-const TOOL_ACCESS: Record<string, (args: Record<string, unknown> | undefined) => Access | undefined> = {
+// A Map, not an object: tool names come from the model, and `constructor` or `__proto__` must
+// find nothing (an object literal would hand out Object.prototype's members).
+const TOOL_ACCESS = new Map<string, (args: Record<string, unknown> | undefined) => Access | undefined>(Object.entries({
   auth_status: () => READS_AUTH,
   login: (args) => (args?.['method'] === 'api_key' ? CHANGES_AUTH : CHANGES_LOGIN),
   logout: () => CHANGES_AUTH,
   list_accounts: () => READS_AUTH,
   switch_account: () => CHANGES_AUTH,
-};
+}));
 
 export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
   initialize: NONE,
@@ -44,7 +46,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: AccessOf<M> } = {
   // The retry of an interactive login (inputResponses / requestState) only waits for the sign-in
   // it started: holding later requests for that wait would hold a cancel behind it.
   'tools/call': ({ name, arguments: args, ...rest }) =>
-    'inputResponses' in rest || 'requestState' in rest ? NONE : TOOL_ACCESS[name]?.(args),
+    'inputResponses' in rest || 'requestState' in rest ? NONE : TOOL_ACCESS.get(name)?.(args),
   'resources/list': NONE,
   'resources/templates/list': NONE,
   'resources/read': READS_AUTH,
