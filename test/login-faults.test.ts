@@ -157,7 +157,7 @@ for (const [name, reply, expected] of [
   });
 }
 
-test('a token endpoint whose error code is hostile: the completion carries it bounded and plain', async (t) => {
+test('a token endpoint whose error code is hostile: the completion says only that there was one (issue 26: it could echo the verifier)', async (t) => {
   const hostileCode = '<img src=x onerror=alert(1)>\u001b[31m\ninvalid_grant\u202e' + 'x'.repeat(10_000);
   const issuer = await issuerWith(t, { onCode: () => ({ status: 400, json: { error: hostileCode, error_description: 'y'.repeat(10_000) } }) });
   const { client } = await serverFor(t, issuer.url);
@@ -166,7 +166,7 @@ test('a token endpoint whose error code is hostile: the completion carries it bo
   const { params } = await client.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.equal(params.errorCode, 'token_exchange_failed');
   const error: string = params.error;
-  assert.match(error, /^Token exchange failed: token endpoint returned status 400 \(\[31m invalid_grant x+…\)$/);
+  assert.equal(error, 'Token exchange failed: token endpoint returned status 400 (an error code this server does not know)');
   assert.ok(error.length < 200, `bounded: ${error.length} chars`);
   assert.doesNotMatch(error, /[\p{Cc}\p{Cf}<>]|y{20}/u);
 });

@@ -17,7 +17,8 @@ import { LoginRun, type LoginEnding } from './login-run.js';
 import { listenOnLoopback } from './loopback-listener.js';
 import { errorPage, replacedPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
-import { sanitizeIssuerText, sanitizeOAuthErrorCode } from './issuer-text.js';
+import { sanitizeIssuerText } from './issuer-text.js';
+import { knownOAuthErrorCode } from '../shared/oauth-error-codes.js';
 import { rememberReplaced, wasReplaced } from './replaced-logins.js';
 import { exchangeApiKey, exchangeCode } from './token-exchange.js';
 
@@ -201,7 +202,10 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
     const oauthError = query.get('error');
     if (oauthError) {
       // Whoever redirected here chose this text; it goes to the client and to a model reading it.
-      const message = `Sign-in failed: ${sanitizeIssuerText(query.get('error_description') || '') || sanitizeOAuthErrorCode(oauthError) || 'the issuer reported an error'}`;
+      // It saw the state and the PKCE challenge: no piece of them (or of the verifier) is shown.
+      const secrets = [this.state, this.pkce.challenge, this.pkce.verifier];
+      const description = sanitizeIssuerText(query.get('error_description') || '', secrets);
+      const message = `Sign-in failed: ${description || knownOAuthErrorCode(oauthError) || 'the issuer reported an error'}`;
       sendHtml(res, 200, errorPage(message));
       return this.end({ success: false, errorCode: 'access_denied', error: message });
     }

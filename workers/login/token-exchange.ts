@@ -5,7 +5,7 @@
  */
 import * as z from '../../src/protocol/zod.js';
 import { issuerFetch, type Response } from '../shared/issuer-fetch.js';
-import { sanitizeOAuthErrorCode } from './issuer-text.js';
+import { describeOAuthErrorCode } from '../shared/oauth-error-codes.js';
 
 const CODE_EXCHANGE_TIMEOUT_MS = 30_000;
 const API_KEY_EXCHANGE_TIMEOUT_MS = 15_000;
@@ -87,17 +87,14 @@ async function postForm<T>(
 }
 
 /**
- * The OAuth error code from a token-endpoint error body, if any: never a token value, and, as the
- * issuer chose it, bounded and sanitized before it reaches a notification.
+ * The OAuth error code from a token-endpoint error body, if any, as a code we know by name: an
+ * issuer or proxy that echoes the request would otherwise hand back the code or the PKCE verifier.
  */
 function describeOAuthError(text: string): string {
-  let code: unknown;
   try {
     const json = JSON.parse(text) as { error?: unknown };
-    code = typeof json.error === 'string' ? json.error : (json.error as { code?: unknown } | undefined)?.code;
+    return describeOAuthErrorCode(typeof json.error === 'string' ? json.error : (json.error as { code?: unknown } | undefined)?.code);
   } catch {
     return '';
   }
-  const shown = typeof code === 'string' ? sanitizeOAuthErrorCode(code) : '';
-  return shown ? ` (${shown})` : '';
 }

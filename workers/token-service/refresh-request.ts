@@ -8,6 +8,7 @@ import { issuerFetch } from '../shared/issuer-fetch.js';
 import { CLIENT_ID } from '../../src/protocol/login.js';
 import type { RefreshFailureCode } from '../../src/protocol/snapshot.js';
 import { readCodexIdTokenClaims } from '../shared/jwt-claims.js';
+import { describeOAuthErrorCode } from '../shared/oauth-error-codes.js';
 import { ATTEMPT_TIMEOUT_MS, type RetryPolicy } from '../../src/auth/refresh-policy.js';
 
 /** Every response field is optional; null and "" count as absent (an empty string is never stored). */
@@ -87,14 +88,16 @@ function parseTokens(text: string): AttemptResult {
  * other 4xx) is transient.
  */
 export function classifyFailure(status: number, body: string): AttemptFailure {
-  const code = errorCodeOf(safeJson(body))?.toLowerCase();
+  const sent = errorCodeOf(safeJson(body));
+  const code = sent?.toLowerCase();
   if (code === 'refresh_token_expired' || code === 'refresh_token_reused' || code === 'refresh_token_invalidated') {
     return { ok: false, permanent: true, code, message: REFRESH_MESSAGES[code] };
   }
   if (status === 401 || (status === 400 && code === 'invalid_grant')) {
     return { ok: false, permanent: true, code: 'refresh_failed_permanently', message: REFRESH_MESSAGES.refresh_failed_permanently };
   }
-  return transient('refresh_unavailable', `the issuer answered ${status}${code ? ` (${code})` : ''}`);
+  // Not the code as sent: an issuer or proxy that echoes the request would put the refresh token here.
+  return transient('refresh_unavailable', `the issuer answered ${status}${describeOAuthErrorCode(sent)}`);
 }
 
 /**
