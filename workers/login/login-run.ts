@@ -94,7 +94,8 @@ export abstract class LoginRun<Request extends { loginId: string; store: StoreOp
         this.committing = new Promise<void>((resolve) => (settle = resolve));
         const record = chatgptRecord({ ...tokens, account_id: accountId }, apiKey);
         // Another account signed in until now stays signed in, as an inactive session.
-        await keepReplacedAccount(this.request.store, store, record);
+        const warning = await keepReplacedAccount(this.request.store, store, record);
+        if (warning) createLogger('codex-auth-mcp:login-worker').warn({ loginId: this.request.loginId }, warning);
         await store.save(record);
         return { ok: true } as const;
       });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { AccountSession, AccountSessionsResponse } from '../../src/protocol/account-wire.js';
 import { v2PlanType } from '../../src/server/account-shapes.js';
 import type { AuthRecord, StoredAuth } from '../../src/auth/store/record.js';
-import { openSessionVault, type Vault, type VaultSession, type VaultWorkspace } from '../../src/auth/store/session-vault.js';
+import { emptyVault, openSessionVault, UnreadableVaultError, type Vault, type VaultSession, type VaultWorkspace } from '../../src/auth/store/session-vault.js';
 import type { CredentialStore } from '../../src/auth/store/store.js';
 import type { StoreOptions } from '../../src/protocol/storage.js';
 import { tryReadTokenClaims } from './jwt-claims.js';
@@ -154,20 +154,33 @@ function toWire(session: Identity & { displayName: string | null; lastUsedAt: nu
  * Called by a ChatGPT sign-in holding the store's lock, before it writes `incoming`: the account
  * it replaces is kept in the vault first, so a crash between the two writes loses nothing. A vault
  * that cannot be read or written fails the sign-in only when an account would otherwise be lost.
+ * A vault file that holds no vault (corrupt, or not a regular file) does not stop the sign-in,
+ * whose code was already exchanged: it is set aside for repair and a new one started; the
+ * returned warning names both files.
  */
-export async function keepReplacedAccount(options: StoreOptions, store: CredentialStore, incoming: AuthRecord): Promise<void> {
+export async function keepReplacedAccount(options: StoreOptions, store: CredentialStore, incoming: AuthRecord): Promise<string | undefined> {
   const active = activeChatGptRecord(await store.load());
   const [previous, next] = [active && identityOf(active), identityOf(incoming)];
   const mustKeep = previous !== undefined && previous.sessionId !== next?.sessionId;
   // The same login in another workspace: the workspace it leaves is remembered in the list.
   const otherWorkspace = previous !== undefined && previous.sessionId === next?.sessionId && previous.accountId !== next.accountId;
   const vault = openSessionVault(options);
+  let warning: string | undefined;
   try {
-    const contents = await vault.read();
+    let contents: Vault;
+    try {
+      contents = await vault.read();
+    } catch (error) {
+      if (!(error instanceof UnreadableVaultError) || !vault.setAside || (!mustKeep && !otherWorkspace)) throw error;
+      const aside = await vault.setAside();
+      warning = `${vault.where} could not be read (${error.message.split(';')[0]}); it was set aside as ${aside} and a new one started: the accounts it held must sign in again, or repair ${aside} and move it back while this server is stopped`;
+      contents = emptyVault();
+    }
     // One account and nothing remembered yet: no vault is made (auth.json alone, as before).
-    if (!mustKeep && !otherWorkspace && contents.sessions.length === 0) return;
+    if (!mustKeep && !otherWorkspace && contents.sessions.length === 0) return warning;
     if (noteSignIn(contents, active, incoming)) await vault.write(contents);
   } catch (error) {
     if (mustKeep) throw new Error(`the account signed in until now could not be kept (${(error as Error).message}); nothing was changed`);
   }
+  return warning;
 }

@@ -8,24 +8,40 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readFile, readlink, realpath, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createCodexHome } from './codex-home.js';
 import { assertPrivateFolder, UnsafeFolderError } from './private-folder.js';
 import { fingerprintOf, parseStoredAuth, type AuthRecord, type StoredAuth } from './record.js';
+import { NotRegularFileError, readRegularFile } from './regular-file.js';
 
 export const AUTH_FILE_NAME = 'auth.json';
 export const authFilePath = (codexHome: string) => join(codexHome, AUTH_FILE_NAME);
 
+/**
+ * auth.json as stored, read under the same rules as a write: not from a CODEX_HOME others can
+ * write or that is not ours, not through another user's symlink, and only from a regular file
+ * (regular-file.ts). A planted record is never served; a FIFO never blocks the thread.
+ */
 export async function readAuthFile(codexHome: string): Promise<StoredAuth> {
-  let text: string;
+  const path = authFilePath(codexHome);
+  let text: string | undefined;
   try {
-    text = await readFile(authFilePath(codexHome), 'utf8');
+    const target = await credentialTarget(codexHome);
+    text = await readRegularFile(target, `remove it (rm ${target}) and sign in again`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    if (error instanceof UnsafeFolderError) {
+      // Nothing stored is nothing planted: an unsafe home with no auth.json is simply signed out
+      // (a sign-in there is refused with this same message).
+      if (!(await lstat(path).then(() => true, () => false))) return { kind: 'missing' };
+      return { kind: 'unusable', reason: error.message, fingerprint: `unsafe:${error.message}`, code: 'codex_home_unsafe' };
+    }
+    if (error instanceof NotRegularFileError) return { kind: 'unusable', reason: error.message, fingerprint: `not-regular:${path}` };
     return { kind: 'unusable', reason: `cannot read auth.json (${code ?? 'error'})`, fingerprint: `error:${code}` };
   }
+  if (text === undefined) return { kind: 'missing' };
   return parseStoredAuth(text, fingerprintOf(text));
 }
 
@@ -40,7 +56,7 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
 export async function writeAuthFile(codexHome: string, record: AuthRecord): Promise<void> {
   await ensureCodexHome(codexHome);
   // Byte for byte what 0.171 writes: two-space indent, no newline at the end.
-  await replaceAtomically(await writeTarget(codexHome), JSON.stringify(record, null, 2));
+  await replaceAtomically(await credentialTarget(codexHome), JSON.stringify(record, null, 2));
 }
 
 /**
@@ -82,13 +98,15 @@ async function replaceAtomically(target: string, text: string): Promise<void> {
 }
 
 /**
- * Where a write of auth.json goes. Normally auth.json itself (a rename replaces it). A symlink
+ * Where auth.json is read from and written to, once CODEX_HOME is found private (private-folder.ts).
+ * Normally auth.json itself (a write's rename replaces it). A symlink
  * the person made (dotfiles: ~/.codex/auth.json -> ~/dotfiles/codex/auth.json) is kept, and the
  * file it leads to is replaced instead, as Codex 0.171 does, provided the link is theirs and the
  * folder it leads into passes the same check as CODEX_HOME. A link anyone else made is refused:
  * writing through it would hand them the tokens.
  */
-async function writeTarget(codexHome: string): Promise<string> {
+async function credentialTarget(codexHome: string): Promise<string> {
+  await assertPrivateFolder(codexHome);
   const path = authFilePath(codexHome);
   const link = await lstat(path).catch(() => undefined);
   if (!link?.isSymbolicLink()) return path;

@@ -11,7 +11,7 @@
  * made; callers poll (locks.ts), which keeps every wait bounded and never parks a thread in native
  * code. Runs on every thread that takes Codex's locks: main, login worker, token service.
  */
-import { closeSync, openSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import type KoffiModule from 'koffi';
 import type { LibraryHandle } from 'koffi';
@@ -56,7 +56,12 @@ function unix(koffi: Koffi): Platform {
   return {
     open(path, mode) {
       // No-follow: a link planted where a lock file goes must not make us create or lock its target.
-      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+      // Non-blocking, and then only a regular file: a FIFO there must not park this thread.
+      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREGULAR' });
+      }
       return {
         tryLock() {
           for (;;) {

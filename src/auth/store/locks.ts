@@ -54,7 +54,17 @@ async function lockedRun<T>(codexHome: string, fn: () => Promise<T>, deadline: n
     // Codex opens auth.lock 0666 (less the umask) and auth.json.lock 0600; so do we, so a file
     // either of us creates looks the same.
     for (const [name, mode] of [[AUTH_LOCK_NAME, 0o666], [COMMIT_LOCK_NAME, 0o600]] as const) {
-      const file = await openLockFile(join(codexHome, name), mode);
+      let file: HeldFile;
+      try {
+        file = await openLockFile(join(codexHome, name), mode);
+      } catch (error) {
+        const shape = await wrongShape(join(codexHome, name), error);
+        if (!shape) throw error;
+        // Nobody can hold a lock that cannot be opened: a logout goes ahead, as after a long wait.
+        lockedAll = false;
+        if (onTimeout === 'proceed') break;
+        throw shape;
+      }
       held.push(file);
       if (!(await lockBefore(file, deadline))) {
         lockedAll = false;
@@ -75,6 +85,23 @@ async function lockBefore(file: HeldFile, deadline: number): Promise<boolean> {
     if (Date.now() >= deadline) return false;
     await delay(pollDelay(attempt));
   }
+}
+
+/**
+ * A lock file of the wrong shape (a symlink, a folder, a FIFO...) that neither Codex nor we can
+ * lock: an error naming it and the fix, or undefined when `error` is something else.
+ */
+async function wrongShape(path: string, error: unknown): Promise<Error | undefined> {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ELOOP' && code !== 'EISDIR' && code !== 'ENOTREGULAR' && code !== 'EMLINK') return undefined;
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) return undefined;
+  const kind = info.isSymbolicLink() ? 'a symlink' : info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file';
+  const fix = info.isDirectory() ? `rm -r ${path}` : `rm ${path}`;
+  return Object.assign(
+    new Error(`${path} is ${kind}, not the empty regular file Codex locks; remove it (${fix}) and try again: Codex and this server make a new one`),
+    { code: 'ELOCKSHAPE' },
+  );
 }
 
 const swept = new Set<string>();

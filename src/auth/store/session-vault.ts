@@ -14,13 +14,15 @@
  * last used, its workspaces) with `record: null`: its tokens are only ever in the store.
  * Runs on the workers that write credentials (login worker, token service).
  */
-import { readFile, rm, stat } from 'node:fs/promises';
+import { lstat, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from '../../protocol/zod.js';
 import type { StoreOptions } from '../../protocol/storage.js';
 import { writePrivateFile } from './auth-file.js';
 import { callKeyring, KEYRING_SERVICE, keyringAccount } from './keyring-entry.js';
 import { announceKeyringWrite } from './locks.js';
+import { assertPrivateFolder, UnsafeFolderError } from './private-folder.js';
+import { NotRegularFileError, readRegularFile } from './regular-file.js';
 import { sharedText } from './memory.js';
 import { AuthRecordSchema } from './record.js';
 
@@ -61,6 +63,16 @@ export interface SessionVault {
   /** Throws when the vault exists but cannot be read or parsed: it is never silently emptied. */
   read(): Promise<Vault>;
   write(vault: Vault): Promise<void>;
+  /**
+   * Moves an unreadable vault file out of the way, kept for repair, and says where it went
+   * (the file vault only; a keyring entry cannot be set aside).
+   */
+  setAside?(): Promise<string>;
+}
+
+/** A vault that is there but holds no vault: not JSON, not our shape, or not a regular file. */
+export class UnreadableVaultError extends Error {
+  override readonly name = 'UnreadableVaultError';
 }
 
 export function openSessionVault(options: StoreOptions): SessionVault {
@@ -81,17 +93,20 @@ export async function mayHoldSessions(options: StoreOptions): Promise<boolean> {
   return true;
 }
 
-function parseVault(text: string, where: string): Vault {
+const FILE_REMEDY = '; repair it, or move it aside and sign in to those accounts again (a new sign-in sets it aside itself)';
+const ENTRY_REMEDY = '; delete that keyring entry and sign in to those accounts again';
+
+function parseVault(text: string, where: string, remedy = ''): Vault {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error(`${where} is not valid JSON; the inactive accounts in it cannot be read`);
+    throw new UnreadableVaultError(`${where} is not valid JSON; the inactive accounts in it cannot be read${remedy}`);
   }
   const parsed = VaultSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: ${issue.path.join('.') || 'vault'}: ${issue.message}`);
+    throw new UnreadableVaultError(`${where}: ${issue.path.join('.') || 'vault'}: ${issue.message}${remedy}`);
   }
   return parsed.data;
 }
@@ -101,13 +116,25 @@ function fileVault(codexHome: string): SessionVault {
   return {
     where: path,
     async read() {
-      const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-        throw new Error(`cannot read ${path} (${error.code ?? 'error'})`);
-      });
-      return text === undefined ? emptyVault() : parseVault(text, path);
+      // The rules of auth.json (auth-file.ts): a private CODEX_HOME, a regular file, never a blocked read.
+      const text = await assertPrivateFolder(codexHome)
+        .then(() => readRegularFile(path, `remove it (rm ${path}); the accounts in it must sign in again`))
+        .catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+          // Nothing stored is nothing planted (a write there is refused with this same message).
+          if (error instanceof UnsafeFolderError && !(await lstat(path).then(() => true, () => false))) return undefined;
+          if (error instanceof NotRegularFileError) throw new UnreadableVaultError(error.message);
+          if (error instanceof UnsafeFolderError) throw error;
+          throw new Error(`cannot read ${path} (${error.code ?? 'error'})`);
+        });
+      return text === undefined ? emptyVault() : parseVault(text, path, FILE_REMEDY);
     },
     write: (vault) => writePrivateFile(codexHome, SESSIONS_FILE_NAME, JSON.stringify(vault, null, 2)),
+    async setAside() {
+      const aside = `${path}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(path, aside);
+      return aside;
+    },
   };
 }
 
@@ -119,7 +146,7 @@ function keyringVault(codexHome: string): SessionVault {
     async read() {
       const answer = await callKeyring({ ...key, op: 'get' });
       if (!answer.ok) throw new Error(`cannot read the inactive accounts from ${where} (${answer.message})`);
-      return typeof answer.value === 'string' ? parseVault(answer.value, where) : emptyVault();
+      return typeof answer.value === 'string' ? parseVault(answer.value, where, ENTRY_REMEDY) : emptyVault();
     },
     async write(vault) {
       const answer = await callKeyring({ ...key, op: 'set', value: JSON.stringify(vault) });
@@ -140,6 +167,8 @@ function autoVault(codexHome: string): SessionVault {
     get where() {
       return where;
     },
+    // Only the file can be unreadable without the keyring saying so (read() fails on it first).
+    setAside: () => file.setAside!(),
     async read() {
       const onDisk = await file.read();
       if (onDisk.sessions.length > 0) return onDisk;
