@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RotatingTokens, startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
+import { eventually } from './support/eventually.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
@@ -58,6 +59,7 @@ test('a CODEX_HOME that belongs to another user is refused, naming the owner', a
 });
 
 test('a refresh in a home that turned writable by others is not sent (nothing to lose, nothing written there); once private again it is', async (t) => {
+  // Issue 26 item 10: the credentials there are not served either (they could have been swapped).
   const rotating = new RotatingTokens('rt-test-1', claims, 7200);
   const issuer = await startFakeIssuer({ onRefresh: (_n, body) => rotating.reply(body) });
   t.after(() => issuer.close());
@@ -69,11 +71,13 @@ test('a refresh in a home that turned writable by others is not sent (nothing to
   assert.equal((await client.call('getAuthStatus', {})).authMethod, 'chatgpt');
   chmodSync(home.path, 0o770);
   const refused = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
-  assert.equal(refused.authError?.code, 'refresh_unavailable');
+  assert.equal(refused.authError?.code, 'codex_home_unsafe');
   assert.match(refused.authError.message, /other users can write to it \(mode 0770\)/);
-  assert.equal(refused.authToken, record.tokens.access_token, 'the stored token, still valid, is served');
+  assert.equal(refused.authToken, undefined, 'what the home holds is not served');
   assert.equal(rotating.rotations, 0, 'the refresh token was not spent');
   chmodSync(home.path, 0o700);
+  // The chmod of CODEX_HOME is an event in it: the credentials are read again.
+  await eventually(async () => assert.equal((await client.call('getAuthStatus', {})).authMethod, 'chatgpt'));
   const refreshed = await client.call('getAuthStatus', { includeToken: true, refreshToken: true });
   assert.equal(refreshed.authError, undefined);
   assert.equal(JSON.parse(readFileSync(home.authFile, 'utf8')).tokens.refresh_token, 'rt-rotated-1');

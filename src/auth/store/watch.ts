@@ -6,6 +6,7 @@
  */
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { AUTH_FILE_NAME } from './auth-file.js';
 import type { KeyringEntry } from './keyring-entry.js';
 import { COMMIT_LOCK_NAME } from './locks.js';
@@ -59,11 +60,14 @@ export function watchCodexHome(codexHome: string, onChange: () => void, lock = f
   let stopped = false;
   let watcher: FSWatcher | undefined;
   let homePoll: NodeJS.Timeout | undefined;
+  const homeName = basename(codexHome);
 
   const start = () => {
     try {
       watcher = watchDirectory(codexHome, { persistent: false }, (_event, name) => {
-        if (name === null || name === AUTH_FILE_NAME || (lock && name === COMMIT_LOCK_NAME)) onChange();
+        // A chmod or chown of CODEX_HOME itself comes as its own name: whether what it holds may
+        // be read at all (private-folder.ts) may have changed.
+        if (name === null || name === AUTH_FILE_NAME || name === homeName || (lock && name === COMMIT_LOCK_NAME)) onChange();
       });
       watcher.on('error', waitForHome);
     } catch {
