@@ -359,14 +359,16 @@ test('an unreadable account-sessions.json is an error naming the file, never a c
   const listed = await client.request('accountSession/list', {});
   assert.equal(listed.error?.code, -32603);
   assert.ok(listed.error!.message.includes(vaultPath(home)), listed.error!.message);
-  // A sign-in that would have to keep demo in it is refused, and demo stays signed in.
+  // Issue 26 item 11: a sign-in whose code was exchanged is not thrown away for it. The file is
+  // set aside as it was (for repair), a new one keeps demo, pro is signed in.
   const { loginId, authUrl } = await client.call('loginChatGpt', {});
   const ended = client.waitFor((m) => m.method === 'codex/event/login_chat_gpt_complete' && m.params?.loginId === loginId);
   await fetch(await signInAtIssuer(authUrl, 'pro@example.com'), { redirect: 'manual' });
   const { params } = await ended;
-  assert.equal(params.success, false);
-  assert.match(params.error, /could not be kept.*nothing was changed/);
-  assert.equal(await activeEmail(home), 'demo@example.com');
-  assert.equal(await readFile(vaultPath(home), 'utf8'), '{"version":1,"sessions":[{"sessionId":');
-  assert.equal((await client.call('getAuthStatus', {})).authMethod, 'chatgpt');
+  assert.equal(params.success, true, params.error);
+  assert.equal(await activeEmail(home), 'pro@example.com');
+  const aside = (await readdir(home.path)).filter((name) => name.startsWith('account-sessions.json.unreadable-'));
+  assert.equal(aside.length, 1);
+  assert.equal(await readFile(join(home.path, aside[0]!), 'utf8'), '{"version":1,"sessions":[{"sessionId":');
+  assert.match(await vaultRefreshToken(home, 'demo@example.com'), /.+/);
 });
