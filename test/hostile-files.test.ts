@@ -27,6 +27,9 @@ import { chatgptAuthRecord } from '../dev/jwt.js';
 import type { RpcClient } from '../dev/rpc-client.js';
 import { spawnServer, startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
+import { runCli } from './support/run-cli.js';
+import { cleanEnv } from './support/codex-app-server.js';
+import { requireCodex0171 } from './support/codex-0171-offline.js';
 
 type T = { after(fn: () => unknown): void };
 const OTHER_UID = 65534;
@@ -140,6 +143,26 @@ for (const mode of [0o777, 0o770, 0o1777]) {
     assert.doesNotMatch(JSON.stringify(status) + tool, /sk-planted/);
   });
 }
+
+test('item 10, beside Codex 0.171: it reads (and writes) credentials in a 0777 home; we refuse both, on purpose', async (t) => {
+  // 0.171 has no such check (`codex login status` shows a key planted in a 0777, 0770 or 01777
+  // home, or behind a CODEX_HOME symlink another user made, and `login --with-api-key` writes
+  // there). Ours refuses: whoever can write to the folder can swap the file between any check and
+  // the read, and so choose the account a person's agent works as (docs/unsafe-codex-home.md).
+  const binary = requireCodex0171();
+  const home = await tempHome();
+  t.after(() => home.remove());
+  await home.writeAuth({ OPENAI_API_KEY: 'sk-planted-0777' });
+  await home.writeConfig('cli_auth_credentials_store = "file"\n');
+  chmodSync(home.path, 0o777);
+  const theirs = spawnSync(binary, ['login', 'status'], { env: cleanEnv({ CODEX_HOME: home.path }), encoding: 'utf8', timeout: 20_000 });
+  assert.equal(theirs.status, 0, theirs.stderr);
+  assert.match(theirs.stdout + theirs.stderr, /API key configured - sk-plant\*\*\*/, '0.171 serves the planted key');
+  const ours = await runCli(home.path, ['status']);
+  assert.equal(ours.code, 2, 'ours: credentials that cannot be used');
+  assert.match(ours.stdout + ours.stderr, new RegExp(`refusing to store the credentials in ${home.path}: other users can write to it \\(mode 0777\\)`));
+  assert.doesNotMatch(ours.stdout, /sk-plant/);
+});
 
 test('item 10: a CODEX_HOME that is a symlink another user made is refused for reading and writing alike', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'codex-auth-mcp-link-'));
