@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCredentialStore } from '../src/auth/store/store.js';
 import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/store/keyring-entry.js';
-import { endIdleHelpers, IDLE_MS } from '../src/auth/store/keyring-helpers.js';
+import { endIdleHelpers, IDLE_MS, MAX_HELPER_LINE_CHARS } from '../src/auth/store/keyring-helpers.js';
 import { workerFile } from '../src/worker-files.js';
 import { eventually } from './support/eventually.js';
 import { tempHome } from './support/temp-home.js';
@@ -28,10 +28,10 @@ const keyringEntryModule = fileURLToPath(new URL('../src/auth/store/keyring-entr
  * Points this process's keyring helpers at the fake (they inherit the environment, so an idle
  * helper started for another test's fake must not take these calls).
  */
-async function useFake(t: { after(fn: () => unknown): void }, behaviour: 'memory' | 'hang' | 'fail') {
+async function useFake(t: { after(fn: () => unknown): void }, behaviour: 'memory' | 'hang' | 'fail' | 'flood') {
   endIdleHelpers();
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
-  if (behaviour === 'hang') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
+  if (behaviour === 'hang' || behaviour === 'flood') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
   Object.assign(process.env, { [KEYRING_MODULE_ENV]: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
   t.after(async () => {
     endIdleHelpers();
@@ -49,6 +49,17 @@ test('a keyring call stuck in a system call is given up at its timeout, and its 
   const dir = await useFake(t, 'hang');
   const answer = await callKeyring({ ...request, op: 'get' }, 300);
   assert.deepEqual(answer, { ok: false, message: 'the OS keyring did not answer within 0.3 s' });
+  const pids = await helperPids(dir);
+  assert.equal(pids.length, 1);
+  await eventually(() => pids.forEach(isGone));
+});
+
+test("issue 26: a helper that writes without end is cut off at the bound, fails its call at once and is killed (before: kept in memory until the 20 s start timeout)", async (t) => {
+  const dir = await useFake(t, 'flood');
+  const started = Date.now();
+  const answer = await callKeyring({ ...request, op: 'get' }, 300);
+  assert.deepEqual(answer, { ok: false, message: `the keyring helper wrote more than ${MAX_HELPER_LINE_CHARS / 1024 / 1024} MiB without ending a line` });
+  assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms, not at the start timeout`);
   const pids = await helperPids(dir);
   assert.equal(pids.length, 1);
   await eventually(() => pids.forEach(isGone));

@@ -7,6 +7,8 @@
  *  - FAKE_KEYRING=hang: a locked secret service waiting for an unlock: each call blocks a libuv
  *    thread in a system call (opening a FIFO nobody writes to), as a stuck native call would.
  *  - FAKE_KEYRING=fail: every call fails, like a machine without a secret service.
+ *  - FAKE_KEYRING=flood: loading it writes 64 MiB to the helper's stdout with no newline and then
+ *    blocks like `hang` (a broken binding printing without end).
  *
  * While a file `refuse-writes` exists in FAKE_KEYRING_DIR, a working keyring refuses to store
  * (reads still work), as a collection that was locked after the server read it.
@@ -33,9 +35,14 @@ export function entryFile(directory: string, service: string, account: string): 
   return join(directory, `${service}-${account}`.replace(/[^\w.-]/g, '_'));
 }
 
+if (behaviour === 'flood') {
+  const chunk = 'x'.repeat(1024 * 1024);
+  for (let i = 0; i < 64; i++) if (!process.stdout.write(chunk)) await new Promise((drained) => process.stdout.once('drain', drained));
+}
+
 async function act<T>(fn: () => T): Promise<T> {
   const counted = () => dir && appendFileSync(join(dir, 'calls'), `${process.pid}\n`);
-  if (behaviour === 'hang') {
+  if (behaviour === 'hang' || behaviour === 'flood') {
     counted();
     await readFile(join(dir, 'hang.fifo'));
     throw new Error('unreachable');

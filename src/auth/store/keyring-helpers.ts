@@ -21,6 +21,13 @@ export const IDLE_MS = 2_000;
 /** How long a new helper may take to start and load the binding (generous: a busy machine). */
 const START_TIMEOUT_MS = 20_000;
 
+/**
+ * The longest line a helper may write (an answer holds one record, or the inactive accounts'
+ * store, a few KB each). Past it the helper is not one of ours behaving: the call fails, the
+ * helper is killed, and what it wrote is dropped rather than kept without bound.
+ */
+export const MAX_HELPER_LINE_CHARS = 8 * 1024 * 1024;
+
 const HELPER = fileURLToPath(workerFile('keyring'));
 
 /** One helper process, and what the call it runs (if any) waits for. */
@@ -122,6 +129,12 @@ function startHelper(): Helper | { failed: string } {
   let buffer = '';
   child.stdout?.on('data', (chunk: string) => {
     buffer += chunk;
+    if (buffer.length > MAX_HELPER_LINE_CHARS && !buffer.includes('\n')) {
+      buffer = '';
+      child.stdout?.removeAllListeners('data');
+      helper.onFailure?.(`the keyring helper wrote more than ${MAX_HELPER_LINE_CHARS / 1024 / 1024} MiB without ending a line`);
+      return retire(helper);
+    }
     for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
