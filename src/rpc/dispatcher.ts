@@ -54,6 +54,8 @@ class Request implements RequestContext {
   readonly meta: Record<string, unknown> | undefined;
   after: (() => void)[] | undefined;
   private controller: AbortController | undefined;
+  /** A cancel that came before anyone asked for the signal: the signal, once made, is aborted already. */
+  private cancelled: Error | undefined;
 
   constructor(
     readonly id: RequestId,
@@ -63,7 +65,11 @@ class Request implements RequestContext {
   }
 
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(this.cancelled);
+    }
+    return this.controller.signal;
   }
 
   /** A field, not a method: handlers pass it on detached (`request.afterResponse`). */
@@ -72,6 +78,7 @@ class Request implements RequestContext {
   };
 
   abort(reason: Error): void {
+    this.cancelled ??= reason;
     this.controller?.abort(reason);
   }
 }

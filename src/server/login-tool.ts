@@ -22,6 +22,11 @@ import { describeStatus, text, toolError } from './tool-results.js';
 
 /** How long one retry (or the 2025-11-25 call) waits for the sign-in before asking again; below the SDKs' 60 s request timeout. */
 export const SIGN_IN_WAIT_MS = 30_000;
+/**
+ * How many retries may wait for their sign-in at once on one connection; a retry beyond it is
+ * answered at once (each waiting one holds a timer and a waiter; a client could send thousands).
+ */
+export const MAX_WAITING_RETRIES = 16;
 /** The key of our one input request. */
 const SIGN_IN_INPUT = 'sign_in';
 
@@ -83,6 +88,7 @@ export class LoginOutcomes {
 
 export class InteractiveLogin {
   private readonly outcomes: LoginOutcomes;
+  private waitingRetries = 0;
 
   constructor(private readonly context: ServerContext) {
     this.outcomes = new LoginOutcomes(context);
@@ -116,7 +122,18 @@ export class InteractiveLogin {
     }
     const answer = ElicitResultSchema.safeParse(call.inputResponses?.[SIGN_IN_INPUT]);
     if (answer.success && answer.data.action !== 'accept') return this.abandon(state, answer.data.action);
-    const outcome = answer.success ? await this.outcomes.wait(state.loginId, SIGN_IN_WAIT_MS, call.signal) : 'pending';
+    if (answer.success && this.waitingRetries >= MAX_WAITING_RETRIES) {
+      return toolError(`${MAX_WAITING_RETRIES} retries of this sign-in are already waiting on this connection; wait for one of them to be answered`);
+    }
+    let outcome: LoginCompletion | 'pending' | 'unknown' = 'pending';
+    if (answer.success) {
+      this.waitingRetries++;
+      try {
+        outcome = await this.outcomes.wait(state.loginId, SIGN_IN_WAIT_MS, call.signal);
+      } finally {
+        this.waitingRetries--;
+      }
+    }
     if (outcome === 'pending') {
       // Still running (or the answer is missing): ask again, which needs the capability this time.
       if (modern.clientCapabilities.elicitation?.url === undefined) throw missingCapability({ elicitation: { url: {} } });

@@ -14,6 +14,8 @@ import { MetaKey } from '../protocol/mcp-wire.js';
 import { modernRequest } from './mcp-era.js';
 
 export const STATUS_URI = 'codex-auth://status';
+/** Open subscriptions/listen streams one connection may hold (each is a pending request, never answered until cancelled). */
+export const MAX_LISTEN_STREAMS = 64;
 
 const STATUS_RESOURCE = {
   uri: STATUS_URI,
@@ -79,6 +81,9 @@ export class StatusSubscriptions {
   private listen(filter: SubscriptionFilter, request: RequestContext): Promise<{ _meta: Record<string, unknown> }> {
     const id = request.id;
     if (this.streams.has(id)) throw new RpcError(ErrorCode.InvalidRequest, 'Invalid request: a subscription with this id is already open');
+    if (this.streams.size >= MAX_LISTEN_STREAMS) {
+      throw new RpcError(ErrorCode.InvalidRequest, `Invalid request: ${MAX_LISTEN_STREAMS} subscriptions are already open on this connection; cancel one first`);
+    }
     const uris = (filter.resourceSubscriptions ?? []).filter((uri) => uri === STATUS_URI);
     const honoured: SubscriptionFilter = filter.resourceSubscriptions ? { resourceSubscriptions: [...new Set(uris)] } : {};
     this.context.notifier.subscriptionAcknowledged(id, honoured);

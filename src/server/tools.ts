@@ -5,6 +5,7 @@
  */
 import * as z from '../protocol/zod.js';
 import { RpcError } from '../protocol/jsonrpc.js';
+import { NO_RESPONSE } from '../rpc/dispatcher.js';
 import type { InputRequiredResult, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
 import { accountTools } from './account-tools.js';
 import type { ServerContext, ServerHandlers } from './context.js';
@@ -122,14 +123,18 @@ export function toolMethods(context: ServerContext, interactive: InteractiveLogi
             ...(modern ? { modern, inputResponses, requestState } : { elicit: legacyElicit() }),
           }),
       };
+      let result: ToolResult | InputRequiredResult;
       try {
-        return await (found as Tool<z.ZodMiniType>).run(parsed.data, call);
+        result = await (found as Tool<z.ZodMiniType>).run(parsed.data, call);
       } catch (failure) {
+        if (request.signal.aborted) return NO_RESPONSE;
         // Protocol errors of the modern era (-32602 state, -32021 capability) stay protocol errors.
         if (failure instanceof RpcError && modern && [-32602, -32021].includes(failure.code)) throw failure;
         // Tool failures are results the model can read, not protocol errors.
         return error(failure instanceof RpcError || failure instanceof Error ? failure.message : String(failure));
       }
+      // MCP: a request the client cancelled SHOULD NOT be answered (a login retry it gave up on, say).
+      return request.signal.aborted ? NO_RESPONSE : result;
     },
   };
 }

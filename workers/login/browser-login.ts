@@ -15,7 +15,7 @@ import {
 import { createLogger, type Logger } from '../../src/log.js';
 import { LoginRun, type LoginEnding } from './login-run.js';
 import { listenOnLoopback } from './loopback-listener.js';
-import { errorPage, replacedPage, successPage } from './pages.js';
+import { errorPage, PAGE_SECURITY_HEADERS, replacedPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
 import { sanitizeIssuerText } from './issuer-text.js';
 import { knownOAuthErrorCode } from '../shared/oauth-error-codes.js';
@@ -32,6 +32,7 @@ const COMMON_HEADERS = {
   'Cache-Control': 'no-store',
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
+  ...PAGE_SECURITY_HEADERS,
 } as const;
 
 export class BrowserLogin extends LoginRun<StartBrowserLogin> {

@@ -1,11 +1,24 @@
 /** The few HTML pages the login worker's callback server shows a person. Everything reflected is escaped. */
+import { createHash } from 'node:crypto';
 
 export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+const STYLE = 'body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}';
+
+/**
+ * Sent with every answer of the callback server: the pages run no script, load nothing, post no
+ * form and may not be framed (a page of another site framing the callback could dress it up or
+ * click through it). The one inline style is allowed by its hash, nothing else.
+ */
+export const PAGE_SECURITY_HEADERS = {
+  'Content-Security-Policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  'X-Frame-Options': 'DENY',
+} as const;
+
 const page = (title: string, body: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
-  `<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}</style>` +
+  `<style>${STYLE}</style>` +
   `</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 
 export const successPage = () =>
