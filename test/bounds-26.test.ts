@@ -5,7 +5,9 @@
  *  - a cancelled `tools/call` retry is not answered (MCP: a cancelled request SHOULD NOT be;
  *    before: it was answered with input_required);
  *  - retries waiting for a sign-in and subscriptions/listen streams are capped per connection
- *    (before: neither was, and a request beyond any cap simply waited).
+ *    (before: neither was, and a request beyond any cap simply waited);
+ *  - a keyring helper slow to start delays the first status by the documented 20 s, not 40 s
+ *    (before: the failed load's change event asked for a reload, which waited 20 s more).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,6 +15,11 @@ import { test } from 'node:test';
 import type { RpcMessage } from '../dev/rpc-client.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KEYRING_MODULE_ENV } from '../src/auth/store/keyring-entry.js';
 
 type T = { after(fn: () => unknown): void };
 const VERSION = 'io.modelcontextprotocol/protocolVersion';
@@ -103,4 +110,20 @@ test('subscriptions/listen streams are capped per connection; cancelling one mak
   listen('sub-65');
   const ack = await client.waitFor((m) => m.method === 'notifications/subscriptions/acknowledged' && m.params._meta[SUBSCRIPTION] === 'sub-65', 'room after a cancel');
   assert.ok(ack);
+});
+
+test('a keyring helper slow to start delays the first status by the start timeout (20 s), once', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  await home.writeConfig('cli_auth_credentials_store = "keyring"\n');
+  const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
+  const fake = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
+  const client = startServer(t, { codexHome: home.path, env: { [KEYRING_MODULE_ENV]: fake, FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: dir, FAKE_KEYRING_START_MS: '120000' } });
+  const started = Date.now();
+  const status = await client.request('getAuthStatus', {}, 'first', 35_000);
+  const elapsed = Date.now() - started;
+  assert.equal(status.result?.authError?.code, 'keyring_unavailable', JSON.stringify(status));
+  assert.match(status.result.authError.message, /the keyring helper did not start in time/);
+  assert.ok(elapsed < 28_000, `the first status took ${elapsed} ms (the start timeout is 20 s)`);
 });

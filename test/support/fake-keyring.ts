@@ -7,6 +7,7 @@
  *  - FAKE_KEYRING=hang: a locked secret service waiting for an unlock: each call blocks a libuv
  *    thread in a system call (opening a FIFO nobody writes to), as a stuck native call would.
  *  - FAKE_KEYRING=fail: every call fails, like a machine without a secret service.
+ *  - FAKE_KEYRING_START_MS=n (any behaviour): loading the module takes n ms, a helper slow to start.
  *  - FAKE_KEYRING=flood: loading it writes 64 MiB to the helper's stdout with no newline and then
  *    blocks like `hang` (a broken binding printing without end).
  *
@@ -34,6 +35,10 @@ if (dir) {
 export function entryFile(directory: string, service: string, account: string): string {
   return join(directory, `${service}-${account}`.replace(/[^\w.-]/g, '_'));
 }
+
+// FAKE_KEYRING_START_MS: loading the binding takes this long (a busy machine, a slow disk).
+const startMs = Number(process.env['FAKE_KEYRING_START_MS'] ?? 0);
+if (startMs > 0) await new Promise((loaded) => setTimeout(loaded, startMs));
 
 if (behaviour === 'flood') {
   const chunk = 'x'.repeat(1024 * 1024);
