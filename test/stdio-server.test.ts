@@ -64,7 +64,8 @@ test('JSON-RPC errors: parse, invalid request, unknown method, invalid params', 
 
   client.sendLine('{"jsonrpc":"2.0","id":1.5,"method":"ping"}');
   const floatId = await client.waitFor((m) => m.error?.code === -32600 && m.error.message.includes('id must be'));
-  assert.equal(floatId.id, null);
+  // Not an MCP id, but a valid JSON-RPC one, echoed exactly (issue 26, docs/wire-bounds.md).
+  assert.equal(floatId.id, 1.5);
 
   const unknown = await client.request('noSuchMethod', {}, 'u-1');
   assert.deepEqual(unknown.error, { code: -32601, message: 'Method not found: noSuchMethod' });
