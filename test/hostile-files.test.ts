@@ -219,3 +219,12 @@ test('item 11: a corrupt account store does not block a second sign-in: it is se
   const { sessions } = await client.call('accountSession/list', {});
   assert.deepEqual(sessions.map((s: { email: string; isActive: boolean }) => [s.email, s.isActive]), [['pro@example.com', true], ['demo@example.com', false]]);
 });
+
+test('beside item 6: a FIFO at config.toml stops the start at once with a config error (exit 2), it does not hang', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  execFileSync('mkfifo', ['-m', '600', join(home.path, 'config.toml')]);
+  const run = await runCli(home.path, ['status']);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, new RegExp(`config error: cannot read ${join(home.path, 'config.toml').replace(/[.]/g, '\\.')}: it is not a regular file`));
+});

@@ -5,7 +5,7 @@
  * A key that is none of ours but a near miss of one (`prefered_auth_method`) is a warning; every
  * other unknown key belongs to Codex and is ignored without a word.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import * as z from '../protocol/zod.js';
@@ -76,12 +76,26 @@ function misspeltKeyWarnings(table: Record<string, unknown>, overrides: readonly
 
 const isTable = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/**
+ * config.toml, read only if it is a regular file: opened non-blocking and judged by fstat of that
+ * descriptor, so a FIFO there cannot block the start for good (src/auth/store/regular-file.ts).
+ */
 function readConfigText(file: string): string {
+  let fd: number;
   try {
-    return readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw new ConfigError(`config error: cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new ConfigError(`config error: cannot read ${file}: it is not a regular file; remove it or put a file there`);
+    return readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`config error: cannot read ${file}: ${(error as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
