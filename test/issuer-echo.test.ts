@@ -19,12 +19,13 @@ const claims = { email: 'echo@example.com', planType: 'plus', accountId: 'acct-e
 /** A run this long of a secret found anywhere is a leak (the old code exchange kept 64 characters). */
 const PIECE = 12;
 
-/** The pieces of `secret` that occur in `text`. */
+/** The pieces of `secret` that occur in `text`, in any case (the old refresh message lower-cased the code it echoed). */
 function leakedPieces(text: string, secret: string): string[] {
   const found: string[] = [];
+  const haystack = text.toLowerCase();
   for (let i = 0; i + PIECE <= secret.length; i++) {
     const piece = secret.slice(i, i + PIECE);
-    if (text.includes(piece)) found.push(piece);
+    if (haystack.includes(piece.toLowerCase())) found.push(piece);
   }
   return found;
 }
@@ -85,6 +86,8 @@ test('an echoing issuer gets no secret into any answer: status, tool, resource, 
   }
   assert.ok(refreshed.some((s) => s.authError?.message), `a refresh failure is reported: ${JSON.stringify(refreshed)}`);
   assert.ok(issuer.refreshCalls().length >= 4, 'the issuer was asked (and echoed) several times');
+  // Checked here already (and again at the end with everything): the live refresh token.
+  assert.deepEqual(leakedPieces(client.stdoutLines.join('\n'), refreshToken), [], 'no piece of the refresh token in a status, tool or resource answer');
 
   // Browser sign-ins whose code exchange is echoed, and one whose redirect echoes the state.
   const states: string[] = [];
