@@ -5,9 +5,12 @@
  * Exit codes every command shares: 2 for a usage error (an unknown command or option, a missing
  * value), a bad config or an unusable CODEX_HOME; each command documents its others.
  */
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { codexHomeProblem, createCodexHome } from '../auth/store/codex-home.js';
-import { codexHomeFromEnv } from './codex-home-env.js';
+import { codexHomeOrigin, isRelativeCodexHome, type CodexHomeOrigin } from '../config/codex-home-env.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { nearMiss } from '../config/near-miss.js';
 import { logLevelProblem } from '../log.js';
@@ -49,12 +52,14 @@ async function stop(message: string): Promise<never> {
  * now — a folder that cannot be made fails here, before a key is asked for or a URL printed.
  */
 async function loadOrExit(overrides: string[], willWrite = false): Promise<LoadedConfig> {
-  const codexHome = codexHomeFromEnv();
-  const problem = await codexHomeProblem(codexHome);
+  const origin = codexHomeOrigin();
+  const codexHome = origin.path;
+  const problem = (await codexHomeProblem(codexHome)) ?? (await missingCodexHome(origin));
   if (problem) await stop(problem);
+  if (isRelativeCodexHome(origin)) process.stderr.write(`codex-auth-mcp: warning: CODEX_HOME (${origin.raw}) is a relative path, taken from the working folder: ${codexHome}\n`);
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig(codexHome, overrides);
+    loaded = { ...loadConfig(codexHome, overrides), codexHomeSource: origin.source };
   } catch (error) {
     if (error instanceof ConfigError) await stop(error.message);
     throw error;
@@ -64,6 +69,23 @@ async function loadOrExit(overrides: string[], willWrite = false): Promise<Loade
   }
   for (const warning of loaded.warnings) process.stderr.write(`codex-auth-mcp: ${warning}\n`);
   return loaded;
+}
+
+/**
+ * A CODEX_HOME that is set but does not exist is refused, as Codex 0.171 refuses it (same words;
+ * it exits 1, we 2 like every unusable CODEX_HOME): it is almost always a typo, a `~` nobody
+ * expanded, or a relative path taken from whatever folder the client started us in, and creating
+ * it would hide the person's real credentials. Only the default ~/.codex is made when first needed.
+ */
+async function missingCodexHome(origin: CodexHomeOrigin): Promise<string | undefined> {
+  if (origin.source !== 'env' || (await stat(origin.path).then(() => true, () => false))) return undefined;
+  const raw = origin.raw!;
+  const fix = raw.startsWith('~')
+    ? `~ is not expanded here: write the full path (${join(homedir(), raw.slice(1))})`
+    : isRelativeCodexHome(origin)
+      ? `a relative path is taken from the working folder (${origin.path}): write the full path`
+      : `create it (mkdir -m 700 ${origin.path}), or unset CODEX_HOME for ~/.codex`;
+  return `CODEX_HOME points to "${raw}", but that path does not exist; ${fix}`;
 }
 
 /** What a person who ran the server by hand in a terminal sees (on stderr: stdout stays JSON-RPC). */
@@ -177,6 +199,16 @@ Examples:
 
   return program;
 }
+
+/**
+ * A reader that went away (`codex-auth-mcp status | head -1`) ends the output, not the command:
+ * the command finishes and exits with its own code, without a stack trace. (The server has its
+ * own handler: a client that went away ends it, see transport/stdio.ts.)
+ */
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+  if (process.stdout.listenerCount('error') === 1) throw error;
+});
 
 const logProblem = logLevelProblem();
 if (logProblem) process.stderr.write(`codex-auth-mcp: warning: ${logProblem}\n`);

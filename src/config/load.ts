@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import * as z from '../protocol/zod.js';
+import type { CodexHomeSource } from './codex-home-env.js';
 import { CODEX_KEYS } from './codex-keys.js';
 import { nearMiss } from './near-miss.js';
 import { applyOverrides, parseOverride, type ConfigOverride } from './overrides.js';
@@ -20,6 +21,8 @@ export class ConfigError extends Error {
 
 export interface LoadedConfig {
   readonly codexHome: string;
+  /** How codexHome was chosen, when the front end knows (the CLI does); else read from the environment. */
+  readonly codexHomeSource?: CodexHomeSource;
   readonly config: Config;
   /** Problems that do not stop anything (a misspelt key of ours), for the front end to show. */
   readonly warnings: readonly string[];
