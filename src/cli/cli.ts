@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { codexHomeProblem, createCodexHome } from '../auth/store/codex-home.js';
+import { assertCodexHomeWritable } from '../auth/store/home-writable.js';
 import { codexHomeOrigin, isRelativeCodexHome, type CodexHomeOrigin } from '../config/codex-home-env.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { nearMiss } from '../config/near-miss.js';
@@ -66,6 +67,8 @@ async function loadOrExit(overrides: string[], willWrite = false): Promise<Loade
   }
   if (willWrite && loaded.config.cli_auth_credentials_store !== 'ephemeral') {
     await createCodexHome(codexHome).catch((error: Error) => stop(error.message));
+    // A folder made, but one this process cannot write (or unsafe): refused before a URL or code is printed.
+    await assertCodexHomeWritable(codexHome).catch((error: Error) => stop(error.message));
   }
   for (const warning of loaded.warnings) process.stderr.write(`codex-auth-mcp: ${warning}\n`);
   return loaded;
