@@ -96,7 +96,7 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   await chmod(dir.authFile, 0o644);
   const loose = await cli(dir.path, ['status']);
   assert.equal(loose.code, 0);
-  const looseWarning = `other users can read or change ${dir.authFile} (mode 0644); run: chmod 600 ${dir.authFile}`;
+  const looseWarning = `other users can read ${dir.authFile} (mode 0644); run: chmod 600 ${dir.authFile}`;
   assert.equal(loose.stdout, `Signed in with an API key.\nCredentials: ${dir.authFile} (mode 0644).\nWarning: ${looseWarning}\n`);
   // --json says the same: the warning the text gives, and the mode as four octal digits.
   assert.deepEqual(JSON.parse((await cli(dir.path, ['status', '--json'])).stdout).storage, { kind: 'file', source: 'file', path: dir.authFile, fileMode: '0644', warning: looseWarning });

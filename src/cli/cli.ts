@@ -28,11 +28,27 @@ const accountCommands = () => import('./accounts.js');
 const USAGE_ERROR = 2;
 const COMMANDS = ['serve', 'mcp', 'status', 'login', 'logout', 'accounts', 'help'];
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+// No default value: commander would print `(default: [])` in every --help; unset reads as none.
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/**
+ * commander suggests an option only when it is spelt nearly right; a shortened one
+ * (`login --device`) gets nothing. This adds the one option it begins, when there is one.
+ */
+function suggestCompletedOptions(command: Command): Command {
+  const withUnknown = command as Command & { unknownOption(flag: string): void };
+  const original = withUnknown.unknownOption.bind(command);
+  withUnknown.unknownOption = (flag: string) => {
+    const completions = flag.startsWith('--') ? command.options.map((o) => o.long).filter((long): long is string => !!long?.startsWith(flag)) : [];
+    if (completions.length === 1) command.error(`error: unknown option '${flag}'\n(Did you mean ${completions[0]}?)`, { code: 'commander.unknownOption' });
+    original(flag);
+  };
+  return command;
+}
 
 /** Every command takes `-c key=value`, before or after its name, as codex does. */
 const withConfigOption = (command: Command) =>
-  command.option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, []);
+  suggestCompletedOptions(command).option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect);
 
 
 /** Ends the process, once a token-service thread started early has loaded (see earlyThreadSettled). */
@@ -98,8 +114,11 @@ const WAITING_FOR_A_CLIENT = `codex-auth-mcp: this is an MCP server, waiting for
   For people:  codex-auth-mcp status | login | logout   (codex-auth-mcp --help for more)
 `;
 
+/** Words people type for an option: `codex-auth-mcp version` means `--version`. */
+const OPTION_AS_COMMAND: Record<string, string> = { version: '--version', '-v': '--version' };
+
 function unknownCommand(name: string): Promise<never> {
-  const meant = nearMiss(name, COMMANDS);
+  const meant = OPTION_AS_COMMAND[name] ?? nearMiss(name, COMMANDS);
   return stop(
     `unknown command '${name}'${meant ? ` (did you mean '${meant}'?)` : ''}\n` +
       `Commands: serve (alias mcp, the default), status, login, logout, accounts, help. See codex-auth-mcp --help.`,
@@ -189,15 +208,18 @@ Examples:
   withConfigOption(accounts.command('list'))
     .description('list the signed-in accounts (email, plan, which is active, when each was last used); never a token')
     .option('--json', "machine-readable output (accountSession/list's shape)")
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp accounts list\n  codex-auth-mcp accounts list --json')
     .action(run(async () => (await accountCommands()).accountsListCommand));
   withConfigOption(accounts.command('switch <account>'))
     .description('make another signed-in account active, without signing in again (<account>: a session id or an email)')
     .option('--workspace <accountId>', 'the workspace to use (default: the one that account is signed in to)')
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp accounts switch ada@example.com\n  codex-auth-mcp accounts switch ada@example.com --workspace org-123\n  codex-auth-mcp accounts switch 7d0c1a5e-0000-4000-8000-000000000000')
     .action(runWith(async () => (await accountCommands()).accountsSwitchCommand));
   withConfigOption(accounts.command('remove <account>'))
     .description('remove one account; removing the active one signs it out and leaves no account active')
     .option('--local', 'only remove it here; do not revoke its tokens at the issuer')
     .option('--keep-tokens', 'the same as --local: the tokens stay valid at the issuer')
+    .addHelpText('after', '\nExamples:\n  codex-auth-mcp accounts remove ada@example.com\n  codex-auth-mcp accounts remove ada@example.com --local')
     .action(runWith(async () => (await accountCommands()).accountsRemoveCommand));
 
   return program;

@@ -74,7 +74,7 @@ function printStatus(report: StatusReport, warnings: string[], snapshot: AuthSna
     out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
     if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
   } else out('Signed in with an API key.');
-  if (!report.authMethod) {
+  if (!report.authMethod && !report.authError) {
     // Where we looked (a CODEX_HOME that did not reach us is the usual reason), and what to do.
     out(signedOutAdvice(report.codexHome, 'terminal'));
   } else if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
@@ -220,7 +220,7 @@ function showProgress(expiresAt: number | undefined): { stop(): void } {
 
 export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {
   return withRuntime(loaded, async ({ context }) => {
-    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined }, atOnce);
+    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined, failureShownToPerson: true }, atOnce);
     if (revoked) out('The tokens were revoked at the issuer.');
     if (revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.\n`);
     out(snapshot?.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.');

@@ -30,7 +30,7 @@ export function statusDocument(snapshot: AuthSnapshot, context: ServerContext): 
   const account = v2Account(snapshot);
   const codexHome = codexHomeReport(context.codexHome, context.codexHomeSource);
   // Signed out: where we looked and what to do (see where-we-looked.ts).
-  const advice = account === null ? { advice: signedOutAdvice(codexHome, 'client') } : {};
+  const advice = account === null && !status.authError ? { advice: signedOutAdvice(codexHome, 'client') } : {};
   return { authMethod: snapshot.authMethod ?? null, ...status, account, codexHome, ...advice };
 }
 

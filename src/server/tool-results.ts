@@ -25,6 +25,6 @@ export function describeStatus(snapshot: AuthSnapshot, context: ServerContext): 
   const problem = status.authError ? ` Problem: ${status.authError.message}` : '';
   // Signed out: say where we looked, so a CODEX_HOME the client did not pass is found out at once.
   const codexHome = codexHomeReport(context.codexHome, context.codexHomeSource);
-  const advice = account === null ? ` ${signedOutAdvice(codexHome, 'client')}` : '';
+  const advice = account === null && !status.authError ? ` ${signedOutAdvice(codexHome, 'client')}` : '';
   return text(`${summary}${problem}${advice}`, { ...status, account, codexHome });
 }
