@@ -14,6 +14,7 @@ import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { runCli } from './support/run-cli.js';
+import { signedOutStatusText } from './support/signed-out.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 
@@ -72,7 +73,7 @@ const portIsFree = (port: number) =>
 
 test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, expiry, where and with what mode', async (t) => {
   const dir = await home(t);
-  assert.deepEqual(await cli(dir.path, ['status']), { code: 1, stdout: 'Signed out.\n', stderr: '' });
+  assert.deepEqual(await cli(dir.path, ['status']), { code: 1, stdout: signedOutStatusText(dir.path), stderr: '' });
 
   await dir.writeAuth(await chatgptAuthRecord({ email: 'me@example.com', planType: 'pro', accountId: 'a' }));
   const text = await cli(dir.path, ['status']);
@@ -113,8 +114,9 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   assert.match(brokenText.stdout, /Problem: Stored credentials cannot be used/);
 
   // As Codex 0.171's `login status`: the environment's key signs nobody in.
-  const env = await cli((await home(t)).path, ['status'], { env: { OPENAI_API_KEY: 'sk-env' } });
-  assert.deepEqual(env, { code: 1, stdout: 'Signed out.\n', stderr: '' });
+  const envHome = (await home(t)).path;
+  const env = await cli(envHome, ['status'], { env: { OPENAI_API_KEY: 'sk-env' } });
+  assert.deepEqual(env, { code: 1, stdout: signedOutStatusText(envHome), stderr: '' });
 });
 
 test('-c before or after the command and CODEX_HOME work as for serve; a bad value stops with exit 2', async (t) => {
