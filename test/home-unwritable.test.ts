@@ -77,7 +77,7 @@ test('MCP tool, v1 and v2: an unwritable CODEX_HOME is refused before any URL or
     ['account/login/start', { type: 'apiKey', apiKey: 'sk-never' }],
   ] as const) {
     const reply = await client.request(method, params);
-    assert.equal(reply.error?.code, -32600, `${method} ${JSON.stringify(params)}: ${JSON.stringify(reply)}`);
+    assert.equal(reply.error?.code, -32603, `${method} ${JSON.stringify(params)}: ${JSON.stringify(reply)}`);
     assert.match(reply.error!.message, refusal);
   }
   assert.deepEqual(issuer.asked, [], 'the issuer was never asked for a device code');

@@ -7,7 +7,7 @@
 import { assertCodexHomeWritable } from '../auth/store/home-writable.js';
 import { apiKeyRecord } from '../auth/store/record.js';
 import type { Config } from '../config/schema.js';
-import { invalidRequest } from '../protocol/jsonrpc.js';
+import { internalError, invalidRequest } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
 
@@ -26,13 +26,13 @@ export function assertLoginAllowed(config: Config, method: 'api' | 'chatgpt'): v
 
 /**
  * A sign-in whose result could not be stored is refused before it starts: before a sign-in page
- * or a device code is handed out, or a key taken (home-writable.ts). As a request error (the
- * tools show it as their error), naming CODEX_HOME, why, and the fix.
+ * or a device code is handed out, or a key taken (home-writable.ts). With the code a failed write
+ * gives (-32603; the tools show it as their error), naming CODEX_HOME, why, and the fix.
  */
 export async function assertSignInCanBeKept(context: ServerContext): Promise<void> {
   if (context.config.cli_auth_credentials_store === 'ephemeral') return;
   await assertCodexHomeWritable(context.codexHome).catch((error: Error) => {
-    throw invalidRequest(error.message);
+    throw internalError(error.message);
   });
 }
 
