@@ -259,6 +259,8 @@ test('a bare codex-auth-mcp on a terminal says on stderr that it is an MCP serve
   const shown = await tty.shows(/waiting for an MCP client/);
   assert.match(shown, /this is an MCP server, waiting for an MCP client to speak JSON-RPC on stdin/);
   assert.match(shown, /"command": "codex-auth-mcp", "args": \["mcp"\]/);
+  // The entry to paste names this terminal's CODEX_HOME: clients do not pass the environment.
+  assert.match(shown.replace(/\s+/g, ''), new RegExp(`"env":\\{"CODEX_HOME":"${dir.path}"\\}`));
   assert.match(shown, /codex-auth-mcp status \| login \| logout/);
   await tty.keys('-l', '{"jsonrpc":"2.0","id":1,"method":"getAuthStatus"}');
   await tty.keys('Enter');

@@ -86,7 +86,9 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
   const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
   assert.ok(manifest.dependencies['codex-auth-mcp'], 'installed as a dependency of the project');
 
+  // A CODEX_HOME that is set must exist (as in Codex 0.171).
   const home = join(work, 'codex-home');
+  await mkdir(home, { mode: 0o700 });
   for (const bin of [join(project, 'node_modules', '.bin', 'codex-auth-mcp'), join(global, 'bin', 'codex-auth-mcp')]) {
     const help = await exec(bin, ['--help']);
     assert.equal(help.code, 0, help.stderr);

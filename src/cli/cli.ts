@@ -107,9 +107,12 @@ async function missingCodexHome(origin: CodexHomeOrigin): Promise<string | undef
   return `CODEX_HOME points to "${raw}", but that path does not exist; ${fix}`;
 }
 
-/** What a person who ran the server by hand in a terminal sees (on stderr: stdout stays JSON-RPC). */
-const WAITING_FOR_A_CLIENT = `codex-auth-mcp: this is an MCP server, waiting for an MCP client to speak JSON-RPC on stdin.
-  To use it, add it to your MCP client: {"command": "codex-auth-mcp", "args": ["mcp"]}
+/**
+ * What a person who ran the server by hand in a terminal sees (on stderr: stdout stays JSON-RPC):
+ * the entry to paste names the CODEX_HOME this terminal uses, since clients do not pass it on.
+ */
+const waitingForAClient = (codexHome: string) => `codex-auth-mcp: this is an MCP server, waiting for an MCP client to speak JSON-RPC on stdin.
+  To use it, add it to your MCP client: {"command": "codex-auth-mcp", "args": ["mcp"], "env": {"CODEX_HOME": ${JSON.stringify(codexHome)}}}
   To try it here, type:  {"jsonrpc":"2.0","id":1,"method":"getAuthStatus"}   (Ctrl-D quits)
   For people:  codex-auth-mcp status | login | logout   (codex-auth-mcp --help for more)
 `;
@@ -167,7 +170,7 @@ Examples:
         await unknownCommand(extra);
       }
       const loaded = await loadOrExit(overridesOf(command));
-      if (process.stdin.isTTY) process.stderr.write(WAITING_FOR_A_CLIENT);
+      if (process.stdin.isTTY) process.stderr.write(waitingForAClient(loaded.codexHome));
       serve({ loaded });
     });
 
