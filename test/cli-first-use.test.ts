@@ -52,6 +52,12 @@ test('--help of every command: no "(default: [])"; accounts subcommands have exa
   const version = await runCli(home.path, ['version']);
   assert.equal(version.code, 2);
   assert.match(version.stderr, /unknown command 'version' \(did you mean '--version'\?\)/);
+  // The exit codes the README gives the accounts commands.
+  assert.equal((await runCli(home.path, ['accounts', 'list'])).code, 1, 'no account signed in');
+  const unknown = await runCli(home.path, ['accounts', 'switch', 'nobody@example.com']);
+  assert.deepEqual([unknown.code, unknown.stderr], [1, 'codex-auth-mcp: no signed-in account is nobody@example.com\n']);
+  assert.equal((await runCli(home.path, ['accounts', 'remove', 'nobody@example.com'])).code, 1);
+  assert.equal((await runCli(home.path, ['accounts'])).code, 2, 'a group without its subcommand is a usage error');
   const device = await runCli(home.path, ['login', '--device']);
   assert.deepEqual([device.code, device.stdout], [2, '']);
   assert.match(device.stderr, /unknown option '--device'\n\(Did you mean --device-auth\?\)/);
