@@ -122,6 +122,7 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
   const secrets = await startSecretService();
   t.after(() => secrets.close());
   const keyringHome = join(work, 'keyring-home');
+  await mkdir(keyringHome, { mode: 0o700 });
   const keyring = ['-c', 'cli_auth_credentials_store=keyring'];
   const stored = await exec(join(global, 'bin', 'codex-auth-mcp'), ['login', '--with-api-key', ...keyring], { CODEX_HOME: keyringHome, ...secrets.env }, 'sk-installed-keyring\n');
   assert.equal(stored.code, 0, stored.stderr);
