@@ -84,7 +84,7 @@ test('MCP tool, v1 and v2: an unwritable CODEX_HOME is refused before any URL or
   assert.deepEqual(await client.call('ping'), {}, 'the server goes on');
 });
 
-test('CLI login (browser, device code, API key): exit 2 before anything is printed on stdout', async (t) => {
+test('CLI login (browser, device code, API key): exit 2 before anything is printed on stdout; logout exit 2 naming the folder', async (t) => {
   const { home, spawnOptions } = await unwritableHome(t);
   const issuer = await countingIssuer(t);
   for (const args of [['login'], ['login', '--device-auth'], ['login', '--with-api-key']]) {
@@ -99,4 +99,13 @@ test('CLI login (browser, device code, API key): exit 2 before anything is print
     assert.match(stderr, new RegExp(`^codex-auth-mcp: CODEX_HOME \\(${home}\\) cannot hold a sign-in: .*Nothing was started\\.\\n$`), args.join(' '));
   }
   assert.deepEqual(issuer.asked, []);
+
+  // logout: exit 2 naming the folder, not a raw EACCES on Codex's lock file.
+  const logout = spawn(process.execPath, [serverEntry, 'logout', '--local'], spawnOptions({}));
+  let logoutErr = '';
+  logout.stderr.on('data', (chunk) => (logoutErr += chunk));
+  logout.stdout.resume();
+  const [logoutCode] = await once(logout, 'exit');
+  assert.equal(logoutCode, 2, logoutErr);
+  assert.match(logoutErr, new RegExp(`^codex-auth-mcp: CODEX_HOME \\(${home}\\) cannot be changed: .*Nothing was removed\\.\\n$`));
 });

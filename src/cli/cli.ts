@@ -65,10 +65,11 @@ async function stop(message: string): Promise<never> {
 
 /**
  * Checks CODEX_HOME and loads the config, or stops the process at once with exit code 2 and one
- * clear message. `willWrite`: the command is about to store credentials, so CODEX_HOME is made
+ * clear message. `willWrite: 'remove'` (logout): an existing CODEX_HOME must be writable.
+ * `willWrite: true`: the command is about to store credentials, so CODEX_HOME is made
  * now — a folder that cannot be made fails here, before a key is asked for or a URL printed.
  */
-async function loadOrExit(overrides: string[], willWrite = false): Promise<LoadedConfig> {
+async function loadOrExit(overrides: string[], willWrite: boolean | 'remove' = false): Promise<LoadedConfig> {
   const origin = codexHomeOrigin();
   const codexHome = origin.path;
   const problem = (await codexHomeProblem(codexHome)) ?? (await missingCodexHome(origin));
@@ -81,7 +82,10 @@ async function loadOrExit(overrides: string[], willWrite = false): Promise<Loade
     if (error instanceof ConfigError) await stop(error.message);
     throw error;
   }
-  if (willWrite && loaded.config.cli_auth_credentials_store !== 'ephemeral') {
+  if (willWrite === 'remove' && loaded.config.cli_auth_credentials_store !== 'ephemeral' && (await stat(codexHome).then(() => true, () => false))) {
+    // A logout takes Codex's locks in CODEX_HOME: one that cannot be written is said so, not a raw EACCES.
+    await assertCodexHomeWritable(codexHome, 'sign-out').catch((error: Error) => stop(error.message));
+  } else if (willWrite === true && loaded.config.cli_auth_credentials_store !== 'ephemeral') {
     await createCodexHome(codexHome).catch((error: Error) => stop(error.message));
     // A folder made, but one this process cannot write (or unsafe): refused before a URL or code is printed.
     await assertCodexHomeWritable(codexHome).catch((error: Error) => stop(error.message));
@@ -175,7 +179,7 @@ Examples:
     });
 
   type CommandFn = (loaded: LoadedConfig, options: any) => Promise<number>;
-  const run = (load: () => Promise<CommandFn>, willWrite = false) => async (options: unknown, command: Command) => {
+  const run = (load: () => Promise<CommandFn>, willWrite: boolean | 'remove' = false) => async (options: unknown, command: Command) => {
     const loaded = await loadOrExit(overridesOf(command), willWrite);
     process.exitCode = await (await load())(loaded, options);
     await exit();
@@ -195,7 +199,7 @@ Examples:
     .description('sign out: revoke the tokens at the issuer, then remove the stored credentials')
     .option('--local', 'only remove them here; do not revoke them at the issuer')
     .addHelpText('after', '\nExamples:\n  codex-auth-mcp logout\n  codex-auth-mcp logout --local\n  CODEX_HOME=/srv/codex codex-auth-mcp logout -c logout_revokes_tokens=false')
-    .action(run(async () => (await commands()).logoutCommand));
+    .action(run(async () => (await commands()).logoutCommand, 'remove'));
 
   // Several accounts: every ChatGPT sign-in to another account adds one; see src/cli/accounts.ts.
   const accounts = program

@@ -38,9 +38,13 @@ async function notWritable(path: string, mode: number): Promise<string | undefin
  * Throws an Error naming CODEX_HOME, why a sign-in could not be stored there and the fix; returns
  * when it could be. Run on the main thread (local file system only).
  */
-export async function assertCodexHomeWritable(codexHome: string): Promise<void> {
+export async function assertCodexHomeWritable(codexHome: string, purpose: 'sign-in' | 'sign-out' = 'sign-in'): Promise<void> {
   const refuse = (why: string): never => {
-    throw new Error(`CODEX_HOME (${codexHome}) cannot hold a sign-in: ${why}. Nothing was started.`);
+    throw new Error(
+      purpose === 'sign-in'
+        ? `CODEX_HOME (${codexHome}) cannot hold a sign-in: ${why}. Nothing was started.`
+        : `CODEX_HOME (${codexHome}) cannot be changed: ${why}. Nothing was removed.`,
+    );
   };
   let existing = codexHome;
   while (!(await lstat(existing).then(() => true, () => false))) {
@@ -57,5 +61,6 @@ export async function assertCodexHomeWritable(codexHome: string): Promise<void> 
     const lockProblem = await notWritable(lock, constants.W_OK);
     if (lockProblem) refuse(`its lock file ${name} cannot be opened for writing: ${lockProblem}`);
   }
-  await assertPrivateFolder(codexHome).catch((error: Error) => refuse(error.message));
+  // Removing credentials from a folder that is not private is what one wants: only a sign-in is refused there.
+  if (purpose === 'sign-in') await assertPrivateFolder(codexHome).catch((error: Error) => refuse(error.message));
 }
