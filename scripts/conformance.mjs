@@ -12,7 +12,7 @@
 // Needs Node 22 or later (the suite uses fs.globSync): .ci/run runs it under its Node 24. Needs
 // the build (`npm run build`). Everything stays on loopback, on a port the system picks.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,9 @@ const freePort = () =>
   });
 
 const work = mkdtempSync(join(tmpdir(), 'codex-auth-mcp-conformance-'));
+// Made here: a CODEX_HOME that is set must exist (as in Codex 0.171), or the server refuses to start.
 const codexHome = join(work, 'codex-home');
+mkdirSync(codexHome, { mode: 0o700 });
 let bridgeProcess;
 const cleanUp = () => {
   // The bridge and the servers it spawned are one process group.

@@ -30,7 +30,8 @@ const accountOf = async (client: RpcClient) => (await client.call('account/read'
 
 test('account/read: signed out, API key, ChatGPT with its plan; other processes\' changes come as account/updated', async (t) => {
   const { client, home } = await server(t);
-  assert.deepEqual(await client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
+  // Signed out, ours names where it looked (an extra field; 0.171's four are unchanged).
+  assert.deepEqual(await client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null, codexHome: { path: home.path, source: 'env' } });
 
   await home.writeAuth({ OPENAI_API_KEY: 'sk-elsewhere', tokens: null });
   assert.deepEqual((await client.waitForNotification('account/updated')).params, { authMode: 'apikey', planType: null, reason: null });
@@ -56,7 +57,7 @@ test('account/read: signed out, API key, ChatGPT with its plan; other processes\
 
 test('account/read as 0.171: the env var is no account, an empty key is one, no email is null, a ChatGPT mode without tokens is refused', async (t) => {
   const withEnv = await server(t, { env: { OPENAI_API_KEY: 'sk-env' } });
-  assert.deepEqual(await withEnv.client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
+  assert.deepEqual(await withEnv.client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null, codexHome: { path: withEnv.home.path, source: 'env' } });
 
   const empty = await tempHome();
   await empty.writeAuth({ OPENAI_API_KEY: '' });
@@ -159,7 +160,7 @@ test('account/login/start apiKey and account/logout: results, files and notifica
   assert.deepEqual((await client.waitForNotification('account/updated', (p) => p.authMode === null)).params, { authMode: null, planType: null, reason: null });
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change', (p) => !p.authMethod)).params, {});
   await assert.rejects(stat(home.authFile), { code: 'ENOENT' });
-  assert.deepEqual(await client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
+  assert.deepEqual(await client.call('account/read'), { account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null, codexHome: { path: home.path, source: 'env' } });
   assert.equal(client.stderr.includes('sk-v2-secret'), false);
 });
 

@@ -14,6 +14,7 @@ import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { runCli } from './support/run-cli.js';
+import { signedOutStatusText } from './support/signed-out.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 
@@ -72,7 +73,7 @@ const portIsFree = (port: number) =>
 
 test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, expiry, where and with what mode', async (t) => {
   const dir = await home(t);
-  assert.deepEqual(await cli(dir.path, ['status']), { code: 1, stdout: 'Signed out.\n', stderr: '' });
+  assert.deepEqual(await cli(dir.path, ['status']), { code: 1, stdout: signedOutStatusText(dir.path), stderr: '' });
 
   await dir.writeAuth(await chatgptAuthRecord({ email: 'me@example.com', planType: 'pro', accountId: 'a' }));
   const text = await cli(dir.path, ['status']);
@@ -96,7 +97,7 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   await chmod(dir.authFile, 0o644);
   const loose = await cli(dir.path, ['status']);
   assert.equal(loose.code, 0);
-  const looseWarning = `other users can read or change ${dir.authFile} (mode 0644); run: chmod 600 ${dir.authFile}`;
+  const looseWarning = `other users can read ${dir.authFile} (mode 0644); run: chmod 600 ${dir.authFile}`;
   assert.equal(loose.stdout, `Signed in with an API key.\nCredentials: ${dir.authFile} (mode 0644).\nWarning: ${looseWarning}\n`);
   // --json says the same: the warning the text gives, and the mode as four octal digits.
   assert.deepEqual(JSON.parse((await cli(dir.path, ['status', '--json'])).stdout).storage, { kind: 'file', source: 'file', path: dir.authFile, fileMode: '0644', warning: looseWarning });
@@ -113,8 +114,9 @@ test('status: exit 1 signed out, 0 signed in, 2 unusable; method, email, plan, e
   assert.match(brokenText.stdout, /Problem: Stored credentials cannot be used/);
 
   // As Codex 0.171's `login status`: the environment's key signs nobody in.
-  const env = await cli((await home(t)).path, ['status'], { env: { OPENAI_API_KEY: 'sk-env' } });
-  assert.deepEqual(env, { code: 1, stdout: 'Signed out.\n', stderr: '' });
+  const envHome = (await home(t)).path;
+  const env = await cli(envHome, ['status'], { env: { OPENAI_API_KEY: 'sk-env' } });
+  assert.deepEqual(env, { code: 1, stdout: signedOutStatusText(envHome), stderr: '' });
 });
 
 test('-c before or after the command and CODEX_HOME work as for serve; a bad value stops with exit 2', async (t) => {
@@ -257,6 +259,8 @@ test('a bare codex-auth-mcp on a terminal says on stderr that it is an MCP serve
   const shown = await tty.shows(/waiting for an MCP client/);
   assert.match(shown, /this is an MCP server, waiting for an MCP client to speak JSON-RPC on stdin/);
   assert.match(shown, /"command": "codex-auth-mcp", "args": \["mcp"\]/);
+  // The entry to paste names this terminal's CODEX_HOME: clients do not pass the environment.
+  assert.match(shown.replace(/\s+/g, ''), new RegExp(`"env":\\{"CODEX_HOME":"${dir.path}"\\}`));
   assert.match(shown, /codex-auth-mcp status \| login \| logout/);
   await tty.keys('-l', '{"jsonrpc":"2.0","id":1,"method":"getAuthStatus"}');
   await tty.keys('Enter');

@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { serverEntry } from './support/paths.js';
 import { runCli } from './support/run-cli.js';
 import { startServer } from './support/spawn-server.js';
+import { signedOutStatusText } from './support/signed-out.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 
 type TestContext = { after(fn: () => unknown): void };
@@ -58,7 +59,7 @@ test('usage errors exit 2: an unknown command names the commands (and the one me
 test('a CODEX_AUTH_MCP_LOG that is no level warns once on stderr and uses the default; the server still starts', async (t) => {
   const dir = await home(t);
   const status = await cli(dir.path, ['status'], { env: { CODEX_AUTH_MCP_LOG: 'verbose' } });
-  assert.deepEqual([status.code, status.stdout], [1, 'Signed out.\n']);
+  assert.deepEqual([status.code, status.stdout], [1, signedOutStatusText(dir.path)]);
   assert.equal(status.stderr, 'codex-auth-mcp: warning: CODEX_AUTH_MCP_LOG="verbose" is not a log level (trace, debug, info, warn, error, fatal, silent); logging at warn\n');
   assert.equal((await cli(dir.path, ['status'], { env: { CODEX_AUTH_MCP_LOG: 'INFO' } })).stderr.includes('warning'), false, 'a level in capitals is a level');
 
@@ -104,7 +105,7 @@ test('a misspelt key of ours is a warning naming the key meant; Codex\'s own key
 
   const quiet = await home(t);
   await quiet.writeConfig('model = "o3"\nmodel_reasoning_effort = "high"\nchatgpt_base_url = "https://x"\npreferred_auth_method = "apikey"\n[tui]\nnotifications = true\n');
-  assert.deepEqual(await cli(quiet.path, ['status']), { code: 1, stdout: 'Signed out.\n', stderr: '' });
+  assert.deepEqual(await cli(quiet.path, ['status']), { code: 1, stdout: signedOutStatusText(quiet.path), stderr: '' });
 });
 
 test('a CODEX_HOME that is a file, or sits under one, stops every command at once with exit 2 naming CODEX_HOME', async (t) => {
@@ -119,24 +120,30 @@ test('a CODEX_HOME that is a file, or sits under one, stops every command at onc
   const below = await cli(join(file, 'home'), ['status']);
   assert.equal(below.code, 2);
   assert.equal(below.stderr, `codex-auth-mcp: CODEX_HOME (${join(file, 'home')}) cannot be created: ${file} is not a folder\n`);
-  // A folder that does not exist yet is fine to read (signed out), and is made by the first sign-in.
-  const fresh = join(dir.path, 'a', 'b');
-  assert.equal((await cli(fresh, ['status'])).code, 1);
+  // A CODEX_HOME that is set but does not exist is refused, as Codex 0.171 refuses it
+  // (codex-home-missing.test.ts); only the default ~/.codex is made by the first sign-in.
+  const userHome = join(dir.path, 'user');
+  await mkdir(userHome);
+  const fresh = join(userHome, '.codex');
+  const asDefault = { env: { CODEX_HOME: '', HOME: userHome } };
+  assert.equal((await cli('', ['status'], asDefault)).code, 1);
   assert.equal(existsSync(fresh), false, 'status creates nothing');
-  assert.equal((await cli(fresh, ['login', '--with-api-key'], { stdin: 'sk-new\n' })).code, 0);
+  assert.equal((await cli('', ['login', '--with-api-key'], { ...asDefault, stdin: 'sk-new\n' })).code, 0);
   assert.equal(existsSync(join(fresh, 'auth.json')), true);
 });
 
-test('a CODEX_HOME that cannot be created (/proc/…) fails at once with a message, in the CLI and in the server', async (t) => {
-  const login = await cli('/proc/nope', ['login', '--with-api-key'], { stdin: 'sk-x\n' });
+test('a default ~/.codex that cannot be created (/proc/…) fails at once with a message, in the CLI and in the server', async (t) => {
+  // Only the default is ever created (a CODEX_HOME that is set must exist): HOME decides it.
+  const login = await cli('', ['login', '--with-api-key'], { stdin: 'sk-x\n', env: { CODEX_HOME: '', HOME: '/proc/nope' } });
   assert.equal(login.code, 2, 'no spinning: it ends, with exit 2');
-  assert.equal(login.stderr, 'codex-auth-mcp: CODEX_HOME (/proc/nope) cannot be created: mkdir /proc/nope: ENOENT\n');
+  assert.equal(login.stderr, 'codex-auth-mcp: CODEX_HOME (/proc/nope/.codex) cannot be created: mkdir /proc/nope: ENOENT\n');
 
-  const server = startServer(t, { codexHome: '/proc/nope/deeper' });
+  const server = startServer(t, { codexHome: '', env: { CODEX_HOME: undefined, HOME: '/proc/nope/deeper' } });
   await server.initialize();
   const refused = await server.request('loginApiKey', { apiKey: 'sk-x' });
-  assert.equal(refused.error?.code, -32603);
-  assert.match(refused.error!.message, /CODEX_HOME \(\/proc\/nope\/deeper\) cannot be created: mkdir \/proc\/nope: ENOENT/);
+  // Refused early when /proc cannot be written by this user, else when the folder is made (as root): -32603 both.
+  assert.equal(refused.error?.code, -32603, JSON.stringify(refused.error));
+  assert.match(refused.error!.message, /CODEX_HOME \(\/proc\/nope\/deeper\/\.codex\) (cannot be created: mkdir \/proc\/nope: ENOENT|cannot hold a sign-in)/);
   assert.deepEqual(await server.call('ping'), {}, 'the server goes on');
 });
 

@@ -218,7 +218,7 @@ const ourStatus = (home: TempHome, proxy: RefusingProxy, env: Record<string, str
 
 /** The fields of 0.171's account/read result; anything else in ours must be one of our extras. */
 const ACCOUNT_READ_FIELDS = ['account', 'userId', 'requiresOpenaiAuth', 'workspaceRouting'];
-const OUR_EXTRAS = ['authError', 'storage', 'storageWarning'];
+const OUR_EXTRAS = ['authError', 'storage', 'storageWarning', 'codexHome'];
 
 const oracleKind = (reply: RpcReply): Oracle => (reply.error ? 'error' : reply.result?.account == null ? 'none' : reply.result.account.type);
 /** 0.171's method in our vocabulary: its `chatgptAuthTokens` is our `chatgpt` (see below). */

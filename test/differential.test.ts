@@ -325,7 +325,7 @@ test('config: a profile may set preferred_auth_method here (deliberate; 0.25 rea
   assert.deepEqual(both.ours, both.original);
 });
 
-test('start-up: both refuse bad -c overrides (we with exit code 2); we serve a CODEX_HOME that does not exist yet', async (t) => {
+test('start-up: both refuse bad -c overrides and a CODEX_HOME that does not exist (we with exit code 2)', async (t) => {
   await access(originalCodexBinary, constants.X_OK);
   const run = async (original: boolean, args: string[], codexHome: string) => {
     const client = spawnServer({ codexHome, original, args, env: { RUST_LOG: 'error', OPENAI_API_KEY: undefined } });
@@ -343,14 +343,18 @@ test('start-up: both refuse bad -c overrides (we with exit code 2); we serve a C
     assert.notEqual(originalExit.code, 0, `the original refuses ${args.join(' ')}`);
     assert.equal(oursExit.code, 2, `${args.join(' ')}: ${ours.stderr}`);
   }
-  // The original needs CODEX_HOME to exist (it canonicalises the path) and exits 1 without it.
+  // The original needs CODEX_HOME to exist (it canonicalises the path) and exits 1 without it;
+  // so does 0.171 (codex-home-missing.test.ts), and so do we, with exit 2 and the fix.
   const missing = await tempHome({ create: false });
   t.after(() => missing.remove());
   const original = await run(true, [], missing.path);
   original.child.stdin.end();
   assert.equal((await original.exited).code, 1);
   const ours = await run(false, [], missing.path);
-  assert.deepEqual(await ours.call('getAuthStatus', {}), { preferredAuthMethod: 'chatgpt' });
+  ours.child.stdin.end();
+  const oursExit = await ours.exited;
+  assert.equal(oursExit.code, 2);
+  assert.match(ours.stderr, new RegExp(`CODEX_HOME points to "${missing.path}", but that path does not exist`));
 });
 
 test('stdin EOF: we exit 0 (the original 0.25 keeps running until it is killed)', async (t) => {

@@ -16,13 +16,13 @@ test('a 0644 auth.json is warned about in getAuthStatus, account/read and the au
   await home.writeAuth({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-loose' }, 0o644);
   await chmod(home.authFile, 0o644);
   const client = startServer(t, { codexHome: home.path });
-  const warning = `other users can read or change ${home.authFile} (mode 0644); run: chmod 600 ${home.authFile}`;
+  const warning = `other users can read ${home.authFile} (mode 0644); run: chmod 600 ${home.authFile}`;
   const status = await client.call('getAuthStatus', {});
   assert.equal(status.authMethod, 'apikey');
   assert.equal(status.storageWarning, warning);
   assert.equal((await client.call('account/read', {})).storageWarning, warning);
   const tool = await client.call('tools/call', { name: 'auth_status', arguments: {} });
-  assert.match(JSON.stringify(tool), /other users can read or change/);
+  assert.match(JSON.stringify(tool), /other users can read/);
   await chmod(home.authFile, 0o600);
   await client.call('loginApiKey', { apiKey: 'sk-tight' });
   assert.equal((await client.call('getAuthStatus', {})).storageWarning, undefined, 'gone once the file is 0600');

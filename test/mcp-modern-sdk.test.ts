@@ -61,7 +61,7 @@ for (const mode of ['auto', { pin: '2026-07-28' }] satisfies Mode[]) {
       ['switch_account', 'Switch account', false],
     ]);
     const status = await client.callTool({ name: 'auth_status', arguments: {} });
-    assert.equal(text(status), 'Signed out.');
+    assert.match(text(status), /^Signed out\. Looked for credentials in /);
     assert.equal((status.structuredContent as Record<string, unknown>)['account'], null);
 
     // A codex method on the same modern connection: the SDK sends it with the modern _meta (and
@@ -137,7 +137,7 @@ test('SDK v2 (pinned): a declined sign-in changes nothing; without URL elicitati
   client.setRequestHandler('elicitation/create', async () => ({ action: 'decline' }));
   const declined = await client.callTool({ name: 'login', arguments: { method: 'chatgpt' } });
   assert.equal(text(declined), 'Sign-in declined; nothing was changed.');
-  assert.equal(text(await client.callTool({ name: 'auth_status', arguments: {} })), 'Signed out.');
+  assert.match(text(await client.callTool({ name: 'auth_status', arguments: {} })), /^Signed out\. Looked for credentials in /);
 
   const { client: plain } = await connect(t, { pin: '2026-07-28' }, { args: ['-c', `auth_issuer=${issuer.url}`] });
   const answer = await plain.callTool({ name: 'login', arguments: { method: 'chatgpt' } });

@@ -86,7 +86,9 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
   const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
   assert.ok(manifest.dependencies['codex-auth-mcp'], 'installed as a dependency of the project');
 
+  // A CODEX_HOME that is set must exist (as in Codex 0.171).
   const home = join(work, 'codex-home');
+  await mkdir(home, { mode: 0o700 });
   for (const bin of [join(project, 'node_modules', '.bin', 'codex-auth-mcp'), join(global, 'bin', 'codex-auth-mcp')]) {
     const help = await exec(bin, ['--help']);
     assert.equal(help.code, 0, help.stderr);
@@ -120,6 +122,7 @@ test('npm pack from a clean clone builds the package; installed with --omit=dev 
   const secrets = await startSecretService();
   t.after(() => secrets.close());
   const keyringHome = join(work, 'keyring-home');
+  await mkdir(keyringHome, { mode: 0o700 });
   const keyring = ['-c', 'cli_auth_credentials_store=keyring'];
   const stored = await exec(join(global, 'bin', 'codex-auth-mcp'), ['login', '--with-api-key', ...keyring], { CODEX_HOME: keyringHome, ...secrets.env }, 'sk-installed-keyring\n');
   assert.equal(stored.code, 0, stored.stderr);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -115,6 +115,8 @@ test('a server that cannot start is an error, not a hang: exit 1', async (t) => 
 
 test('a session recorded through the proxy is forwarded unchanged, redacted, and replays without mismatch', async (t) => {
   const dir = await tempDir(t);
+  // A CODEX_HOME that is set must exist (as in Codex 0.171).
+  await mkdir(`${dir}/home`, { mode: 0o700 });
   const proxy = spawn(process.execPath, [recorder, `${dir}/s.jsonl`, '--', process.execPath, server, 'mcp', '-c', 'login_callback_port=0'], {
     env: { PATH: process.env['PATH'] ?? '', CODEX_HOME: `${dir}/home` },
   });

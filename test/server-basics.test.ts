@@ -14,7 +14,7 @@ import { eventually } from './support/eventually.js';
 import { projectRoot, serverEntry } from './support/paths.js';
 import type { RpcClient } from '../dev/rpc-client.js';
 import { startServer } from './support/spawn-server.js';
-import { tempHome, type TempHome } from './support/temp-home.js';
+import { defaultHome, tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 
 type TestContext = { after(fn: () => unknown): void };
@@ -22,7 +22,7 @@ type TestContext = { after(fn: () => unknown): void };
 const packageJson = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as { name: string; version: string };
 
 /** A server on a fresh (or given) CODEX_HOME, without OPENAI_API_KEY unless `env` sets it; all of it removed after the test. */
-async function started(t: TestContext, options: { home?: TempHome; env?: Record<string, string>; args?: string[] } = {}) {
+async function started(t: TestContext, options: { home?: TempHome; env?: Record<string, string | undefined>; args?: string[] } = {}) {
   const home = options.home ?? (await tempHome());
   t.after(() => home.remove());
   const client = startServer(t, {
@@ -281,9 +281,9 @@ test('--help and --version: exit 0, usage on stdout, the package version exactly
   }
 });
 
-test('auth.json is written 0600, CODEX_HOME created 0700, and an existing looser file tightened', async (t) => {
-  const home = await tempHome({ create: false });
-  const { client } = await started(t, { home });
+test('auth.json is written 0600, the default ~/.codex created 0700, and an existing looser file tightened', async (t) => {
+  const home = await defaultHome();
+  const { client } = await started(t, { home, env: home.env });
   assert.deepEqual(await client.call('loginApiKey', { apiKey: 'sk-written' }), {});
   assert.equal((await stat(home.path)).mode & 0o777, 0o700);
   assert.equal((await stat(home.authFile)).mode & 0o777, 0o600);
@@ -296,9 +296,9 @@ test('auth.json is written 0600, CODEX_HOME created 0700, and an existing looser
   assert.equal((await stat(loose.authFile)).mode & 0o777, 0o600);
 });
 
-test('a CODEX_HOME that does not exist is not created by serving, and is picked up once it appears', async (t) => {
-  const home = await tempHome({ create: false });
-  const { client } = await started(t, { home });
+test('a default ~/.codex that does not exist is not created by serving, and is picked up once it appears', async (t) => {
+  const home = await defaultHome();
+  const { client } = await started(t, { home, env: home.env });
   await client.initialize();
   assert.deepEqual(await client.call('getAuthStatus'), { preferredAuthMethod: 'chatgpt' });
   await assert.rejects(stat(home.path), { code: 'ENOENT' }, 'reading never creates the directory');

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import { serverEntry } from './support/paths.js';
 import type { RpcClient } from '../dev/rpc-client.js';
 import { spawnServer } from './support/spawn-server.js';
-import { tempHome, type TempHome } from './support/temp-home.js';
+import { defaultHome, tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 
-async function started(t: { after(fn: () => unknown): void }, options: { env?: Record<string, string>; args?: string[]; home?: TempHome } = {}) {
+async function started(t: { after(fn: () => unknown): void }, options: { env?: Record<string, string | undefined>; args?: string[]; home?: TempHome } = {}) {
   const home = options.home ?? (await tempHome());
   const client = spawnServer({ codexHome: home.path, ...options });
   t.after(async () => {
@@ -155,9 +155,9 @@ test('a change made by another process is noticed and announced', async (t) => {
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change', (p) => !p.authMethod)).params, {});
 });
 
-test('a CODEX_HOME created after start-up is watched once it appears', async (t) => {
-  const home = await tempHome({ create: false });
-  const { client } = await started(t, { home });
+test('a default ~/.codex created after start-up is watched once it appears', async (t) => {
+  const home = await defaultHome();
+  const { client } = await started(t, { home, env: home.env });
   assert.equal((await client.call('getAuthStatus')).authMethod, undefined);
   await home.writeAuth({ OPENAI_API_KEY: 'sk-late' });
   assert.deepEqual((await client.waitForNotification('codex/event/auth_status_change')).params, { authMethod: 'apikey' });

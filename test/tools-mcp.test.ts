@@ -12,6 +12,7 @@ import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
+import { signedOutToolText } from './support/signed-out.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 import { SIGN_IN_LIFETIME_NOTE } from '../src/server/login-tool.js';
@@ -120,8 +121,10 @@ test('auth_status, login api_key and logout: text for the person, structuredCont
   const logout = await call('logout', { revoke: false });
   assert.deepEqual(logout, { content: [{ type: 'text', text: 'Signed out.' }], structuredContent: { authMethod: null, revoked: false } });
   const after = await call('auth_status');
-  assert.equal(after.content[0]!.text, 'Signed out.');
+  // Signed out, it says where it looked and what to do (where-we-looked.test.ts has the rest).
+  assert.equal(after.content[0]!.text, signedOutToolText(home.path));
   assert.equal(after.structuredContent.account, null);
+  assert.deepEqual(after.structuredContent.codexHome, { path: home.path, source: 'env' });
   await assert.rejects(readFile(home.authFile), { code: 'ENOENT' });
 
   // Another process writes something unusable; the server notices it by itself.

@@ -16,6 +16,7 @@ import { v2Account } from '../server/account-shapes.js';
 import { authStatusResult } from '../server/auth-methods.js';
 import { performLogout } from '../server/logout.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
+import { codexHomeReport, signedOutAdvice, type CodexHomeReport } from '../server/where-we-looked.js';
 import { atOnce, DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -37,7 +38,8 @@ export async function statusCommand(loaded: LoadedConfig, options: { json?: bool
     const status = authStatusResult(snapshot, context, false);
     const file = authFilePath(loaded.codexHome);
     const mode = snapshot.source === 'file' ? await stat(file).then((s) => s.mode & 0o777, () => undefined) : undefined;
-    const path = snapshot.source === 'file' ? file : null;
+    // Where the file is, or would be: a signed-out status names the file it looked for.
+    const path = snapshot.source === 'file' || (snapshot.source === 'none' && loaded.config.cli_auth_credentials_store === 'file') ? file : null;
     // The store's warning (a fallback, or an auth.json others can read) is the server's too.
     const warnings = [snapshot.storageWarning].filter((w): w is string => !!w);
     const report: StatusReport = {
@@ -46,6 +48,7 @@ export async function statusCommand(loaded: LoadedConfig, options: { json?: bool
       accessTokenExpiresAt: snapshot.accessTokenExpiresAt ? new Date(snapshot.accessTokenExpiresAt).toISOString() : null,
       storage: { kind: snapshot.storage, source: snapshot.source, path, fileMode: mode === undefined ? null : formatMode(mode), warning: [...new Set(warnings)].join(' ') || null },
       authError: status.authError ?? null,
+      codexHome: codexHomeReport(context.codexHome, context.codexHomeSource),
     };
     if (options.json) out(JSON.stringify(report, null, 2));
     else printStatus(report, [...new Set(warnings)], snapshot);
@@ -59,6 +62,7 @@ interface StatusReport {
   accessTokenExpiresAt: string | null;
   storage: { kind: string; source: string; path: string | null; fileMode: string | null; warning: string | null };
   authError: { message: string } | null;
+  codexHome: CodexHomeReport;
 }
 
 /** Four octal digits, as `stat -c %a` would pad them: 0600, 0644, 0000. */
@@ -70,7 +74,10 @@ function printStatus(report: StatusReport, warnings: string[], snapshot: AuthSna
     out(`Signed in with ChatGPT as ${report.account.email ?? '(no email)'} — plan ${report.account.planType}.`);
     if (report.accessTokenExpiresAt) out(`Access token expires ${report.accessTokenExpiresAt}.`);
   } else out('Signed in with an API key.');
-  if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
+  if (!report.authMethod && !report.authError) {
+    // Where we looked (a CODEX_HOME that did not reach us is the usual reason), and what to do.
+    out(signedOutAdvice(report.codexHome, 'terminal'));
+  } else if (report.storage.path) out(`Credentials: ${report.storage.path} (mode ${report.storage.fileMode}).`);
   else if (snapshot.source === 'keyring') out('Credentials: the OS keyring (service "Codex Auth").');
   else if (snapshot.storage === 'memory') out('Credentials: memory only (cli_auth_credentials_store = "ephemeral"); nothing is kept after this command.');
   for (const warning of warnings) out(`Warning: ${warning}`);
@@ -213,7 +220,7 @@ function showProgress(expiresAt: number | undefined): { stop(): void } {
 
 export async function logoutCommand(loaded: LoadedConfig, options: { local?: boolean }): Promise<number> {
   return withRuntime(loaded, async ({ context }) => {
-    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined }, atOnce);
+    const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: options.local ? false : undefined, failureShownToPerson: true }, atOnce);
     if (revoked) out('The tokens were revoked at the issuer.');
     if (revokeError) process.stderr.write(`Warning: the tokens could not be revoked at the issuer (${revokeError.message}); they were removed here.\n`);
     out(snapshot?.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.');

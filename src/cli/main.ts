@@ -7,14 +7,19 @@
  *   auth.json to validate, the token service's first thread is started, so it boots on another
  *   core while this one loads the rest (see token-service-pool.ts). With no auth.json the main
  *   thread answers that validation itself (auth/nothing-stored.ts) and no thread is needed.
+ * - `$CODEX_HOME/.env` is read into the environment, as Codex 0.171 does (codex-dotenv.ts),
+ *   before any thread starts: threads take their copy of the environment when they start, and
+ *   the token service's refresh and the login worker need a proxy set there.
  * Then the CLI (cli.ts).
  */
 import { lstatSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
-import { codexHomeFromEnv } from './codex-home-env.js';
+import { codexHomeFromEnv } from '../config/codex-home-env.js';
+import { loadCodexDotenv } from '../config/codex-dotenv.js';
 
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+loadCodexDotenv(codexHomeFromEnv());
 if (startsWithValidation(process.argv.slice(2)) && authFileMayExist()) (await import('../auth/token-service-pool.js')).prestartTokenService();
 await import('./cli.js');
 

@@ -9,6 +9,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import * as z from '../protocol/zod.js';
+import type { CodexHomeSource } from './codex-home-env.js';
 import { CODEX_KEYS } from './codex-keys.js';
 import { nearMiss } from './near-miss.js';
 import { applyOverrides, parseOverride, type ConfigOverride } from './overrides.js';
@@ -20,6 +21,8 @@ export class ConfigError extends Error {
 
 export interface LoadedConfig {
   readonly codexHome: string;
+  /** How codexHome was chosen, when the front end knows (the CLI does); else read from the environment. */
+  readonly codexHomeSource?: CodexHomeSource;
   readonly config: Config;
   /** Problems that do not stop anything (a misspelt key of ours), for the front end to show. */
   readonly warnings: readonly string[];
@@ -44,7 +47,7 @@ export function loadConfig(codexHome: string, rawOverrides: readonly string[]): 
 
   const parsed = ConfigSchema.safeParse(effective);
   if (!parsed.success) throw describeInvalidValue(parsed.error, origins, file, text);
-  return { codexHome, config: Object.freeze(parsed.data), warnings: misspeltKeyWarnings(fileTable, overrides, file, text) };
+  return { codexHome, config: Object.freeze(parsed.data), warnings: [...misspeltKeyWarnings(fileTable, overrides, file, text), ...misplacedKeyWarnings(text, file)] };
 }
 
 /** One warning per key, in the file (top level or any profile) or in `-c`, that looks like one of ours misspelt. */
@@ -70,6 +73,36 @@ function misspeltKeyWarnings(table: Record<string, unknown>, overrides: readonly
   for (const { path, raw } of overrides) {
     if (path.length === 1) check(path[0]!, `-c ${raw}`);
     else if (path.length === 3 && path[0] === 'profiles') check(path[2]!, `-c ${raw}`);
+  }
+  return warnings;
+}
+
+/**
+ * One warning per key of ours written under a table where it is not read: TOML puts every line
+ * after `[mcp_servers.auth]` into that table, so `forced_login_method = "chatgpt"` written at the
+ * end of the file is silently someone else's key. Only the top level and `[profiles.<name>]` are
+ * ours to read.
+ */
+export function misplacedKeyWarnings(text: string, file: string): string[] {
+  const ours: readonly string[] = KNOWN_KEYS;
+  const unquote = (part: string) => part.trim().replace(/^["']|["']$/g, '');
+  const warnings: string[] = [];
+  let table: string[] = [];
+  let header = '';
+  for (const [index, line] of text.split('\n').entries()) {
+    const found = /^\s*(\[\[?([^\]]+)\]\]?)/.exec(line);
+    if (found) {
+      header = found[1]!;
+      table = found[2]!.split('.').map(unquote);
+      continue;
+    }
+    const assignment = /^(\s*)([A-Za-z0-9_-]+)\s*=/.exec(line);
+    if (!assignment || table.length === 0 || !ours.includes(assignment[2]!)) continue;
+    if (table.length === 2 && table[0] === 'profiles') continue;
+    warnings.push(
+      `config warning: ${file}:${index + 1}:${assignment[1]!.length + 1}: ${assignment[2]} is under ${header}, where it is not read; ` +
+        `move it above the first [table] line (or into a [profiles.<name>] table)`,
+    );
   }
   return warnings;
 }

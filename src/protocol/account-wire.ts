@@ -60,6 +60,8 @@ export const AccountReadResultSchema = z.object({
   authError: z.optional(AuthErrorSchema),
   storage: z.optional(StorageKindSchema),
   storageWarning: z.optional(z.string()),
+  /** Ours, when signed out: the CODEX_HOME read and how it was chosen (see where-we-looked.ts). */
+  codexHome: z.optional(z.object({ path: z.string(), source: z.enum(['env', 'default']) })),
 });
 export type AccountReadResult = z.infer<typeof AccountReadResultSchema>;
 

@@ -11,6 +11,7 @@ import { authStatusResult, refreshedStatus } from './auth-methods.js';
 import { v2Account } from './account-shapes.js';
 import type { ServerContext, ServerHandlers } from './context.js';
 import { performLogout } from './logout.js';
+import { codexHomeReport } from './where-we-looked.js';
 import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
 
 const isUuid = (value: string) => z.uuid().safeParse(value).success;
@@ -44,6 +45,8 @@ export function accountMethods(context: ServerContext): ServerHandlers<AccountMe
         ...(status.authError && { authError: status.authError }),
         ...(status.storage && { storage: status.storage }),
         ...(status.storageWarning && { storageWarning: status.storageWarning }),
+        // Signed out: where we looked, as the tool and the status resource say it (an extra field).
+        ...(account === null && { codexHome: codexHomeReport(context.codexHome, context.codexHomeSource) }),
       };
     }),
 

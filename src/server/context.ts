@@ -4,6 +4,7 @@ import type { InactiveSessionRefresher } from '../auth/inactive-sessions.js';
 import type { CredentialStore } from '../auth/store/store.js';
 import type { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import type { TokenService } from '../auth/token-service-client.js';
+import type { CodexHomeSource } from '../config/codex-home-env.js';
 import type { Config } from '../config/schema.js';
 import type { LoginEngine } from '../login/login-engine.js';
 import type { Logger } from '../log.js';
@@ -15,6 +16,8 @@ import type { Notifier } from './notifier.js';
 export interface ServerContext {
   readonly config: Config;
   readonly codexHome: string;
+  /** How codexHome was chosen (CODEX_HOME in the environment, or the default), for signed-out answers. */
+  readonly codexHomeSource: CodexHomeSource;
   readonly auth: AuthState;
   readonly store: CredentialStore;
   /** How every thread opens the same store (passed along in worker tasks). */

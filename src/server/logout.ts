@@ -14,6 +14,8 @@ import type { After } from './sign-in.js';
 export interface LogoutOptions {
   /** Revoke the tokens at the issuer first (when undefined: config `logout_revokes_tokens`). */
   readonly revoke?: boolean | undefined;
+  /** The caller shows a failed revocation to a person itself (the CLI's warning): log it at debug, not warn. */
+  readonly failureShownToPerson?: boolean;
 }
 
 export interface LogoutOutcome {
@@ -54,7 +56,8 @@ async function logoutNow(context: ServerContext, options: LogoutOptions, after: 
   const { store, auth, config } = context;
   await context.logins.cancelActive();
   const revoking = options.revoke ?? config.logout_revokes_tokens;
-  const first = await revoke(context, revoking);
+  const shownToPerson = options.failureShownToPerson === true;
+  const first = await revoke(context, revoking, shownToPerson);
   let { target } = first;
   const sessionId = target?.sessionId ?? null;
   let revocation: { revoked: boolean; revokeError?: RevokeError } = { revoked: first.revoked, ...(first.revokeError && { revokeError: first.revokeError }) };
@@ -87,7 +90,7 @@ async function logoutNow(context: ServerContext, options: LogoutOptions, after: 
     // Something else is stored now: the same account, rotated by a sibling, goes the same way.
     const again = await revoke(context, false);
     if (!again.target || again.target.sessionId !== sessionId) break;
-    const next = revoking ? await revoke(context, true) : again;
+    const next = revoking ? await revoke(context, true, shownToPerson) : again;
     if (!next.target || next.target.sessionId !== sessionId) break;
     target = next.target;
     if (next.revokeError) revocation = { revoked: revocation.revoked, revokeError: next.revokeError };
@@ -115,13 +118,13 @@ interface Revocation {
   readonly looked: boolean;
 }
 
-async function revoke(context: ServerContext, send: boolean): Promise<Revocation> {
+async function revoke(context: ServerContext, send: boolean, shownToPerson = false): Promise<Revocation> {
   const { config } = context;
   const outcome = await context.tokens
     .revoke({ store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000, send })
     .catch((error: unknown) => ({ ok: false as const, code: 'revoke_unavailable', message: `the token service failed (${(error as Error).message})`, target: undefined, failed: true }));
   const looked = !('failed' in outcome);
   if (outcome.ok) return { revoked: outcome.revoked, target: outcome.target, looked };
-  context.log.warn({ code: outcome.code }, `failed to revoke the tokens during logout (${outcome.message}); removing the local credentials anyway`);
+  context.log[shownToPerson ? 'debug' : 'warn']({ code: outcome.code }, `failed to revoke the tokens during logout (${outcome.message}); removing the local credentials anyway`);
   return { revoked: false, revokeError: { code: outcome.code, message: outcome.message }, target: outcome.target, looked };
 }

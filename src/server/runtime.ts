@@ -9,6 +9,7 @@ import { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import { TokenService } from '../auth/token-service-client.js';
 import type { ValidateTask } from '../protocol/token-service-tasks.js';
 import type { LoadedConfig } from '../config/load.js';
+import { codexHomeOrigin } from '../config/codex-home-env.js';
 import type { Logger } from '../log.js';
 import { LoginEngine } from '../login/login-engine.js';
 import type { ServerContext } from './context.js';
@@ -51,7 +52,8 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
   auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
 
   const inactiveSessions = new InactiveSessionRefresher(tokens, { store: storeOptions, issuer: config.auth_issuer, refreshAfterMs: config.account_sessions_refresh_after_secs * 1000 }, log, store);
-  const context: ServerContext = { config, codexHome, auth, store, storeOptions, tokens, refresher, inactiveSessions, notifier, logins, log };
+  const codexHomeSource = loaded.codexHomeSource ?? codexHomeOrigin().source;
+  const context: ServerContext = { config, codexHome, codexHomeSource, auth, store, storeOptions, tokens, refresher, inactiveSessions, notifier, logins, log };
   return {
     context,
     inactiveSessions,

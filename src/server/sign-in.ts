@@ -4,9 +4,10 @@
  * through `after`, which runs what it is given once the caller's answer is out (a request's
  * `afterResponse`; the CLI, which answers nobody, runs it at once).
  */
+import { assertCodexHomeWritable } from '../auth/store/home-writable.js';
 import { apiKeyRecord } from '../auth/store/record.js';
 import type { Config } from '../config/schema.js';
-import { invalidRequest } from '../protocol/jsonrpc.js';
+import { internalError, invalidRequest } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
 
@@ -23,6 +24,18 @@ export function assertLoginAllowed(config: Config, method: 'api' | 'chatgpt'): v
   }
 }
 
+/**
+ * A sign-in whose result could not be stored is refused before it starts: before a sign-in page
+ * or a device code is handed out, or a key taken (home-writable.ts). With the code a failed write
+ * gives (-32603; the tools show it as their error), naming CODEX_HOME, why, and the fix.
+ */
+export async function assertSignInCanBeKept(context: ServerContext): Promise<void> {
+  if (context.config.cli_auth_credentials_store === 'ephemeral') return;
+  await assertCodexHomeWritable(context.codexHome).catch((error: Error) => {
+    throw internalError(error.message);
+  });
+}
+
 /** Runs a function once the answer that caused it has been sent. */
 export type After = (fn: () => void) => void;
 export const atOnce: After = (fn) => fn();
@@ -34,6 +47,7 @@ export const atOnce: After = (fn) => fn();
  */
 export async function signInWithApiKey(context: ServerContext, apiKey: string, after: After): Promise<AuthSnapshot | undefined> {
   assertLoginAllowed(context.config, 'api');
+  await assertSignInCanBeKept(context);
   await context.logins.cancelActive();
   const { store, notifier } = context;
   const snapshot = await context.auth.mutate(() => store.withLock(() => store.save(apiKeyRecord(apiKey))));
@@ -47,6 +61,7 @@ export async function signInWithApiKey(context: ServerContext, apiKey: string, a
 /** Starts a browser sign-in; its completion is let through once the answer naming its loginId is out. */
 export async function startChatGptSignIn(context: ServerContext, after: After, hints: { loginHint?: string; allowedWorkspaceId?: string } = {}) {
   assertLoginAllowed(context.config, 'chatgpt');
+  await assertSignInCanBeKept(context);
   const started = await context.logins.startChatGpt(hints);
   after(() => context.logins.release(started.loginId));
   return started;
@@ -54,6 +69,7 @@ export async function startChatGptSignIn(context: ServerContext, after: After, h
 
 export async function startDeviceCodeSignIn(context: ServerContext, after: After) {
   assertLoginAllowed(context.config, 'chatgpt');
+  await assertSignInCanBeKept(context);
   const started = await context.logins.startDeviceCode();
   after(() => context.logins.release(started.loginId));
   return started;

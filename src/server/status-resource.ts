@@ -12,6 +12,7 @@ import { authStatusResult } from './auth-methods.js';
 import type { ServerContext, ServerHandlers } from './context.js';
 import { MetaKey } from '../protocol/mcp-wire.js';
 import { modernRequest } from './mcp-era.js';
+import { codexHomeReport, signedOutAdvice } from './where-we-looked.js';
 
 export const STATUS_URI = 'codex-auth://status';
 /** Open subscriptions/listen streams one connection may hold (each is a pending request, never answered until cancelled). */
@@ -28,7 +29,11 @@ const STATUS_RESOURCE = {
 /** The resource's content: what `auth_status` shows, as JSON. */
 export function statusDocument(snapshot: AuthSnapshot, context: ServerContext): Record<string, unknown> {
   const { authToken: _never, ...status } = authStatusResult(snapshot, context, false);
-  return { authMethod: snapshot.authMethod ?? null, ...status, account: v2Account(snapshot) };
+  const account = v2Account(snapshot);
+  const codexHome = codexHomeReport(context.codexHome, context.codexHomeSource);
+  // Signed out: where we looked and what to do (see where-we-looked.ts).
+  const advice = account === null && !status.authError ? { advice: signedOutAdvice(codexHome, 'client') } : {};
+  return { authMethod: snapshot.authMethod ?? null, ...status, account, codexHome, ...advice };
 }
 
 interface Stream {

@@ -4,6 +4,7 @@ import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2Account } from './account-shapes.js';
 import { authStatusResult } from './auth-methods.js';
 import type { ServerContext } from './context.js';
+import { codexHomeReport, signedOutAdvice } from './where-we-looked.js';
 
 export const text = (message: string, structured?: Record<string, unknown>): ToolResult => ({
   content: [{ type: 'text', text: message }],
@@ -22,5 +23,8 @@ export function describeStatus(snapshot: AuthSnapshot, context: ServerContext): 
         ? 'Signed in with an OpenAI API key.'
         : `Signed in with ChatGPT as ${account.email ?? 'an unknown email'} (plan: ${account.planType}).`;
   const problem = status.authError ? ` Problem: ${status.authError.message}` : '';
-  return text(`${summary}${problem}`, { ...status, account });
+  // Signed out: say where we looked, so a CODEX_HOME the client did not pass is found out at once.
+  const codexHome = codexHomeReport(context.codexHome, context.codexHomeSource);
+  const advice = account === null && !status.authError ? ` ${signedOutAdvice(codexHome, 'client')}` : '';
+  return text(`${summary}${problem}${advice}`, { ...status, account, codexHome });
 }

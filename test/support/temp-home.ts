@@ -33,6 +33,30 @@ export async function tempHome(options: { create?: boolean } = {}): Promise<Temp
   };
 }
 
+/**
+ * A person's home folder whose ~/.codex does not exist yet: `path` is that ~/.codex, and `env`
+ * runs a server or command on it as the default (CODEX_HOME unset, HOME set). A CODEX_HOME that
+ * is set must exist (as in Codex 0.171); only the default is made by the first sign-in.
+ */
+export async function defaultHome(): Promise<TempHome & { env: Record<string, string | undefined> }> {
+  const home = await tempHome();
+  const path = join(home.path, '.codex');
+  return {
+    ...home,
+    path,
+    authFile: join(path, 'auth.json'),
+    async writeAuth(record, mode = 0o600) {
+      await mkdir(path, { recursive: true });
+      await writeFile(join(path, 'auth.json'), typeof record === 'string' ? record : JSON.stringify(record, null, 2), { mode });
+    },
+    async writeConfig(toml) {
+      await mkdir(path, { recursive: true });
+      await writeFile(join(path, 'config.toml'), toml);
+    },
+    env: { CODEX_HOME: undefined, HOME: home.path },
+  };
+}
+
 /** Codex's lock files: regular, empty, never removed (by Codex 0.171 or by us). */
 export const LOCK_FILES = ['auth.json.lock', 'auth.lock'];
 

@@ -64,7 +64,15 @@ export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): Au
   }
   if (!TOKEN_MODES.has(mode)) return fail(`auth_mode "${mode}" is not one Codex knows`);
 
-  if (!tokens) return fail('plan type is required for chatgpt authentication', 'chatgpt_tokens_missing');
+  // account/read still refuses with 0.171's words (account-methods.ts); a person reads these.
+  if (!tokens) {
+    return fail(
+      record.auth_mode === undefined
+        ? `neither an API key (OPENAI_API_KEY) nor ChatGPT tokens are in it (found: ${Object.keys(record).join(', ') || 'nothing'}); sign in again`
+        : `auth_mode is "${mode}" but no ChatGPT tokens are stored; sign in again`,
+      'chatgpt_tokens_missing',
+    );
+  }
   // The account shown to clients (email with the profile fallback, plan, account and user ids).
   const idClaims = tryReadTokenClaims(tokens.id_token) ?? {};
   const accountId = idClaims.accountId ?? tokens.account_id ?? undefined;

@@ -34,5 +34,5 @@ async function openModeWarning(path: string): Promise<string | undefined> {
   if (process.platform === 'win32') return undefined;
   const mode = await stat(path).then((info) => info.mode & 0o777, () => undefined);
   if (mode === undefined || (mode & 0o077) === 0) return undefined;
-  return `other users can read or change ${path} (mode 0${mode.toString(8).padStart(3, '0')}); run: chmod 600 ${path}`;
+  return `other users can read ${path} (mode 0${mode.toString(8).padStart(3, '0')}); run: chmod 600 ${path}`;
 }
