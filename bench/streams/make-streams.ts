@@ -14,7 +14,7 @@ const INITIALIZE = {
   expect: {
     result: {
       protocolVersion: '2025-06-18',
-      capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } },
+      capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, logging: {} },
       serverInfo: { name: 'codex-auth-mcp', title: 'Codex Auth', version: { $match: '^\\d+\\.\\d+\\.\\d+' } },
     },
   },
