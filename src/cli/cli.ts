@@ -26,9 +26,17 @@ const COMMANDS = ['serve', 'mcp', 'status', 'login', 'logout', 'accounts', 'help
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** Every command takes `-c key=value`, before or after its name, as codex does. */
+/** Every command takes `-c key=value` and `-p/--profile <name>`, before or after its name, as codex does. */
 const withConfigOption = (command: Command) =>
-  command.option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, []);
+  command
+    .option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect, [])
+    .option('-p, --profile <name>', 'lay $CODEX_HOME/<name>.config.toml over config.toml (as codex --profile)');
+
+/** What the config is read with: every `-c`, and the last `--profile` given. */
+interface ConfigArgs {
+  readonly overrides: string[];
+  readonly profile?: string | undefined;
+}
 
 
 /** Ends the process, once a token-service thread started early has loaded (see earlyThreadSettled). */
@@ -48,13 +56,13 @@ async function stop(message: string): Promise<never> {
  * clear message. `willWrite`: the command is about to store credentials, so CODEX_HOME is made
  * now — a folder that cannot be made fails here, before a key is asked for or a URL printed.
  */
-async function loadOrExit(overrides: string[], willWrite = false): Promise<LoadedConfig> {
+async function loadOrExit({ overrides, profile }: ConfigArgs, willWrite = false): Promise<LoadedConfig> {
   const codexHome = codexHomeFromEnv();
   const problem = await codexHomeProblem(codexHome);
   if (problem) await stop(problem);
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig(codexHome, overrides);
+    loaded = loadConfig(codexHome, overrides, { profile });
   } catch (error) {
     if (error instanceof ConfigError) await stop(error.message);
     throw error;
@@ -104,10 +112,10 @@ Examples:
   CODEX_HOME=/tmp/h codex-auth-mcp serve -c auth_issuer=http://127.0.0.1:4444`,
     );
 
-  const overridesOf = (command: Command) => [
-    ...(program.opts<{ config: string[] }>().config ?? []),
-    ...(command.opts<{ config?: string[] }>().config ?? []),
-  ];
+  const overridesOf = (command: Command): ConfigArgs => ({
+    overrides: [...(program.opts<{ config: string[] }>().config ?? []), ...(command.opts<{ config?: string[] }>().config ?? [])],
+    profile: command.opts<{ profile?: string }>().profile ?? program.opts<{ profile?: string }>().profile,
+  });
 
   withConfigOption(program.command('serve', { isDefault: true }))
     .alias('mcp')

@@ -76,8 +76,9 @@ export function loadConfig(codexHome: string, rawOverrides: readonly string[], o
 
   const parsed = ConfigSchema.safeParse(effective);
   if (!parsed.success) throw describeInvalidValue(parsed.error, origins, file, text);
-  const requirements = systemDir ? readRequirements(join(systemDir, 'requirements.toml')) : {};
-  const restrictions = combineRestrictions(parsed.data, requirements);
+  const requirementsFile = systemDir ? join(systemDir, 'requirements.toml') : '';
+  const requirements = systemDir ? readRequirements(requirementsFile) : {};
+  const restrictions = combineRestrictions(parsed.data, requirements, requirementsFile);
   return { codexHome, config: Object.freeze(parsed.data), restrictions, warnings: misspeltKeyWarnings(fileTable, overrides, file, text) };
 }
 
@@ -153,17 +154,28 @@ function readRequirements(file: string): Requirements {
  * methods are the intersection (none left is a config error, with its message); the allowed
  * workspaces are the intersection of every layer that names some (none left: no ChatGPT sign-in).
  */
-function combineRestrictions(config: Config, requirements: Requirements): LoginRestrictions {
+function combineRestrictions(config: Config, requirements: Requirements, requirementsFile: string): LoginRestrictions {
   let methods: ('chatgpt' | 'api')[] = ['chatgpt', 'api'];
-  if (config.forced_login_method) methods = methods.filter((m) => m === config.forced_login_method);
-  if (requirements.allowed_login_methods) methods = methods.filter((m) => requirements.allowed_login_methods!.includes(m));
+  const methodSettings: string[] = [];
+  if (config.forced_login_method) {
+    methods = methods.filter((m) => m === config.forced_login_method);
+    methodSettings.push(`forced_login_method = "${config.forced_login_method}"`);
+  }
+  if (requirements.allowed_login_methods) {
+    methods = methods.filter((m) => requirements.allowed_login_methods!.includes(m));
+    methodSettings.push(`allowed_login_methods in ${requirementsFile}`);
+  }
   if (methods.length === 0) throw new ConfigError('config error: authentication requirements do not permit any usable login method');
   let workspaces: string[] | undefined = config.forced_chatgpt_workspace_id;
+  const workspaceSettings: string[] = workspaces ? ['forced_chatgpt_workspace_id'] : [];
   const required = requirements.allowed_chatgpt_workspaces;
-  if (required) workspaces = workspaces ? workspaces.filter((id) => required.includes(id)) : [...required];
+  if (required) {
+    workspaces = workspaces ? workspaces.filter((id) => required.includes(id)) : [...required];
+    workspaceSettings.push(`allowed_chatgpt_workspaces in ${requirementsFile}`);
+  }
   return {
-    ...(methods.length === 1 && { forcedLoginMethod: methods[0] }),
-    ...(workspaces && { allowedWorkspaceIds: workspaces }),
+    ...(methods.length === 1 && { forcedLoginMethod: methods[0], methodSetting: methodSettings.join(' and ') }),
+    ...(workspaces && { allowedWorkspaceIds: workspaces, workspaceSetting: workspaceSettings.join(' and ') }),
   };
 }
 

@@ -19,6 +19,10 @@ export const LoginRestrictionsSchema = z.object({
   forcedLoginMethod: z.optional(z.enum(['chatgpt', 'api'])),
   /** The ChatGPT workspaces (account ids) allowed; absent: any; empty: none (the layers allow no common one). */
   allowedWorkspaceIds: z.optional(z.array(z.string())),
+  /** The setting(s) the method rule comes from, for messages (default `forced_login_method`). */
+  methodSetting: z.optional(z.string()),
+  /** The setting(s) the workspace rule comes from, for messages (default `forced_chatgpt_workspace_id`). */
+  workspaceSetting: z.optional(z.string()),
 });
 export type LoginRestrictions = z.infer<typeof LoginRestrictionsSchema>;
 
@@ -41,23 +45,25 @@ export const workspaceList = (ids: readonly string[]) => ids.join(',');
 export function forbiddenBecause(restrictions: LoginRestrictions | undefined, credential: CredentialKind): AuthError | undefined {
   if (!restrictions) return undefined;
   const { forcedLoginMethod, allowedWorkspaceIds } = restrictions;
+  const methodSetting = restrictions.methodSetting ?? 'forced_login_method';
+  const workspaceSetting = restrictions.workspaceSetting ?? 'forced_chatgpt_workspace_id';
   if (credential.method === 'apikey' && forcedLoginMethod === 'chatgpt') {
     return {
       code: LOGIN_METHOD_FORBIDDEN,
-      message: 'Not signed in: an API key is stored, but forced_login_method = "chatgpt" allows ChatGPT sign-in only (the key is kept, unused). Sign in with ChatGPT.',
+      message: `Not signed in: an API key is stored, but ${methodSetting} allows ChatGPT sign-in only (the key is kept, unused). Sign in with ChatGPT.`,
     };
   }
   if (credential.method === 'chatgpt' && forcedLoginMethod === 'api') {
     return {
       code: LOGIN_METHOD_FORBIDDEN,
-      message: 'Not signed in: ChatGPT tokens are stored, but forced_login_method = "api" allows API-key sign-in only (the tokens are kept, unused). Sign in with an API key.',
+      message: `Not signed in: ChatGPT tokens are stored, but ${methodSetting} allows API-key sign-in only (the tokens are kept, unused). Sign in with an API key.`,
     };
   }
   if (credential.method === 'chatgpt' && allowedWorkspaceIds && !(credential.workspaceId && allowedWorkspaceIds.includes(credential.workspaceId))) {
     const allowed = allowedWorkspaceIds.length ? `workspace(s) ${workspaceList(allowedWorkspaceIds)} only` : 'no workspace (its layers have none in common)';
     return {
       code: WORKSPACE_FORBIDDEN,
-      message: `Not signed in: the stored ChatGPT sign-in is for workspace ${credential.workspaceId ?? '(none named)'}, but forced_chatgpt_workspace_id allows ${allowed} (the tokens are kept, unused). Sign in to an allowed workspace.`,
+      message: `Not signed in: the stored ChatGPT sign-in is for workspace ${credential.workspaceId ?? '(none named)'}, but ${workspaceSetting} allows ${allowed} (the tokens are kept, unused). Sign in to an allowed workspace.`,
     };
   }
   return undefined;
