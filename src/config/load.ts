@@ -79,7 +79,13 @@ export function loadConfig(codexHome: string, rawOverrides: readonly string[], o
   const requirementsFile = systemDir ? join(systemDir, 'requirements.toml') : '';
   const requirements = systemDir ? readRequirements(requirementsFile) : {};
   const restrictions = combineRestrictions(parsed.data, requirements, requirementsFile);
-  return { codexHome, config: Object.freeze(parsed.data), restrictions, warnings: misspeltKeyWarnings(fileTable, overrides, file, text) };
+  const warnings = misspeltKeyWarnings(fileTable, overrides, file, text);
+  const legacyProfile = effective['profile'];
+  if (typeof legacyProfile === 'string') {
+    // Kept for the configs Codex 0.25 users have; 0.171 refuses to load such a config at all.
+    warnings.push(`config warning: the legacy profile = "${legacyProfile}" selector ([profiles.${legacyProfile}]) is read here, but Codex 0.171 refuses it: use --profile ${legacyProfile} with $CODEX_HOME/${legacyProfile}.config.toml`);
+  }
+  return { codexHome, config: Object.freeze(parsed.data), restrictions, warnings };
 }
 
 const defaultSystemDir = () => (process.platform === 'win32' ? undefined : '/etc/codex');
