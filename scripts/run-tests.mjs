@@ -23,6 +23,7 @@ const only = process.argv.slice(2); // optional substrings to pick files, e.g. `
 const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js', 'codex-0171-authorize.test.js'];
 /** The slowest files, slowest first (TEST_TIMINGS=1 on a 2-core machine); the rest follow by name. */
 const SLOWEST_FIRST = [
+  'codex-0171-restrictions.test.js',
   'accounts.test.js',
   'accounts-chaos.test.js',
   'accounts-durability.test.js',
