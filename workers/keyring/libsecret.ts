@@ -160,15 +160,26 @@ export function secretServiceEntry(service: string, account: string): SecretServ
       if (current !== null) return current;
       const older = lookup(any);
       if (older !== null) {
-        // Adopted once: from now on there is one item, 0.171's, whoever writes next.
-        store(older);
-        removeOlderItems();
+        // Adopted once: from now on there is one item, 0.171's, whoever writes next. Best effort:
+        // the value was read either way, and the next save tries again.
+        try {
+          store(older);
+          removeOlderItems();
+        } catch {
+          // a locked or read-only collection: the older item stays readable as it is
+        }
       }
       return older;
     },
     set(value) {
       store(value);
-      removeOlderItems();
+      // The value is stored; an older item that cannot be removed (locked) is never read before
+      // 0.171's, so it costs nothing but its presence until the next save removes it.
+      try {
+        removeOlderItems();
+      } catch {
+        // left for the next save
+      }
     },
     remove() {
       const error: ({ message?: string } | null)[] = [null];
