@@ -20,9 +20,10 @@ import { describeMissing, missingTools } from './test-tools.mjs';
 
 const root = new URL('../dist/test/', import.meta.url).pathname;
 const only = process.argv.slice(2); // optional substrings to pick files, e.g. `npm test -- config`
-const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js'];
+const FIXED_PORT_FILES = ['login-ports.test.js', 'codex-0171-login.test.js', 'codex-0171-authorize.test.js'];
 /** The slowest files, slowest first (TEST_TIMINGS=1 on a 2-core machine); the rest follow by name. */
 const SLOWEST_FIRST = [
+  'codex-0171-restrictions.test.js',
   'accounts.test.js',
   'accounts-chaos.test.js',
   'accounts-durability.test.js',

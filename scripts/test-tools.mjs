@@ -14,6 +14,7 @@ export const TEST_TOOLS = [
   { command: 'dbus-send', package: 'dbus', files: ['storage-keyring', 'codex-0171-keyring'], why: 'talking to that D-Bus' },
   { command: 'gnome-keyring-daemon', package: 'gnome-keyring', files: ['storage-keyring', 'codex-0171-keyring'], why: 'a real Secret Service' },
   { command: 'secret-tool', package: 'libsecret-tools', files: ['storage-keyring', 'codex-0171-keyring'], why: 'looking at keyring entries from outside' },
+  { command: 'unshare', package: 'util-linux', files: ['codex-0171-restrictions', 'codex-0171-authorize'], why: 'a private /etc/codex (user and mount namespace) for the admin config layers' },
 ];
 
 const isExecutable = (path) => {

@@ -99,7 +99,7 @@ test('account/login/start chatgpt: loginId and authUrl; signing in sends account
   assert.deepEqual(Object.keys(response.result).sort(), ['authUrl', 'loginId', 'type']);
   assert.equal(type, 'chatgpt');
   assert.match(loginId, /^[0-9a-f-]{36}$/);
-  assert.match(authUrl, /redirect_uri=http%3A%2F%2Flocalhost/);
+  assert.match(authUrl, /redirect_uri=http%3A%2F%2F127\.0\.0\.1/);
 
   const callback = await signInAtIssuer(authUrl, 'plus@example.com');
   assert.equal((await fetch(callback, { redirect: 'manual' })).status, 302);

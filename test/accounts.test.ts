@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -75,7 +75,7 @@ async function signIn(client: RpcClient, email: string, start: () => Promise<{ l
 }
 
 const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
-const vaultPath = (home: TempHome) => join(home.path, 'account-sessions.json');
+const vaultPath = (home: TempHome) => join(home.path, 'codex-auth-mcp-accounts.json');
 const activeEmail = async (home: TempHome) => jwtEmail((await readJson(home.authFile)).tokens.id_token);
 const jwtEmail = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).email as string;
 
@@ -124,6 +124,36 @@ test('a second sign-in keeps the first account; the list names both, the active 
   for (const text of [JSON.stringify(response), JSON.stringify(tool), listed.stdout, human.stdout, client.stderr]) {
     for (const secret of secrets) assert.ok(!text.includes(secret), 'no token or key in a listing or a log');
   }
+});
+
+test('our old account-sessions.json is adopted once as codex-auth-mcp-accounts.json, no session lost; a file of that old name in another layout is left alone', async (t) => {
+  const { home, client, issuer } = await setup(t);
+  await signIn(client, 'demo@example.com');
+  await signIn(client, 'pro@example.com');
+  const before = await readFile(vaultPath(home), 'utf8');
+  client.kill();
+  await client.exited;
+  // As an earlier version of this server left it.
+  await rename(vaultPath(home), join(home.path, 'account-sessions.json'));
+
+  const later = server(t, home, issuer);
+  await later.initialize();
+  const { sessions } = await later.call('accountSession/list', {});
+  assert.deepEqual(sessions.map((s: any) => [s.email, s.isActive]), [['pro@example.com', true], ['demo@example.com', false]], 'both sessions, read from the old file');
+  assert.equal(await readFile(vaultPath(home), 'utf8'), before, 'the same bytes under the new name');
+  assert.equal((await stat(vaultPath(home))).mode & 0o777, 0o600);
+  assert.deepEqual((await readdir(home.path)).filter((name) => name === 'account-sessions.json'), [], 'the old name is gone');
+  // Switching to the adopted inactive session works: its tokens came through.
+  const demo = sessions.find((s: any) => s.email === 'demo@example.com');
+  await later.call('accountSession/switch', { sessionId: demo.sessionId, accountId: demo.selectedWorkspaceAccountId });
+  assert.equal(await activeEmail(home), 'demo@example.com');
+
+  // Another program's multi-login store by the old name (another layout) is never read, moved or removed.
+  const foreign = JSON.stringify({ accounts: [{ id: 'x', tokens: {} }] });
+  await writeFile(join(home.path, 'account-sessions.json'), foreign);
+  const again = await later.call('accountSession/list', {});
+  assert.equal(again.sessions.length, 2);
+  assert.equal(await readFile(join(home.path, 'account-sessions.json'), 'utf8'), foreign);
 });
 
 test('switch and back, tokens rotated in between: nothing is lost, each switch is announced here and by a sibling, and the CLI sees it', async (t) => {
@@ -315,7 +345,7 @@ test('with the keyring, the inactive accounts are one more keyring entry; nothin
   t.after(() => rm(keyringDir, { recursive: true, force: true, maxRetries: 5 }));
   await signIn(client, 'demo@example.com');
   await signIn(client, 'pro@example.com');
-  assert.deepEqual((await readdir(home.path)).filter((name) => name.endsWith('.json')), [], 'neither auth.json nor account-sessions.json');
+  assert.deepEqual((await readdir(home.path)).filter((name) => name.endsWith('.json')), [], 'neither auth.json nor codex-auth-mcp-accounts.json');
   const entry = entryFile(keyringDir, KEYRING_SERVICE, `${keyringAccount(home.path)}|sessions`);
   const vault = await readJson(entry);
   assert.deepEqual(vault.sessions.filter((s: any) => s.record).map((s: any) => s.email), ['demo@example.com']);
@@ -352,7 +382,7 @@ test('an API key in force is never overwritten by a switch', async (t) => {
   assert.deepEqual((await client.call('accountSession/list', {})).sessions.map((s: any) => s.email), ['demo@example.com'], 'the inactive account is still there');
 });
 
-test('an unreadable account-sessions.json is an error naming the file, never a crash, and is never emptied', async (t) => {
+test('an unreadable codex-auth-mcp-accounts.json is an error naming the file, never a crash, and is never emptied', async (t) => {
   const { home, client } = await setup(t);
   await signIn(client, 'demo@example.com');
   await writeFile(vaultPath(home), '{"version":1,"sessions":[{"sessionId":', { mode: 0o600 });

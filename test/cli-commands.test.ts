@@ -188,7 +188,7 @@ test('login in a terminal: the URL, progress that ticks, and Ctrl-C cancels, exi
   const tty = await terminal(t, cliCommand(dir.path, 'login -c login_callback_port=0 -c auth_issuer=http://127.0.0.1:9'));
   const shown = await tty.shows(/Waiting for you to sign in \(Ctrl-C to cancel\)… 0:0\d elapsed/);
   assert.match(shown, /Open this URL in a browser to sign in:\n\n {4}http:\/\/127\.0\.0\.1:9\/oauth\/authorize\?/);
-  const port = Number(/localhost%3A(\d+)/.exec(shown)![1]);
+  const port = Number(/127\.0\.0\.1%3A(\d+)/.exec(shown)![1]);
   assert.equal(await portIsFree(port), false, 'the callback server listens');
   // Progress: the elapsed time moves on.
   await tty.shows(/… 0:0[2-9] elapsed/);

@@ -185,14 +185,10 @@ test('(c) 0.171 keeps keyring credentials in the Secret Service itself, and ours
     }
   });
 
-  // A known difference, not a wish: the binding we use (@napi-rs/keyring) cannot set the label or
-  // the `application`/`target` attributes that 0.171's keyring-rs 3.6 writes. Lookups match on
-  // service and username, which are the same, so each side reads and overwrites the other's
-  // entry (the tests above); only an account holding one entry of each kind at once is
-  // ambiguous to us. Pinned here so a change on either side is seen.
-  await t.test('the item as a Secret Service client sees it: same service and username; label and two attributes differ (known)', () => {
-    // The account differs by CODEX_HOME. Left out: gnome-keyring's own `xdg:schema` attribute,
-    // which it adds to both, but not at once.
+  // Our entry is 0.171's: the same attributes and label (written through libsecret,
+  // workers/keyring/libsecret.ts), so an account holds one item whoever wrote it.
+  await t.test('the item as a Secret Service client sees it: the same label and attributes as 0.171 writes', () => {
+    // The account differs by CODEX_HOME. Left out: gnome-keyring's own `xdg:schema` attribute.
     const seen = (item: SecretItem, home: TempHome) => {
       const account = keyringAccount(home.path);
       const attributes = Object.entries(item.attributes).filter(([name]) => name !== 'xdg:schema');
@@ -201,11 +197,42 @@ test('(c) 0.171 keeps keyring credentials in the Secret Service itself, and ours
         attributes: Object.fromEntries(attributes.map(([name, value]) => [name, value === account ? '<account>' : value])),
       };
     };
-    assert.deepEqual(seen(theirs, theirHome), {
+    const expected = {
       label: '<account>@Codex Auth:default (keyring v3.6.3)',
       attributes: { application: 'rust-keyring', service: 'Codex Auth', target: 'default', username: '<account>' },
-    });
-    assert.deepEqual(seen(our, ourHome), { label: 'keyring:<account>@Codex Auth', attributes: { service: 'Codex Auth', username: '<account>' } });
+    };
+    assert.deepEqual(seen(theirs, theirHome), expected);
+    assert.deepEqual(seen(our, ourHome), expected);
   });
   assert.deepEqual(proxy.seen, [], 'nothing tried to leave the machine');
+});
+
+test('(d) one item per account whoever wrote it: an entry an older version of ours wrote is adopted once as 0.171\'s; beside 0.171\'s, 0.171\'s wins and ours goes at the next write', { timeout: 120_000 }, async (t) => {
+  const { session, env, newHome, startOurs } = await setUp(t);
+  const home = await newHome();
+  const account = keyringAccount(home.path);
+  const older = { label: `keyring:${account}@${KEYRING_SERVICE}`, attributes: { service: KEYRING_SERVICE, username: account } };
+  const items = async () => (await session.items({ service: KEYRING_SERVICE, username: account })).map((item) => ({ application: item.attributes['application'] ?? null, secret: item.secret }));
+
+  // Only our older item: read, then adopted — one item, 0.171's kind, the same value.
+  await session.store(older.label, older.attributes, apiKeyRecord('sk-older-ours'));
+  const ours = await startOurs(home, KEYRING);
+  assert.equal((await ours.call('getAuthStatus', { includeToken: true })).authToken, 'sk-older-ours');
+  assert.deepEqual(await items(), [{ application: 'rust-keyring', secret: apiKeyRecord('sk-older-ours') }]);
+  const status = await runCodex0171(['login', 'status', ...KEYRING], { codexHome: home.path, env });
+  assert.match(output(status), /API key configured/, '0.171 reads the adopted item');
+
+  // An older item of ours beside 0.171's (both could exist before: 0.171 writing first, then an
+  // older version of ours): 0.171's is the one read, and our next write leaves one.
+  // (In this order: gnome-keyring replaces an item whose attributes include all of the new one's.)
+  const [theirs] = await session.items({ service: KEYRING_SERVICE, username: account });
+  await session.store(older.label, older.attributes, apiKeyRecord('sk-older-again'));
+  await session.store(theirs!.label, theirs!.attributes, apiKeyRecord('sk-written-by-0171'));
+  assert.equal((await items()).length, 2);
+  const fresh = await startOurs(home, KEYRING);
+  assert.equal((await fresh.call('getAuthStatus', { includeToken: true })).authToken, 'sk-written-by-0171', 'not ambiguous: 0.171\'s item is read');
+  await fresh.call('loginApiKey', { apiKey: 'sk-written-by-ours' });
+  assert.deepEqual(await items(), [{ application: 'rust-keyring', secret: apiKeyRecord('sk-written-by-ours') }]);
+  const after = await runCodex0171(['login', 'status', ...KEYRING], { codexHome: home.path, env });
+  assert.match(output(after), /API key configured - sk-writt\*\*\*-ours/);
 });

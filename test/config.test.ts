@@ -55,7 +55,7 @@ test('an empty or comment-only config.toml gives every default; forced_login_met
 
 test('KNOWN_KEYS is exactly the schema (adding a key is one line in ConfigSchema)', () => {
   assert.deepEqual([...KNOWN_KEYS].sort(), Object.keys(ConfigSchema.shape).sort());
-  assert.deepEqual([...KNOWN_KEYS].sort(), [...Object.keys(DEFAULTS), 'forced_login_method'].sort());
+  assert.deepEqual([...KNOWN_KEYS].sort(), [...Object.keys(DEFAULTS), 'forced_login_method', 'forced_chatgpt_workspace_id'].sort());
 });
 
 test('the config object is frozen, so nothing can change it after start-up', async (t) => {

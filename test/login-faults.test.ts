@@ -86,7 +86,7 @@ test('the code and API-key exchanges send exactly the forms codex sends; the ver
   assert.deepEqual(code!.body, {
     grant_type: 'authorization_code',
     code: 'the-auth-code',
-    redirect_uri: `http://localhost:${login.port}/auth/callback`,
+    redirect_uri: `http://127.0.0.1:${login.port}/auth/callback`,
     client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
     code_verifier: verifier,
   });

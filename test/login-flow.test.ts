@@ -30,17 +30,18 @@ test('loginChatGpt → sign-in at the issuer → tokens stored, completion then 
   const url = new URL(authUrl);
   assert.equal(`${url.origin}${url.pathname}`, `${issuer.url}/oauth/authorize`);
   assert.equal(url.searchParams.get('client_id'), 'app_EMoamEEZ73f0CkXaXp7hrann');
-  assert.equal(url.searchParams.get('scope'), 'openid profile email offline_access');
-  assert.match(authUrl, /scope=openid%20profile%20email%20offline_access/);
+  // 0.171's scope, form-encoded as 0.171 encodes it (test/codex-0171-restrictions.test.ts compares the whole set with 0.171's).
+  assert.equal(url.searchParams.get('scope'), 'openid profile email offline_access api.connectors.read api.connectors.invoke');
+  assert.match(authUrl, /scope=openid\+profile\+email\+offline_access\+api\.connectors\.read\+api\.connectors\.invoke/);
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
   assert.equal(url.searchParams.get('state')!.length, 43);
-  assert.equal(url.searchParams.get('redirect_uri'), `http://localhost:${callbackPort(authUrl)}/auth/callback`);
+  assert.equal(url.searchParams.get('redirect_uri'), `http://127.0.0.1:${callbackPort(authUrl)}/auth/callback`);
 
   const callback = await signInAtIssuer(authUrl);
   const redirect = await fetch(callback, { redirect: 'manual' });
   assert.equal(redirect.status, 302);
   const location = redirect.headers.get('location')!;
-  assert.equal(location, `http://localhost:${callbackPort(authUrl)}/success`, 'no token or id in the URL');
+  assert.equal(location, `http://127.0.0.1:${callbackPort(authUrl)}/success`, 'no token or id in the URL');
   assert.equal(redirect.headers.get('cache-control'), 'no-store');
   assert.equal(redirect.headers.get('referrer-policy'), 'no-referrer');
 

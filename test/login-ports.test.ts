@@ -34,7 +34,7 @@ test('1455 held by a foreign listener: the login falls back to 1457', async (t) 
   t.after(() => close(foreign));
   const client = await serverFor(t);
   const { authUrl } = await client.call('loginChatGpt');
-  assert.match(authUrl, /redirect_uri=http%3A%2F%2Flocalhost%3A1457%2Fauth%2Fcallback/);
+  assert.match(authUrl, /redirect_uri=http%3A%2F%2F127.0.0.1%3A1457%2Fauth%2Fcallback/);
 });
 
 test('[::1]:1455 held by a foreign listener (127.0.0.1:1455 free): 1455 counts as in use and the login falls back to 1457', async (t) => {
@@ -46,7 +46,7 @@ test('[::1]:1455 held by a foreign listener (127.0.0.1:1455 free): 1455 counts a
   t.after(() => close(foreign));
   const client = await serverFor(t);
   const { authUrl } = await client.call('loginChatGpt');
-  assert.match(authUrl, /redirect_uri=http%3A%2F%2Flocalhost%3A1457%2Fauth%2Fcallback/);
+  assert.match(authUrl, /redirect_uri=http%3A%2F%2F127.0.0.1%3A1457%2Fauth%2Fcallback/);
 });
 
 test('1455 and 1457 both held: loginChatGpt fails at once naming both ports', async (t) => {
@@ -64,10 +64,10 @@ test('1455 and 1457 both held: loginChatGpt fails at once naming both ports', as
 test('a stale login server on 1455 that answers /cancel is asked to stop and the port is reclaimed', async (t) => {
   const stale = await serverFor(t);
   const first = await stale.call('loginChatGpt');
-  assert.match(first.authUrl, /localhost%3A1455/);
+  assert.match(first.authUrl, /127\.0\.0\.1%3A1455/);
   const fresh = await serverFor(t);
   const second = await fresh.call('loginChatGpt');
-  assert.match(second.authUrl, /localhost%3A1455/, 'the new server took 1455 over');
+  assert.match(second.authUrl, /127\.0\.0\.1%3A1455/, 'the new server took 1455 over');
   const complete = await stale.waitForNotification('codex/event/login_chat_gpt_complete');
   assert.equal(complete.params.loginId, first.loginId);
   assert.equal(complete.params.errorCode, 'superseded', 'a newer sign-in replaced it');
@@ -90,7 +90,7 @@ test("Codex 0.171 starting a sign-in while ours holds 1455: its /cancel still ge
   });
   await ours.initialize();
   const { loginId, authUrl } = await ours.call('loginChatGpt');
-  assert.match(authUrl, /localhost%3A1455/);
+  assert.match(authUrl, /127\.0\.0\.1%3A1455/);
 
   let app!: AppServerClient;
   await startCodex0171({ codexHome: home.path, name: 'codex0171-reclaims-1455', env: { ...offlineEnv(proxy.url), CODEX_APP_SERVER_LOGIN_ISSUER: 'http://127.0.0.1:9' } }, (spawned) => {

@@ -18,8 +18,8 @@ const tools = (await import(join(projectRoot, 'scripts/test-tools.mjs'))) as {
 
 test('the list covers every tool the tests run, with its Debian package', () => {
   const commands = tools.TEST_TOOLS.map((tool) => tool.command.split('/').pop());
-  assert.deepEqual(commands, ['chromium', 'tmux', 'dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool']);
-  assert.deepEqual([...new Set(tools.TEST_TOOLS.map((tool) => tool.package))], ['chromium', 'tmux', 'dbus', 'gnome-keyring', 'libsecret-tools']);
+  assert.deepEqual(commands, ['chromium', 'tmux', 'dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'unshare']);
+  assert.deepEqual([...new Set(tools.TEST_TOOLS.map((tool) => tool.package))], ['chromium', 'tmux', 'dbus', 'gnome-keyring', 'libsecret-tools', 'util-linux']);
   assert.deepEqual(tools.missingTools(), [], 'this machine has them all (.ci/run installs them)');
 });
 

@@ -16,6 +16,7 @@ import type { StoreOptions } from '../protocol/storage.js';
 import type { UnsavedSession } from '../protocol/token-service-tasks.js';
 import { HeldWrite, logLostAtExit } from './held-write.js';
 import type { CredentialStore } from './store/store.js';
+import type { LoginRestrictions } from '../protocol/login-restrictions.js';
 import { mayHoldSessions } from './store/session-vault.js';
 import type { TokenService } from './token-service-client.js';
 
@@ -25,6 +26,7 @@ const PASS_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface InactiveRefreshOptions {
   readonly store: StoreOptions;
+  readonly restrictions?: LoginRestrictions;
   readonly issuer: string;
   readonly refreshAfterMs: number;
 }
@@ -62,7 +64,7 @@ export class InactiveSessionRefresher {
     try {
       const maybe = await mayHoldSessions(this.options.store);
       if (!maybe) return;
-      const outcome = await this.tokens.refreshInactive({ store: this.options.store, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
+      const outcome = await this.tokens.refreshInactive({ store: this.options.store, restrictions: this.options.restrictions, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
       this.hold(outcome.unsaved ?? []);
       if (outcome.refreshed > 0) this.log.info({ refreshed: outcome.refreshed }, 'refreshed inactive account sessions');
       for (const failure of outcome.failed) this.log.warn({ sessionId: failure.sessionId, code: failure.code }, 'an inactive account session could not be refreshed');

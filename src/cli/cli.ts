@@ -46,9 +46,17 @@ function suggestCompletedOptions(command: Command): Command {
   return command;
 }
 
-/** Every command takes `-c key=value`, before or after its name, as codex does. */
+/** Every command takes `-c key=value` and `-p/--profile <name>`, before or after its name, as codex does. */
 const withConfigOption = (command: Command) =>
-  suggestCompletedOptions(command).option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect);
+  suggestCompletedOptions(command)
+    .option('-c, --config <key=value>', 'override a config.toml value (TOML value; repeatable)', collect)
+    .option('-p, --profile <name>', 'lay $CODEX_HOME/<name>.config.toml over config.toml (as codex --profile)');
+
+/** What the config is read with: every `-c`, and the last `--profile` given. */
+interface ConfigArgs {
+  readonly overrides: string[];
+  readonly profile?: string | undefined;
+}
 
 
 /** Ends the process, once a token-service thread started early has loaded (see earlyThreadSettled). */
@@ -69,7 +77,7 @@ async function stop(message: string): Promise<never> {
  * `willWrite: true`: the command is about to store credentials, so CODEX_HOME is made
  * now — a folder that cannot be made fails here, before a key is asked for or a URL printed.
  */
-async function loadOrExit(overrides: string[], willWrite: boolean | 'remove' = false): Promise<LoadedConfig> {
+async function loadOrExit({ overrides, profile }: ConfigArgs, willWrite: boolean | 'remove' = false): Promise<LoadedConfig> {
   const origin = codexHomeOrigin();
   const codexHome = origin.path;
   const problem = (await codexHomeProblem(codexHome)) ?? (await missingCodexHome(origin));
@@ -77,7 +85,7 @@ async function loadOrExit(overrides: string[], willWrite: boolean | 'remove' = f
   if (isRelativeCodexHome(origin)) process.stderr.write(`codex-auth-mcp: warning: CODEX_HOME (${origin.raw}) is a relative path, taken from the working folder: ${codexHome}\n`);
   let loaded: LoadedConfig;
   try {
-    loaded = { ...loadConfig(codexHome, overrides), codexHomeSource: origin.source };
+    loaded = { ...loadConfig(codexHome, overrides, { profile }), codexHomeSource: origin.source };
   } catch (error) {
     if (error instanceof ConfigError) await stop(error.message);
     throw error;
@@ -155,10 +163,10 @@ Examples:
   CODEX_HOME=/tmp/h codex-auth-mcp serve -c auth_issuer=http://127.0.0.1:4444`,
     );
 
-  const overridesOf = (command: Command) => [
-    ...(program.opts<{ config: string[] }>().config ?? []),
-    ...(command.opts<{ config?: string[] }>().config ?? []),
-  ];
+  const overridesOf = (command: Command): ConfigArgs => ({
+    overrides: [...(program.opts<{ config: string[] }>().config ?? []), ...(command.opts<{ config?: string[] }>().config ?? [])],
+    profile: command.opts<{ profile?: string }>().profile ?? program.opts<{ profile?: string }>().profile,
+  });
 
   withConfigOption(program.command('serve', { isDefault: true }))
     .alias('mcp')

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { authFilePath } from '../auth/store/auth-file.js';
+import { isForbidden } from '../protocol/login-restrictions.js';
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import type { LoginCompletion } from '../login/login-engine.js';
@@ -31,7 +32,7 @@ export async function withRuntime<T>(loaded: LoadedConfig, fn: (runtime: Runtime
   }
 }
 
-/** Exit codes: 0 signed in, 1 signed out, 2 credentials that cannot be used. */
+/** Exit codes: 0 signed in, 1 signed out (a credential the config forbids included), 2 credentials that cannot be used. */
 export async function statusCommand(loaded: LoadedConfig, options: { json?: boolean }): Promise<number> {
   return withRuntime(loaded, async ({ context }) => {
     const snapshot = context.auth.current!;
@@ -52,6 +53,8 @@ export async function statusCommand(loaded: LoadedConfig, options: { json?: bool
     };
     if (options.json) out(JSON.stringify(report, null, 2));
     else printStatus(report, [...new Set(warnings)], snapshot);
+    // A credential the config forbids is "Not logged in" to 0.171 (exit 1), not a broken one (2).
+    if (status.authError && isForbidden(status.authError.code)) return 1;
     return status.authError ? 2 : status.authMethod ? 0 : 1;
   });
 }

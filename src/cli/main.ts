@@ -31,8 +31,8 @@ await import('./cli.js');
 function startsWithValidation(args: string[]): boolean {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '-c' || arg === '--config') i++;
-    else if (!arg.startsWith('-c') && !arg.startsWith('--config=')) return arg === 'serve' || arg === 'mcp' || arg === 'status';
+    if (arg === '-c' || arg === '--config' || arg === '-p' || arg === '--profile') i++;
+    else if (!arg.startsWith('-c') && !arg.startsWith('--config=') && !arg.startsWith('--profile=')) return arg === 'serve' || arg === 'mcp' || arg === 'status';
   }
   return true;
 }

@@ -6,7 +6,7 @@
 export const CODEX_KEYS: ReadonlySet<string> = new Set([
   'analytics', 'approval_policy', 'approvals_reviewer', 'apps', 'base_instructions', 'browser_use', 'chatgpt_base_url',
   'client_search_provider', 'compact_prompt', 'computer_use', 'desktop', 'developer_instructions', 'disable_response_storage',
-  'experimental_instructions_file', 'experimental_use_exec_command_tool', 'features', 'file_opener', 'forced_chatgpt_workspace_id',
+  'experimental_instructions_file', 'experimental_use_exec_command_tool', 'features', 'file_opener', 
   'hide_agent_reasoning', 'history', 'instructions', 'mcp_oauth_credentials_store', 'mcp_servers', 'model',
   'model_auto_compact_token_limit', 'model_auto_compact_token_limit_scope', 'model_context_window', 'model_max_output_tokens',
   'model_provider', 'model_providers', 'model_reasoning_effort', 'model_reasoning_summary', 'model_supports_reasoning_summaries',

@@ -1,6 +1,6 @@
 /**
- * Loads the config once at start-up: `$CODEX_HOME/config.toml` (missing = empty), then the
- * active profile over the top level, then `-c` overrides over both, validated by one schema.
+ * Loads the config once at start-up from the layers Codex 0.171 reads (see loadConfig), for the
+ * keys we read, validated by one schema.
  * Every failure is a ConfigError whose message names the file (or argument), key, line and column.
  * A key that is none of ours but a near miss of one (`prefered_auth_method`) is a warning; every
  * other unknown key belongs to Codex and is ignored without a word.
@@ -14,6 +14,7 @@ import { CODEX_KEYS } from './codex-keys.js';
 import { nearMiss } from './near-miss.js';
 import { applyOverrides, parseOverride, type ConfigOverride } from './overrides.js';
 import { ConfigSchema, KNOWN_KEYS, type Config } from './schema.js';
+import type { LoginRestrictions } from '../protocol/login-restrictions.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -24,14 +25,29 @@ export interface LoadedConfig {
   /** How codexHome was chosen, when the front end knows (the CLI does); else read from the environment. */
   readonly codexHomeSource?: CodexHomeSource;
   readonly config: Config;
+  /** Who may be signed in, from every layer (forced_login_method, forced_chatgpt_workspace_id, requirements.toml). */
+  readonly restrictions: LoginRestrictions;
   /** Problems that do not stop anything (a misspelt key of ours), for the front end to show. */
   readonly warnings: readonly string[];
 }
 
-/** Where the value of a key came from, so an error can point at it. */
-type Origin = { kind: 'file'; path: string[] } | { kind: 'override'; raw: string };
+export interface LoadOptions {
+  /** `--profile <name>`: lays `$CODEX_HOME/<name>.config.toml` over the user config. */
+  readonly profile?: string | undefined;
+  /** Where the admin's files are (default /etc/codex, as 0.171 reads them; none on Windows). Tests point it elsewhere. */
+  readonly systemDir?: string | undefined;
+}
 
-export function loadConfig(codexHome: string, rawOverrides: readonly string[]): LoadedConfig {
+/** Where the value of a key came from, so an error can point at it. */
+type Origin = { kind: 'file'; file: string; text: string; path: string[] } | { kind: 'override'; raw: string };
+
+/**
+ * Loads the layers 0.171 reads, lowest first (see docs/config-layers.md): /etc/codex/config.toml,
+ * $CODEX_HOME/config.toml, `--profile`'s <name>.config.toml, `-c` overrides (and a legacy
+ * `[profiles.<name>]` they or the file select), then the admin's /etc/codex/managed_config.toml
+ * over all of them; /etc/codex/requirements.toml narrows who may sign in.
+ */
+export function loadConfig(codexHome: string, rawOverrides: readonly string[], options: LoadOptions = {}): LoadedConfig {
   const overrides = rawOverrides.map((raw) => {
     try {
       return parseOverride(raw);
@@ -39,15 +55,137 @@ export function loadConfig(codexHome: string, rawOverrides: readonly string[]): 
       throw new ConfigError(`config error: ${(error as Error).message}`);
     }
   });
+  const systemDir = options.systemDir ?? defaultSystemDir();
   const file = join(codexHome, 'config.toml');
   const text = readConfigText(file);
   const fileTable = parseConfigText(file, text);
-  const merged = applyOverrides(fileTable, overrides);
-  const { effective, origins } = applyProfile(merged, overrides, file);
+  const layers: Layer[] = [];
+  if (systemDir) layers.push(readLayer(join(systemDir, 'config.toml')));
+  layers.push({ file, text, table: fileTable });
+  if (options.profile !== undefined) layers.push(profileLayer(codexHome, options.profile, fileTable, file));
+  const { table: base, origins: baseOrigins } = mergeLayers(layers);
+  const merged = applyOverrides(base, overrides);
+  const { effective, origins } = applyProfile(merged, overrides, file, baseOrigins);
+  if (systemDir) {
+    // The admin's managed_config.toml beats everything, `-c` included (0.171: measured).
+    const managed = readLayer(join(systemDir, 'managed_config.toml'));
+    for (const key of KNOWN_KEYS) {
+      if (Object.hasOwn(managed.table, key)) {
+        effective[key] = managed.table[key];
+        origins.set(key, { kind: 'file', file: managed.file, text: managed.text, path: [key] });
+      }
+    }
+  }
 
   const parsed = ConfigSchema.safeParse(effective);
   if (!parsed.success) throw describeInvalidValue(parsed.error, origins, file, text);
-  return { codexHome, config: Object.freeze(parsed.data), warnings: [...misspeltKeyWarnings(fileTable, overrides, file, text), ...misplacedKeyWarnings(text, file)] };
+  const requirementsFile = systemDir ? join(systemDir, 'requirements.toml') : '';
+  const requirements = systemDir ? readRequirements(requirementsFile) : {};
+  const restrictions = combineRestrictions(parsed.data, requirements, requirementsFile);
+  const warnings = [...misspeltKeyWarnings(fileTable, overrides, file, text), ...misplacedKeyWarnings(text, file)];
+  const legacyProfile = effective['profile'];
+  if (typeof legacyProfile === 'string') {
+    // Kept for the configs Codex 0.25 users have; 0.171 refuses to load such a config at all.
+    warnings.push(`config warning: the legacy profile = "${legacyProfile}" selector ([profiles.${legacyProfile}]) is read here, but Codex 0.171 refuses it: use --profile ${legacyProfile} with $CODEX_HOME/${legacyProfile}.config.toml`);
+  }
+  return { codexHome, config: Object.freeze(parsed.data), restrictions, warnings };
+}
+
+const defaultSystemDir = () => (process.platform === 'win32' ? undefined : '/etc/codex');
+
+interface Layer {
+  readonly file: string;
+  readonly text: string;
+  readonly table: Record<string, unknown>;
+}
+
+/** A config file that may be missing (then empty). */
+function readLayer(file: string): Layer {
+  const text = readConfigText(file);
+  return { file, text, table: parseConfigText(file, text) };
+}
+
+/**
+ * `--profile <name>`: `$CODEX_HOME/<name>.config.toml` (missing = empty, as 0.171). 0.171 refuses a
+ * `--profile` while config.toml still holds the legacy selector or table of that name.
+ */
+function profileLayer(codexHome: string, name: string, userTable: Record<string, unknown>, userFile: string): Layer {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new ConfigError(`config error: invalid --profile value \`${name}\``);
+  const legacy = userTable['profiles'];
+  if (userTable['profile'] === name || (isTable(legacy) && Object.hasOwn(legacy, name))) {
+    const target = join(codexHome, `${name}.config.toml`);
+    throw new ConfigError(
+      `config error: --profile \`${name}\` cannot be used while ${userFile} contains legacy \`profile = "${name}"\` or \`[profiles.${name}]\` config; move those settings into ${target} and remove the legacy profile selector/table`,
+    );
+  }
+  return readLayer(join(codexHome, `${name}.config.toml`));
+}
+
+/** Later layers win, key by key at the top level (the keys we read are all top-level values). */
+function mergeLayers(layers: readonly Layer[]): { table: Record<string, unknown>; origins: Map<string, Origin> } {
+  const table: Record<string, unknown> = {};
+  const origins = new Map<string, Origin>();
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.table)) {
+      Object.defineProperty(table, key, { value, writable: true, enumerable: true, configurable: true });
+      origins.set(key, { kind: 'file', file: layer.file, text: layer.text, path: [key] });
+    }
+  }
+  return { table, origins };
+}
+
+/** requirements.toml's keys about sign-in, checked as 0.171 checks them (its messages). */
+const RequirementsSchema = z.object({
+  allowed_login_methods: z.optional(z.array(z.enum(['chatgpt', 'api']))),
+  allowed_chatgpt_workspaces: z.optional(z.array(z.string())),
+});
+type Requirements = z.infer<typeof RequirementsSchema>;
+
+function readRequirements(file: string): Requirements {
+  const text = readConfigText(file);
+  let table: Record<string, unknown>;
+  try {
+    table = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof TomlError ? `TOML parse error at line ${error.line}, column ${error.column}` : (error as Error).message;
+    throw new ConfigError(`config error: failed to parse requirements layer ${file}: ${reason}`);
+  }
+  const parsed = RequirementsSchema.safeParse(table);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`config error: failed to parse requirements layer ${file}: ${String(issue.path[0])}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * One set of restrictions from config and requirements, as 0.171 combines them: the allowed
+ * methods are the intersection (none left is a config error, with its message); the allowed
+ * workspaces are the intersection of every layer that names some (none left: no ChatGPT sign-in).
+ */
+function combineRestrictions(config: Config, requirements: Requirements, requirementsFile: string): LoginRestrictions {
+  let methods: ('chatgpt' | 'api')[] = ['chatgpt', 'api'];
+  const methodSettings: string[] = [];
+  if (config.forced_login_method) {
+    methods = methods.filter((m) => m === config.forced_login_method);
+    methodSettings.push(`forced_login_method = "${config.forced_login_method}"`);
+  }
+  if (requirements.allowed_login_methods) {
+    methods = methods.filter((m) => requirements.allowed_login_methods!.includes(m));
+    methodSettings.push(`allowed_login_methods in ${requirementsFile}`);
+  }
+  if (methods.length === 0) throw new ConfigError('config error: authentication requirements do not permit any usable login method');
+  let workspaces: string[] | undefined = config.forced_chatgpt_workspace_id;
+  const workspaceSettings: string[] = workspaces ? ['forced_chatgpt_workspace_id'] : [];
+  const required = requirements.allowed_chatgpt_workspaces;
+  if (required) {
+    workspaces = workspaces ? workspaces.filter((id) => required.includes(id)) : [...required];
+    workspaceSettings.push(`allowed_chatgpt_workspaces in ${requirementsFile}`);
+  }
+  return {
+    ...(methods.length === 1 && { forcedLoginMethod: methods[0], methodSetting: methodSettings.join(' and ') }),
+    ...(workspaces && { allowedWorkspaceIds: workspaces, workspaceSetting: workspaceSettings.join(' and ') }),
+  };
 }
 
 /** One warning per key, in the file (top level or any profile) or in `-c`, that looks like one of ours misspelt. */
@@ -151,9 +289,13 @@ function applyProfile(
   table: Record<string, unknown>,
   overrides: readonly ConfigOverride[],
   file: string,
+  baseOrigins: ReadonlyMap<string, Origin>,
 ): { effective: Record<string, unknown>; origins: Map<string, Origin> } {
-  const origins = new Map<string, Origin>();
-  for (const key of Object.keys(table)) origins.set(key, { kind: 'file', path: [key] });
+  const origins = new Map<string, Origin>(baseOrigins);
+  // A legacy [profiles.x] table is reported where it was read (config.toml, or /etc/codex/config.toml).
+  const profilesOrigin = baseOrigins.get('profiles');
+  const fileText = profilesOrigin?.kind === 'file' ? profilesOrigin.text : '';
+  if (profilesOrigin?.kind === 'file') file = profilesOrigin.file;
   // The last override that wrote into a dotted path, so an error names the argument, not the file.
   const overrideAt = (path: readonly string[]) =>
     overrides.findLast((o) => path.every((part, i) => o.path[i] === part));
@@ -178,7 +320,7 @@ function applyProfile(
       if (key in profile) {
         effective[key] = (profile as Record<string, unknown>)[key];
         const override = overrideAt(['profiles', profileName, key]);
-        origins.set(key, override ? { kind: 'override', raw: override.raw } : { kind: 'file', path: ['profiles', profileName, key] });
+        origins.set(key, override ? { kind: 'override', raw: override.raw } : { kind: 'file', file, text: fileText, path: ['profiles', profileName, key] });
       }
     }
   }
@@ -195,8 +337,8 @@ function applyProfile(
 function describeInvalidValue(
   error: z.core.$ZodError,
   origins: Map<string, Origin>,
-  file: string,
-  text: string,
+  defaultFile: string,
+  defaultText: string,
 ): ConfigError {
   const issue = error.issues[0]!;
   const key = String(issue.path[0] ?? '');
@@ -206,8 +348,10 @@ function describeInvalidValue(
     return new ConfigError(`config error: -c ${origin.raw}: ${what}`);
   }
   const dotted = origin ? origin.path.join('.') : key;
-  const at = origin ? locateKey(text, origin.path) : undefined;
+  const file = origin ? origin.file : defaultFile;
+  const at = origin ? locateKey(origin.text, origin.path) : undefined;
   const where = at ? `${file}:${at.line}:${at.column}` : file;
+  void defaultText;
   return new ConfigError(`config error: ${where}: ${dotted === key ? what : `${dotted}: ${issue.message}`}`);
 }
 

@@ -23,6 +23,27 @@ export const ConfigSchema = z.object({
   refresh_timeout_secs: z._default(seconds(), 20),
   device_code_timeout_secs: z._default(seconds(), 15 * 60),
   forced_login_method: z.optional(z.enum(['chatgpt', 'api'])),
+  /**
+   * The ChatGPT workspace(s) a sign-in must be for: one id or a TOML list, as 0.171 accepts (an
+   * empty string or list: no restriction; a comma in a string is refused with 0.171's message).
+   */
+  forced_chatgpt_workspace_id: z.optional(
+    z.pipe(
+      z.union([
+        z.string().check(
+          z.refine((id: string) => !id.includes(','), {
+            message:
+              'forced_chatgpt_workspace_id must be a single workspace ID string or a TOML list of strings; comma-separated strings are not supported. Use `forced_chatgpt_workspace_id = ["123e4567-e89b-42d3-a456-426614174000", "123e4567-e89b-42d3-a456-426614174001"]` instead.',
+          }),
+        ),
+        z.array(z.string()),
+      ]),
+      z.transform((value: string | string[]) => {
+        const ids = (typeof value === 'string' ? [value] : value).filter((id) => id !== '');
+        return ids.length ? ids : undefined;
+      }),
+    ),
+  ),
   cli_auth_credentials_store: z._default(StorageModeSchema, 'file'),
   /** How often a keyring entry is read for changes other programs make (the OS keyring sends no events). */
   keyring_poll_secs: z._default(seconds(), 15),

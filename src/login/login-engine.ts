@@ -21,6 +21,14 @@ import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { LoginWorkerClient } from './login-worker-client.js';
 
 /** A login's ending as the worker reported it, with the auth state a success left behind. */
+import type { LoginRestrictions } from '../protocol/login-restrictions.js';
+
+/** 0.171 lets CODEX_INTERNAL_ORIGINATOR_OVERRIDE replace its `originator`; so do we (read here: workers get no environment of their own to read). */
+function originatorOverride(): { originator?: string } {
+  const value = process.env['CODEX_INTERNAL_ORIGINATOR_OVERRIDE'];
+  return value ? { originator: value } : {};
+}
+
 export type LoginCompletion = LoginEnded & {
   readonly loginId: string;
   /** The auth state after a successful login (for the method actually in force). */
@@ -39,6 +47,8 @@ interface ActiveLogin {
 
 export interface LoginEngineOptions {
   readonly config: Config;
+  /** forced_chatgpt_workspace_id (with requirements.toml): what a sign-in asks for and must come back with. */
+  readonly restrictions?: LoginRestrictions;
   readonly store: StoreOptions;
   readonly auth: Pick<AuthState, 'beginMutation'>;
   readonly log: Logger;
@@ -74,7 +84,7 @@ export class LoginEngine {
     const { config } = this.options;
     const { login, started } = await this.start((loginId, onEvent) =>
       this.worker.startBrowserLogin(
-        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, port: config.login_callback_port, timeoutMs: config.login_timeout_secs * 1000, store: this.storeOptions(), ...hints },
+        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, port: config.login_callback_port, timeoutMs: config.login_timeout_secs * 1000, store: this.storeOptions(), ...this.workspaceRule(), ...originatorOverride(), ...hints },
         onEvent,
       ),
     );
@@ -87,7 +97,7 @@ export class LoginEngine {
     const { config } = this.options;
     const { login, started } = await this.start((loginId, onEvent) =>
       this.worker.startDeviceLogin(
-        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, timeoutMs: config.device_code_timeout_secs * 1000, store: this.storeOptions() },
+        { loginId, issuer: config.auth_issuer, clientId: CLIENT_ID, timeoutMs: config.device_code_timeout_secs * 1000, store: this.storeOptions(), ...this.workspaceRule() },
         onEvent,
       ),
     );
@@ -113,6 +123,11 @@ export class LoginEngine {
     const run = this.turn.then(fn);
     this.turn = run.catch(() => undefined);
     return run;
+  }
+
+  private workspaceRule(): { forcedWorkspaceIds?: string[] } {
+    const ids = this.options.restrictions?.allowedWorkspaceIds;
+    return ids ? { forcedWorkspaceIds: [...ids] } : {};
   }
 
   /** A plain copy for the worker message (the ephemeral store's shared memory goes along). */

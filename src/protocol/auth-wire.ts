@@ -65,6 +65,8 @@ export const LoginErrorCodeSchema = z.enum([
   'expired',
   'device_code_unsupported',
   'device_code_failed',
+  /** The sign-in came back with a workspace forced_chatgpt_workspace_id does not allow; nothing was stored. */
+  'workspace_forbidden',
   /** The login worker stopped unexpectedly; the login is gone and may simply be started again. */
   'internal_error',
 ]);

@@ -22,6 +22,10 @@ export const StartBrowserLoginSchema = z.object({
   loginHint: z.optional(z.string()),
   /** The workspace to sign in to (`allowed_workspace_id`, as Codex 0.171 sends to switch workspaces). */
   allowedWorkspaceId: z.optional(z.string()),
+  /** forced_chatgpt_workspace_id (with requirements.toml): sent as `allowed_workspace_id`, and a sign-in to another workspace is refused. */
+  forcedWorkspaceIds: z.optional(z.array(z.string())),
+  /** The `originator` parameter (see workers/login/pkce.ts). */
+  originator: z.optional(z.string()),
 });
 export type StartBrowserLogin = z.infer<typeof StartBrowserLoginSchema>;
 
@@ -37,6 +41,7 @@ export const StartDeviceLoginSchema = z.object({
   clientId: z.string(),
   timeoutMs: z.number().check(z.positive()),
   store: StoreOptionsSchema,
+  forcedWorkspaceIds: z.optional(z.array(z.string())),
 });
 export type StartDeviceLogin = z.infer<typeof StartDeviceLoginSchema>;
 

@@ -1,11 +1,14 @@
 /** The tasks the main thread sends to the token service pool (plain data, structured-cloned). */
 import * as z from './zod.js';
 import { AccountSessionsResponseSchema } from './account-wire.js';
+import { LoginRestrictionsSchema } from './login-restrictions.js';
 import { StoreOptionsSchema } from './storage.js';
 import { AuthRecordSchema } from '../auth/store/record.js';
 
 export const ValidateTaskSchema = z.object({
   store: StoreOptionsSchema,
+  /** Who may be signed in (forced_login_method, forced_chatgpt_workspace_id): a forbidden credential is not in force. */
+  restrictions: z.optional(LoginRestrictionsSchema),
 });
 export type ValidateTask = z.infer<typeof ValidateTaskSchema>;
 
@@ -90,6 +93,8 @@ export const SessionFailureCodeSchema = z.enum([
   'vault_unavailable',
   /** An API key is in force: it is not an account session, and a switch would overwrite it. */
   'api_key_in_force',
+  /** forced_login_method or forced_chatgpt_workspace_id forbids the session's sign-in. */
+  'forbidden_by_config',
 ]);
 export type SessionFailureCode = z.infer<typeof SessionFailureCodeSchema>;
 

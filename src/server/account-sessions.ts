@@ -22,7 +22,7 @@ function refusal(failure: Failure): Error {
 }
 
 export async function listAccounts(context: ServerContext): Promise<AccountSessionsResponse> {
-  const outcome = await context.tokens.listSessions({ store: context.storeOptions });
+  const outcome = await context.tokens.listSessions({ store: context.storeOptions, restrictions: context.restrictions });
   if (!outcome.ok) throw refusal(outcome);
   return outcome.sessions;
 }
@@ -46,7 +46,7 @@ export async function switchAccount(context: ServerContext, request: SwitchReque
   // live ones) into the account store, never the spent ones it would otherwise still find.
   const snapshot = await context.refresher.afterRefreshes(() =>
     auth.mutate(async () => {
-      outcome = await tokens.switchSession({ store: storeOptions, issuer: config.auth_issuer, sessionId: request.sessionId, accountId });
+      outcome = await tokens.switchSession({ store: storeOptions, restrictions: context.restrictions, issuer: config.auth_issuer, sessionId: request.sessionId, accountId });
     }),
   );
   if (!outcome!.ok) {
@@ -93,6 +93,7 @@ export async function removeAccount(context: ServerContext, sessionId: string, o
   const revoking = options.revoke ?? config.logout_revokes_tokens;
   const outcome = await context.tokens.removeSession({
     store: context.storeOptions,
+    restrictions: context.restrictions,
     sessionId,
     ...(revoking && { revokeAt: config.auth_issuer, revokeTimeoutMs: config.revoke_timeout_secs * 1000 }),
   });

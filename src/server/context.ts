@@ -6,6 +6,7 @@ import type { RefreshCoordinator } from '../auth/refresh-coordinator.js';
 import type { TokenService } from '../auth/token-service-client.js';
 import type { CodexHomeSource } from '../config/codex-home-env.js';
 import type { Config } from '../config/schema.js';
+import type { LoginRestrictions } from '../protocol/login-restrictions.js';
 import type { LoginEngine } from '../login/login-engine.js';
 import type { Logger } from '../log.js';
 import type { MethodName, ServerMethods } from '../protocol/methods.js';
@@ -15,6 +16,8 @@ import type { Notifier } from './notifier.js';
 
 export interface ServerContext {
   readonly config: Config;
+  /** Who may be signed in (every config layer and requirements.toml): see src/protocol/login-restrictions.ts. */
+  readonly restrictions: LoginRestrictions;
   readonly codexHome: string;
   /** How codexHome was chosen (CODEX_HOME in the environment, or the default), for signed-out answers. */
   readonly codexHomeSource: CodexHomeSource;

@@ -24,9 +24,9 @@ export interface Runtime {
 }
 
 export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: string) => void): Runtime {
-  const { config, codexHome } = loaded;
+  const { config, codexHome, restrictions } = loaded;
   const storeOptions = storeOptionsFor(codexHome, config.cli_auth_credentials_store, config.keyring_poll_secs * 1000);
-  const validateTask: ValidateTask = { store: storeOptions };
+  const validateTask: ValidateTask = { store: storeOptions, restrictions };
   const tokens = new TokenService(log);
   const auth = new AuthState(tokens, validateTask, log);
   const store = openCredentialStore(storeOptions);
@@ -44,16 +44,16 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
     },
   });
   const notifier = new Notifier(send);
-  const logins = new LoginEngine({ config, store: storeOptions, auth, log });
+  const logins = new LoginEngine({ config, restrictions, store: storeOptions, auth, log });
   logins.onComplete((completion) => {
     notifier.loginEnded(completion);
     if (completion.success && completion.snapshot) notifier.authChanged(completion.snapshot);
   });
   auth.onMethodChange((snapshot) => notifier.authChanged(snapshot));
 
-  const inactiveSessions = new InactiveSessionRefresher(tokens, { store: storeOptions, issuer: config.auth_issuer, refreshAfterMs: config.account_sessions_refresh_after_secs * 1000 }, log, store);
+  const inactiveSessions = new InactiveSessionRefresher(tokens, { store: storeOptions, restrictions, issuer: config.auth_issuer, refreshAfterMs: config.account_sessions_refresh_after_secs * 1000 }, log, store);
   const codexHomeSource = loaded.codexHomeSource ?? codexHomeOrigin().source;
-  const context: ServerContext = { config, codexHome, codexHomeSource, auth, store, storeOptions, tokens, refresher, inactiveSessions, notifier, logins, log };
+  const context: ServerContext = { config, restrictions, codexHome, codexHomeSource, auth, store, storeOptions, tokens, refresher, inactiveSessions, notifier, logins, log };
   return {
     context,
     inactiveSessions,

@@ -6,7 +6,7 @@
  */
 import { assertCodexHomeWritable } from '../auth/store/home-writable.js';
 import { apiKeyRecord } from '../auth/store/record.js';
-import type { Config } from '../config/schema.js';
+import { chatgptAllowed, workspaceList, type LoginRestrictions } from '../protocol/login-restrictions.js';
 import { internalError, invalidRequest } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { ServerContext } from './context.js';
@@ -14,12 +14,15 @@ import type { ServerContext } from './context.js';
 /** RFC 8628 §5.4: entering a code someone else started is how device-code phishing works. */
 export const DEVICE_CODE_WARNING = 'Never enter a code you did not start yourself: device codes are a common phishing target.';
 
-/** `forced_login_method` refuses the other way of signing in, with codex's messages. */
-export function assertLoginAllowed(config: Config, method: 'api' | 'chatgpt'): void {
-  if (config.forced_login_method === 'chatgpt' && method === 'api') {
+/**
+ * `forced_login_method` (and requirements.toml's `allowed_login_methods`) refuses the other way of
+ * signing in, and workspace lists with nothing in common refuse ChatGPT sign-in, with 0.171's messages.
+ */
+export function assertLoginAllowed(restrictions: LoginRestrictions, method: 'api' | 'chatgpt'): void {
+  if (restrictions.forcedLoginMethod === 'chatgpt' && method === 'api') {
     throw invalidRequest('API key login is disabled. Use ChatGPT login instead.');
   }
-  if (config.forced_login_method === 'api' && method === 'chatgpt') {
+  if (method === 'chatgpt' && !chatgptAllowed(restrictions)) {
     throw invalidRequest('ChatGPT login is disabled. Use API key login instead.');
   }
 }
@@ -46,7 +49,7 @@ export const atOnce: After = (fn) => fn();
  * AuthState.mutate); the sign-in is announced all the same, the new state once it is known.
  */
 export async function signInWithApiKey(context: ServerContext, apiKey: string, after: After): Promise<AuthSnapshot | undefined> {
-  assertLoginAllowed(context.config, 'api');
+  assertLoginAllowed(context.restrictions, 'api');
   await assertSignInCanBeKept(context);
   await context.logins.cancelActive();
   const { store, notifier } = context;
@@ -60,15 +63,19 @@ export async function signInWithApiKey(context: ServerContext, apiKey: string, a
 
 /** Starts a browser sign-in; its completion is let through once the answer naming its loginId is out. */
 export async function startChatGptSignIn(context: ServerContext, after: After, hints: { loginHint?: string; allowedWorkspaceId?: string } = {}) {
-  assertLoginAllowed(context.config, 'chatgpt');
+  assertLoginAllowed(context.restrictions, 'chatgpt');
   await assertSignInCanBeKept(context);
+  const allowed = context.restrictions.allowedWorkspaceIds;
+  if (hints.allowedWorkspaceId && allowed && !allowed.includes(hints.allowedWorkspaceId)) {
+    throw invalidRequest(`the workspace ${hints.allowedWorkspaceId} is not one forced_chatgpt_workspace_id allows (${workspaceList(allowed)})`);
+  }
   const started = await context.logins.startChatGpt(hints);
   after(() => context.logins.release(started.loginId));
   return started;
 }
 
 export async function startDeviceCodeSignIn(context: ServerContext, after: After) {
-  assertLoginAllowed(context.config, 'chatgpt');
+  assertLoginAllowed(context.restrictions, 'chatgpt');
   await assertSignInCanBeKept(context);
   const started = await context.logins.startDeviceCode();
   after(() => context.logins.release(started.loginId));

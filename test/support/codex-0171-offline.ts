@@ -142,6 +142,10 @@ export interface Codex0171Options {
    * token endpoint can tell two app-servers apart.
    */
   name: string;
+  /** A command 0.171 is run under (e.g. support/etc-codex.ts's private /etc/codex). */
+  wrapper?: readonly string[];
+  /** Arguments before `app-server` (e.g. `-c key=value`). */
+  globalArgs?: readonly string[];
 }
 
 /**
@@ -152,7 +156,8 @@ export async function startCodex0171(options: Codex0171Options, onSpawn: (app: A
   requireCodex0171();
   const app = spawnAppServer({
     codexHome: options.codexHome,
-    args: CODEX_0171_APP_SERVER_ARGS,
+    args: [...(options.globalArgs ?? []), ...CODEX_0171_APP_SERVER_ARGS],
+    ...(options.wrapper && { wrapper: options.wrapper }),
     env: { ...options.env, RUST_LOG: process.env['CODEX_0171_RUST_LOG'] ?? 'warn' },
   });
   onSpawn(app);
@@ -168,8 +173,11 @@ export interface CliRun {
 }
 
 /** Runs `command` to its end with `input` on stdin (closed either way); killed after `timeoutMs`. */
-async function runToEnd(command: string, args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliRun> {
-  const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+async function runToEnd(command: string, args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number; wrapper?: readonly string[] | undefined }): Promise<CliRun> {
+  const wrapper = options.wrapper ?? [];
+  const child = wrapper.length
+    ? spawn(wrapper[0]!, [...wrapper.slice(1), command, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -189,17 +197,17 @@ async function runToEnd(command: string, args: string[], options: { env: Record<
 }
 
 /** A 0.171 CLI command (`codex login …`) in `codexHome`, in the app-server's cleaned environment plus `env`. */
-export function runCodex0171(args: string[], options: { codexHome: string; env: Record<string, string>; input?: string }): Promise<CliRun> {
+export function runCodex0171(args: string[], options: { codexHome: string; env: Record<string, string>; input?: string; wrapper?: readonly string[] }): Promise<CliRun> {
   requireCodex0171();
   return runToEnd(CODEX_0171_BINARY, args, { ...options, env: cleanEnv({ ...options.env, CODEX_HOME: options.codexHome }) });
 }
 
 /** Our CLI (`status --json` …) in `codexHome`, with the server's clean environment (spawnServer's) plus `env`. */
-export function runOurCli(args: string[], options: { codexHome: string; env?: Record<string, string>; input?: string }): Promise<CliRun> {
+export function runOurCli(args: string[], options: { codexHome: string; env?: Record<string, string>; input?: string; wrapper?: readonly string[] }): Promise<CliRun> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key]!;
   Object.assign(env, { CODEX_HOME: options.codexHome, ...options.env });
-  return runToEnd(process.execPath, [serverEntry, ...args], { env, ...(options.input !== undefined && { input: options.input }) });
+  return runToEnd(process.execPath, [serverEntry, ...args], { env, wrapper: options.wrapper, ...(options.input !== undefined && { input: options.input }) });
 }
 
 type Deferrer = (fn: () => unknown) => void;

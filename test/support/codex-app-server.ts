@@ -22,6 +22,8 @@ export interface AppServerOptions {
   env?: Record<string, string | undefined>;
   /** e.g. `app-server` and its flags (startCodex0171 in codex-0171-offline.ts). */
   args: string[];
+  /** A command the binary is run under (e.g. support/etc-codex.ts's private /etc/codex). */
+  wrapper?: readonly string[];
 }
 
 /** ChatGPT-plan cases can take ~7 s before `initialize` answers offline (see oracle results). */
@@ -125,6 +127,9 @@ export function cleanEnv(overrides: Record<string, string | undefined>): Record<
 /** Starts `codex <args>` (an app-server) in codexHome, in cleanEnv(options.env). */
 export function spawnAppServer(options: AppServerOptions): AppServerClient {
   const env = cleanEnv({ ...options.env, CODEX_HOME: options.codexHome });
-  const child = spawn(CODEX_0171_BINARY, options.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const wrapper = options.wrapper ?? [];
+  const child = wrapper.length
+    ? spawn(wrapper[0]!, [...wrapper.slice(1), CODEX_0171_BINARY, ...options.args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(CODEX_0171_BINARY, options.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   return new AppServerClient(child);
 }

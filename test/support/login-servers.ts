@@ -27,7 +27,7 @@ export async function embeddedLoginSetup(t: TestContext, args: string[] = []): P
   return { issuer, ...(await loginServer(t, issuer.url, { args })) };
 }
 
-export const callbackPortOf = (authUrl: string) => Number(/localhost%3A(\d+)/.exec(authUrl)![1]);
+export const callbackPortOf = (authUrl: string) => Number(/127\.0\.0\.1%3A(\d+)/.exec(authUrl)![1]);
 
 /** A successful login's two notifications, asserted to follow the response that started it, in order. */
 export async function expectLoginSucceeded(client: RpcClient, response: RpcMessage, authMethod = 'chatgpt') {

@@ -12,6 +12,8 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** Run the original Rust `codex mcp` instead of ours. */
   original?: boolean;
+  /** A command the server is run under (e.g. support/etc-codex.ts's private /etc/codex). */
+  wrapper?: readonly string[];
 }
 
 /** Spawns our built server (or the original) with a clean environment plus `env`. */
@@ -25,9 +27,9 @@ export function spawnServer(options: SpawnOptions): RpcClient<ChildProcessWithou
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = options.original
-    ? spawn(originalCodexBinary, ['mcp', ...(options.args ?? [])], { env })
-    : spawn(process.execPath, [serverEntry, ...(options.args ?? [])], { env });
+  const [command, ...args] = options.original ? [originalCodexBinary, 'mcp', ...(options.args ?? [])] : [process.execPath, serverEntry, ...(options.args ?? [])];
+  const wrapper = options.wrapper ?? [];
+  const child = wrapper.length ? spawn(wrapper[0]!, [...wrapper.slice(1), command!, ...args], { env }) : spawn(command!, args, { env });
   return new RpcClient(child);
 }
 

@@ -12,6 +12,7 @@
  * what it writes.
  */
 import type { KeyringMessage, KeyringRequest } from '../../src/protocol/keyring.js';
+import { secretServiceEntry } from './libsecret.js';
 
 interface AsyncEntryApi {
   getPassword(): Promise<string | null | undefined>;
@@ -57,6 +58,20 @@ const send = (message: KeyringMessage, then?: () => void) => process.stdout.writ
 async function run(request: KeyringRequest): Promise<void> {
   let reply: KeyringMessage;
   try {
+    // On Linux, the entry 0.171 writes (its attributes and label) through libsecret when the
+    // machine has it (libsecret.ts); the test hook's fake module and other systems use the binding.
+    const native = process.platform === 'linux' && !request.module ? secretServiceEntry(request.service, request.account) : undefined;
+    if (native) {
+      // libsecret's calls are synchronous: "started" must be out before one can block this thread.
+      await new Promise<void>((written) => send({ started: true }, written));
+      if (request.op === 'get') reply = { ok: true, value: native.get() };
+      else if (request.op === 'set') {
+        native.set(request.value ?? '');
+        reply = { ok: true };
+      } else reply = { ok: true, removed: native.remove() };
+      await new Promise<void>((written) => send(reply, written));
+      return;
+    }
     const binding = (await import(request.module ?? '@napi-rs/keyring')) as Binding;
     send({ started: true });
     // On Linux only the Secret Service keeps credentials across reboots, and it is what the

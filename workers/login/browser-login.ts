@@ -13,7 +13,8 @@ import {
   type StartBrowserLoginResult,
 } from '../../src/protocol/login.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { LoginRun, type LoginEnding } from './login-run.js';
+import { LoginRun, workspaceRefused, type LoginEnding } from './login-run.js';
+import { workspaceList } from '../../src/protocol/login-restrictions.js';
 import { listenOnLoopback } from './loopback-listener.js';
 import { errorPage, PAGE_SECURITY_HEADERS, replacedPage, successPage } from './pages.js';
 import { buildAuthorizeUrl, generatePkce, generateState, redirectUriFor, stateMatches, type Pkce } from './pkce.js';
@@ -59,7 +60,12 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
       this.request.timeoutMs,
     );
     workerLog().debug({ loginId: this.loginId, port: this.port }, 'login callback server listening');
-    const authUrl = buildAuthorizeUrl(this.request.issuer, this.request.clientId, redirectUriFor(this.port), this.pkce, this.state, this.request);
+    const { loginHint, allowedWorkspaceId, forcedWorkspaceIds, originator } = this.request;
+    const authUrl = buildAuthorizeUrl(this.request.issuer, this.request.clientId, redirectUriFor(this.port), this.pkce, this.state, {
+      loginHint,
+      originator,
+      allowedWorkspaceId: allowedWorkspaceId ?? (forcedWorkspaceIds?.length ? workspaceList(forcedWorkspaceIds) : undefined),
+    });
     return { ok: true, authUrl, port: this.port };
   }
 
@@ -224,6 +230,13 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
       sendHtml(res, 502, errorPage(message));
       return this.end({ success: false, errorCode: 'token_exchange_failed', error: message });
     }
+    const refused = workspaceRefused(this.request.forcedWorkspaceIds, tokens.value.id_token);
+    if (refused) {
+      // As 0.171: the tokens of another workspace are dropped, nothing is stored.
+      const message = `Login server error: ${refused}`;
+      sendHtml(res, 403, errorPage(message));
+      return this.end({ success: false, errorCode: 'workspace_forbidden', error: message });
+    }
     const apiKey = await exchangeApiKey(issuer, clientId, tokens.value.id_token, signal);
     if (signal.aborted) return sendHtml(res, 200, errorPage('This sign-in was cancelled.'));
     workerLog().debug({ loginId: this.loginId, gotApiKey: apiKey !== null }, 'API-key exchange done');
@@ -235,7 +248,7 @@ export class BrowserLogin extends LoginRun<StartBrowserLogin> {
         return this.end({ success: false, errorCode: 'persist_failed', error: message });
       }
       // No token, id or account in the URL: the success page needs none of them.
-      res.writeHead(302, { ...COMMON_HEADERS, Location: `http://localhost:${this.port}/success` }).end();
+      res.writeHead(302, { ...COMMON_HEADERS, Location: `http://127.0.0.1:${this.port}/success` }).end();
       return this.end({ success: true });
     });
     // Cancelled while waiting to write: nothing was stored and the cancel has been reported.

@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as z from '../../src/protocol/zod.js';
 import { issuerFetch } from '../shared/issuer-fetch.js';
 import { deviceExpiredError, NOT_COMPLETED_ERROR, type StartDeviceLogin, type StartDeviceLoginResult } from '../../src/protocol/login.js';
-import { LoginRun, type LoginEnding } from './login-run.js';
+import { LoginRun, workspaceRefused, type LoginEnding } from './login-run.js';
 import { exchangeCode } from './token-exchange.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -172,6 +172,9 @@ export class DeviceLogin extends LoginRun<StartDeviceLogin> {
     const tokens = await exchangeCode({ issuer, clientId, code, verifier, redirectUri: `${issuer}/deviceauth/callback`, signal });
     if (signal.aborted) return;
     if (!tokens.ok) return this.end({ success: false, errorCode: 'token_exchange_failed', error: `Token exchange failed: ${tokens.message}` });
+    // As 0.171 (its device flow says it without "Login server error: "): nothing is stored.
+    const refused = workspaceRefused(this.request.forcedWorkspaceIds, tokens.value.id_token);
+    if (refused) return this.end({ success: false, errorCode: 'workspace_forbidden', error: refused });
     // As codex: a device sign-in stores no exchanged API key.
     await this.persistAndConclude(tokens.value, null, (stored) =>
       this.end(stored.ok ? { success: true } : { success: false, errorCode: 'persist_failed', error: `Unable to persist auth file: ${stored.message}` }),

@@ -7,10 +7,21 @@ import { openCredentialStore } from '../../src/auth/store/store.js';
 import type { StoreOptions } from '../../src/protocol/storage.js';
 import { keepReplacedAccount } from '../shared/account-sessions.js';
 import { tryReadTokenClaims } from '../shared/jwt-claims.js';
+import { workspaceRefusal } from '../../src/protocol/login-restrictions.js';
 import { createLogger } from '../../src/log.js';
 import type { LoginErrorCode } from '../../src/protocol/auth-wire.js';
 import type { LoginWorkerEvent } from '../../src/protocol/login.js';
 import type { ExchangedTokens } from './token-exchange.js';
+
+/**
+ * 0.171's refusal text when a sign-in came back with a workspace (the id_token's
+ * chatgpt_account_id) that forced_chatgpt_workspace_id does not allow; undefined when allowed.
+ */
+export function workspaceRefused(forcedWorkspaceIds: readonly string[] | undefined, idToken: string): string | undefined {
+  if (!forcedWorkspaceIds) return undefined;
+  const workspace = tryReadTokenClaims(idToken)?.accountId;
+  return workspace && forcedWorkspaceIds.includes(workspace) ? undefined : workspaceRefusal(forcedWorkspaceIds);
+}
 
 export type LoginEnding = { success: true } | { success: false; errorCode: LoginErrorCode; error: string };
 

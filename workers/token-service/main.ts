@@ -35,7 +35,7 @@ export async function validate(raw: ValidateTask): Promise<AuthSnapshot> {
   const task = ValidateTaskSchema.parse(raw);
   const store = openCredentialStore(task.store);
   const stored = await store.load();
-  return resolveSnapshot(stored, { storage: store.kind, storageWarning: store.warning });
+  return resolveSnapshot(stored, { storage: store.kind, storageWarning: store.warning, restrictions: task.restrictions });
 }
 
 // The HTTP client (undici) is loaded on the first refresh or revocation, not when the thread

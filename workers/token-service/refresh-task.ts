@@ -15,6 +15,7 @@ import { RefreshControl } from '../../src/auth/refresh-control.js';
 import { ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS } from '../../src/auth/refresh-policy.js';
 import { attemptRefresh, backoff, REFRESH_MESSAGES, type RefreshedTokens } from './refresh-request.js';
 import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
+import { isForbidden } from '../../src/protocol/login-restrictions.js';
 import type { RefreshTask } from '../../src/protocol/token-service-tasks.js';
 
 /** What one attempt under the lock ended with: a final outcome, or a transient failure to retry. */
@@ -41,7 +42,7 @@ export async function runRefresh(task: RefreshTask, deps: RefreshDeps = {}): Pro
   const control = task.control ? new RefreshControl(task.control) : undefined;
   const policy = { ...DEFAULT_RETRY_POLICY, ...(task.baseDelayMs !== undefined && { baseDelayMs: task.baseDelayMs }) };
   const sleep = deps.sleep ?? (control ? (ms: number) => control.pause(ms) : delay);
-  const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { storage: store.kind, storageWarning: store.warning });
+  const snapshotOf = (stored: StoredAuth) => resolveSnapshot(stored, { storage: store.kind, storageWarning: store.warning, restrictions: task.restrictions });
   const attempt: AttemptContext = { task, store, control, snapshotOf, basedOn: task.basedOn };
 
   for (let retry = 0; ; retry++) {
@@ -60,7 +61,7 @@ export async function runRefresh(task: RefreshTask, deps: RefreshDeps = {}): Pro
       };
     }
     if (step.kind === 'done') return step.outcome;
-    if (step.kind === 'reused') return awaitSiblingWrite(store, step, sleep);
+    if (step.kind === 'reused') return awaitSiblingWrite(store, step, sleep, snapshotOf);
     const { outcome, retryAfterMs } = step;
     if (retry >= policy.retries || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
       // Out of attempts, or the server asked for a long pause: the coordinator tries again later.
@@ -86,7 +87,9 @@ async function refreshStep({ task, store, control, snapshotOf, basedOn }: Attemp
   const current = snapshotOf(stored);
   const done = (outcome: RefreshOutcome): Step => ({ kind: 'done', outcome });
   if (stored.kind !== 'present' || !stored.record.tokens || current.authMethod !== 'chatgpt') {
-    return done(failure('not_chatgpt', 'There are no ChatGPT tokens to refresh (signed out, or signed in with an API key).', true, current));
+    // Tokens that forced_login_method / forced_chatgpt_workspace_id forbid are never refreshed: the failure says why.
+    const why = current.authError && isForbidden(current.authError.code) ? current.authError.message : 'There are no ChatGPT tokens to refresh (signed out, or signed in with an API key).';
+    return done(failure('not_chatgpt', why, true, current));
   }
   if (task.accountId && current.account?.accountId && current.account.accountId !== task.accountId) {
     return done(failure('account_changed', REFRESH_MESSAGES.account_changed, true, current));
@@ -120,13 +123,13 @@ async function refreshStep({ task, store, control, snapshotOf, basedOn }: Attemp
 }
 
 /** Outside the lock: a writer that was waiting for it gets in; its newer tokens are adopted, never refreshed over. */
-async function awaitSiblingWrite(store: CredentialStore, step: Step & { kind: 'reused' }, sleep: (ms: number) => Promise<unknown>): Promise<RefreshOutcome> {
+async function awaitSiblingWrite(store: CredentialStore, step: Step & { kind: 'reused' }, sleep: (ms: number) => Promise<unknown>, snapshotOf: (stored: StoredAuth) => AuthSnapshot): Promise<RefreshOutcome> {
   for (let look = 0; look < SIBLING_WRITE_LOOKS; look++) {
     await sleep(SIBLING_WRITE_PAUSE_MS);
     // Taking the lock waits out a writer that holds it right now.
     const again = await store.withLock(() => store.load(), { maxWaitMs: 2_000, onTimeout: 'proceed' }).catch(() => undefined);
     if (again?.kind !== 'present' || again.fingerprint === step.stored.fingerprint) continue;
-    const sibling = resolveSnapshot(again, { storage: store.kind, storageWarning: store.warning });
+    const sibling = snapshotOf(again);
     if (sibling.authMethod === 'chatgpt' && sibling.account?.accountId === step.current.account?.accountId && !needsRefresh(sibling)) {
       return { ok: true, via: 'adopted', snapshot: sibling };
     }

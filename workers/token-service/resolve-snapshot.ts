@@ -10,6 +10,8 @@
  *  - an empty key is an API-key account with no bearer to hand out (getAuthStatus: no method).
  *  - the OPENAI_API_KEY environment variable is not a credential (0.171 reads it only for
  *    `login --with-api-key`); no stored record means signed out.
+ *  - a credential that forced_login_method or forced_chatgpt_workspace_id forbids (see
+ *    src/protocol/login-restrictions.ts): signed out, `authError` naming the setting, the record untouched.
  *  - an unusable record: signed out, and (beyond the original) `authError` says why: bad JSON, a
  *    wrong type, an id_token that is not a JWT, a `last_refresh` that is not RFC 3339, ChatGPT
  *    tokens with no `last_refresh` or an empty access token.
@@ -18,6 +20,7 @@ import type { AuthSnapshot } from '../../src/protocol/snapshot.js';
 import type { StoredAuth, TokenData } from '../../src/auth/store/record.js';
 import type { StorageKind } from '../../src/protocol/storage.js';
 import { readCodexIdTokenClaims, tryReadTokenClaims } from '../shared/jwt-claims.js';
+import { forbiddenBecause, type LoginRestrictions } from '../../src/protocol/login-restrictions.js';
 
 /** Refresh when the access token expires within this window (one window for "valid" and "refresh now"). */
 export const REFRESH_WINDOW_MS = 5 * 60 * 1000;
@@ -34,6 +37,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}
 export interface ResolveOptions {
   storage: StorageKind;
   storageWarning?: string | undefined;
+  /** forced_login_method / forced_chatgpt_workspace_id (and requirements.toml): a credential they forbid is not in force. */
+  restrictions?: LoginRestrictions | undefined;
 }
 
 export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): AuthSnapshot {
@@ -59,6 +64,9 @@ export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): Au
   if (KEY_MODES.has(mode)) {
     if (apiKey === undefined) return fail('API key auth is missing a key', 'api_key_missing');
     // An empty key is still "a key" to codex: it decides the account, then hands out no bearer.
+    const forbidden = forbiddenBecause(options.restrictions, { method: 'apikey' });
+    // 0.171 with forced_login_method = "chatgpt" and a key in force: signed out, even when tokens are stored too.
+    if (forbidden) return { ...base, source, fingerprint, authError: forbidden };
     if (apiKey === '') return { ...fail('the stored OPENAI_API_KEY is empty'), accountType: 'apiKey' };
     return { ...base, authMethod: 'apikey', accountType: 'apiKey', authToken: apiKey, source, fingerprint };
   }
@@ -82,6 +90,9 @@ export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): Au
     ...(accountId && { accountId }),
     ...(idClaims.userId && { userId: idClaims.userId }),
   };
+  // 0.171 checks the workspace of the stored `account_id` first, the id_token's claim only when there is none.
+  const forbidden = forbiddenBecause(options.restrictions, { method: 'chatgpt', workspaceId: tokens.account_id ?? idClaims.accountId ?? undefined });
+  if (forbidden) return { ...base, source, fingerprint, authError: forbidden };
   // Codex hands out ChatGPT tokens only with a last_refresh, and reports no method for an empty one.
   if (lastRefresh === undefined) return fail('the stored ChatGPT tokens have no last_refresh');
   if (tokens.access_token === '') return fail('the stored access_token is empty');

@@ -22,6 +22,14 @@ import { activeChatGptRecord, identityOf, listSessions, upsertSession } from '..
 import { attemptRefresh } from './refresh-request.js';
 import { mergeRefreshed, writeWithRetries } from './refresh-task.js';
 import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
+import { forbiddenBecause, type LoginRestrictions } from '../../src/protocol/login-restrictions.js';
+import { tryReadTokenClaims } from '../shared/jwt-claims.js';
+
+/** Why the restrictions forbid a session's tokens (0.171's rule: the stored account_id, else the id_token's claim). */
+function sessionForbidden(restrictions: LoginRestrictions | undefined, record: AuthRecord) {
+  const workspaceId = record.tokens?.account_id ?? (record.tokens ? tryReadTokenClaims(record.tokens.id_token)?.accountId : undefined) ?? undefined;
+  return forbiddenBecause(restrictions, { method: 'chatgpt', workspaceId });
+}
 
 const failed = (code: SessionFailureCode, message: string, extra: { email?: string | null; workspaceId?: string | null } = {}): SessionOutcome => ({ ok: false, code, message, ...extra });
 
@@ -62,6 +70,9 @@ export async function runSwitchSession(task: SwitchSessionTask): Promise<Session
       }
       const target = contents.sessions.find((session) => session.sessionId === task.sessionId && session.record);
       if (!target) return failed('session_not_found', `no signed-in account has the session id ${task.sessionId}`);
+      // Never switched to: it would be written as the active credential and then not be in force.
+      const forbidden = sessionForbidden(task.restrictions, target.record!);
+      if (forbidden) return failed('forbidden_by_config', `cannot switch to ${target.email ?? 'this account'}: ${forbidden.message.replace(/^Not signed in: /, '')}`);
       const targetIdentity = identityOf(target.record!);
       if (targetIdentity?.accountId && targetIdentity.accountId !== task.accountId) return workspaceSignIn(targetIdentity.email, task.accountId);
       const signInAgain = failed('session_needs_sign_in', `the session of ${target.email ?? 'this account'} can no longer be refreshed (its refresh token was refused); it needs a new sign-in`, { email: target.email, workspaceId: task.accountId });
@@ -171,6 +182,8 @@ export async function runRefreshInactive(task: RefreshInactiveTask): Promise<Ref
         // Never the active identity: its refresh token is the one in the store (a copy here is a crash's leftover).
         const active = activeChatGptRecord(await store.load());
         if (active && identityOf(active)?.sessionId === sessionId) return;
+        // A session the restrictions forbid is kept as it is, never refreshed (as the active credential is not).
+        if (sessionForbidden(task.restrictions, session.record)) return;
         const spent = session.record.tokens.refresh_token;
         const result = await attemptRefresh(task.issuer, spent, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
         if (result.ok) {

@@ -3,7 +3,10 @@
  * account stays exactly what auth.json (or the keyring entry, or memory) holds, so Codex and every
  * sibling server see it as today; the others live beside it under the same storage choice:
  *
- *  - `file`: `$CODEX_HOME/account-sessions.json`, 0600, replaced atomically like auth.json.
+ *  - `file`: `$CODEX_HOME/codex-auth-mcp-accounts.json`, 0600, replaced atomically like auth.json
+ *    (named after this project: `account-sessions.json`, our earlier name, is what a closed
+ *    upstream pull request (openai/codex#25383) and two forks name their own multi-login store,
+ *    in another layout; a file of ours by that name is adopted once, see adoptLegacyFile).
  *  - `keyring`: one more entry of the "Codex Auth" service, account `cli|<hash>|sessions`.
  *  - `auto`: that keyring entry when the keyring works, else the file (said in `warning`).
  *  - `ephemeral`: the process's shared memory (StoreOptions.sessionMemory); gone with it.
@@ -14,7 +17,7 @@
  * last used, its workspaces) with `record: null`: its tokens are only ever in the store.
  * Runs on the workers that write credentials (login worker, token service).
  */
-import { lstat, rename, rm, stat } from 'node:fs/promises';
+import { link, lstat, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from '../../protocol/zod.js';
 import type { StoreOptions } from '../../protocol/storage.js';
@@ -26,7 +29,9 @@ import { NotRegularFileError, readRegularFile } from './regular-file.js';
 import { sharedText } from './memory.js';
 import { AuthRecordSchema } from './record.js';
 
-export const SESSIONS_FILE_NAME = 'account-sessions.json';
+export const SESSIONS_FILE_NAME = 'codex-auth-mcp-accounts.json';
+/** Where this project kept the vault before (a name others use too: see the top of this file). */
+export const LEGACY_SESSIONS_FILE_NAME = 'account-sessions.json';
 
 export const VaultWorkspaceSchema = z.object({
   accountId: z.string(),
@@ -89,7 +94,10 @@ export function openSessionVault(options: StoreOptions): SessionVault {
  */
 export async function mayHoldSessions(options: StoreOptions): Promise<boolean> {
   if (options.mode === 'ephemeral') return options.sessionMemory !== undefined && sharedText(options.sessionMemory).read() !== undefined;
-  if (options.mode === 'file') return stat(join(options.codexHome, SESSIONS_FILE_NAME)).then(() => true, () => false);
+  if (options.mode === 'file') {
+    const exists = (name: string) => stat(join(options.codexHome, name)).then(() => true, () => false);
+    return (await exists(SESSIONS_FILE_NAME)) || exists(LEGACY_SESSIONS_FILE_NAME);
+  }
   return true;
 }
 
@@ -111,22 +119,58 @@ function parseVault(text: string, where: string, remedy = ''): Vault {
   return parsed.data;
 }
 
+/**
+ * The store file's text, undefined when it is not there, under the rules of auth.json
+ * (auth-file.ts): a private CODEX_HOME, a regular file, never a blocked read.
+ */
+async function readVaultFile(codexHome: string, path: string): Promise<string | undefined> {
+  return assertPrivateFolder(codexHome)
+    .then(() => readRegularFile(path, `remove it (rm ${path}); the accounts in it must sign in again`))
+    .catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      // Nothing stored is nothing planted (a write there is refused with this same message).
+      if (error instanceof UnsafeFolderError && !(await lstat(path).then(() => true, () => false))) return undefined;
+      if (error instanceof NotRegularFileError) throw new UnreadableVaultError(error.message);
+      if (error instanceof UnsafeFolderError) throw error;
+      throw new Error(`cannot read ${path} (${error.code ?? 'error'})`);
+    });
+}
+
+/**
+ * Moves our old `account-sessions.json` to the new name, once, losing no session: only a file in
+ * our own layout (a multi-login store of another program by that name is left alone), and only
+ * while the new file does not exist — link() fails rather than replace it, so two processes
+ * adopting at once, or one adopting after the other has written the new file, lose nothing. The
+ * old name goes once the new one holds it. Returns the text adopted, if any.
+ */
+async function adoptLegacyFile(codexHome: string): Promise<string | undefined> {
+  const legacy = join(codexHome, LEGACY_SESSIONS_FILE_NAME);
+  const text = await readVaultFile(codexHome, legacy).catch((error: unknown) => {
+    if (error instanceof UnsafeFolderError) throw error;
+    return undefined; // unreadable: not adopted, left where it is
+  });
+  if (text === undefined) return undefined;
+  try {
+    parseVault(text, legacy);
+  } catch {
+    return undefined; // not ours
+  }
+  try {
+    await link(legacy, join(codexHome, SESSIONS_FILE_NAME));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return text; // cannot link here: read it where it is
+    return undefined; // someone adopted it (or wrote the new file) first: theirs is the one
+  }
+  await unlink(legacy).catch(() => undefined);
+  return text;
+}
+
 function fileVault(codexHome: string): SessionVault {
   const path = join(codexHome, SESSIONS_FILE_NAME);
   return {
     where: path,
     async read() {
-      // The rules of auth.json (auth-file.ts): a private CODEX_HOME, a regular file, never a blocked read.
-      const text = await assertPrivateFolder(codexHome)
-        .then(() => readRegularFile(path, `remove it (rm ${path}); the accounts in it must sign in again`))
-        .catch(async (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-          // Nothing stored is nothing planted (a write there is refused with this same message).
-          if (error instanceof UnsafeFolderError && !(await lstat(path).then(() => true, () => false))) return undefined;
-          if (error instanceof NotRegularFileError) throw new UnreadableVaultError(error.message);
-          if (error instanceof UnsafeFolderError) throw error;
-          throw new Error(`cannot read ${path} (${error.code ?? 'error'})`);
-        });
+      const text = (await readVaultFile(codexHome, path)) ?? (await adoptLegacyFile(codexHome)) ?? (await readVaultFile(codexHome, path));
       return text === undefined ? emptyVault() : parseVault(text, path, FILE_REMEDY);
     },
     write: (vault) => writePrivateFile(codexHome, SESSIONS_FILE_NAME, JSON.stringify(vault, null, 2)),
