@@ -2,13 +2,21 @@
 // dist/bundle/ (what the package runs: see the issue "Start-up, memory and the hot path").
 // Loading one file instead of ~150 modules is most of what a start costs above bare Node.
 //
-// One file per thread, with no chunks shared between them: on Node 20, which has no compile
+// One file per thread (but for the launcher: below), with no chunks shared between them: on Node 20, which has no compile
 // cache, every further ES module a start loads costs more than the bytes sharing would save (a
 // start with tokens: 0.230 → 0.205 CPU-s; signed out: 0.149 → 0.140; 20 runs each). What a thread
 // needs only later (the CLI's commands, the login engine) is in its file behind a dynamic import()
 // that esbuild turns into a lazy init: V8 only pre-parses it, and nothing of it runs at start.
 // dist/bundle-meta.json records which inputs went where (test/startup-graph.test.ts reads it); it
 // sits beside dist/bundle, not in it, so it does not ship (it holds this machine's absolute paths).
+//
+// The one exception, the main thread's start: main.js is a launcher of a few lines (src/cli/main.ts)
+// that turns on Node's compile cache (22.1+) and then imports cli.js, the server and the CLI, and
+// token-service-pool.js, the pool it may start early. Node compiles the entry module before any of
+// its code runs, so a cache the entry turns on never holds the entry itself: while the whole
+// server was main.js, the cache held nothing at all (issue "Start-up and memory on the Node our
+// users run"). The pool is a file of its own so that the launcher and the server share one
+// module, and with it the pool started early (a copy in each would each have its own).
 //
 // From the sources, not from tsc's output: the bundle needs no type check first, so `npm pack`
 // (prepack) bundles in a second instead of type-checking the whole project; `npm test` and CI
@@ -21,6 +29,7 @@
 // beside itself (through __dirname, which the banner defines), and one file loads faster than its
 // dozen CommonJS modules (~14 ms less per start here).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { zodEnglishOnly } from './zod-english-only.mjs';
 
@@ -39,14 +48,35 @@ const withoutNice = {
   },
 };
 
+/**
+ * The launcher's two imports, and the server's imports of the pool, stay imports of the files
+ * beside it (see above) instead of being bundled in.
+ */
+const separateStartFiles = {
+  name: 'separate-start-files',
+  setup(build) {
+    const separate = new Map([
+      [`${root}src/auth/token-service-pool`, './token-service-pool.js'],
+      [`${root}src/cli/cli`, './cli.js'],
+    ]);
+    build.onResolve({ filter: /^\.\.?\/.*(token-service-pool|cli)\.js$/ }, (args) => {
+      if (!args.importer.startsWith(`${root}src/`)) return undefined;
+      const target = separate.get(resolve(dirname(args.importer), args.path).replace(/\.js$/, ''));
+      return target ? { path: target, external: true } : undefined;
+    });
+  },
+};
+
 // Emptied first: esbuild only adds files, and a file left from an earlier layout would linger.
 rmSync(`${root}dist/bundle`, { recursive: true, force: true });
 const result = await build({
-  plugins: [zodEnglishOnly, withoutNice],
+  plugins: [zodEnglishOnly, withoutNice, separateStartFiles],
   absWorkingDir: root,
   tsconfig: 'tsconfig.json',
   entryPoints: {
     main: 'src/cli/main.ts',
+    cli: 'src/cli/cli.ts',
+    'token-service-pool': 'src/auth/token-service-pool.ts',
     'token-service': 'workers/token-service/main.ts',
     login: 'workers/login/main.ts',
     keyring: 'workers/keyring/main.ts',

@@ -87,20 +87,35 @@ interface Metafile {
 test('the bundle the package runs keeps it so: what main.js loads before its first answer has no network stack, JWT, keyring or dev code', async () => {
   const bundleDir = dirname(serverEntry);
   const meta = JSON.parse(await readFile(resolve(bundleDir, '../bundle-meta.json'), 'utf8')) as Metafile;
-  // What a start loads: main.js, and any file of the bundle it imports (none since each thread's
-  // entry is one file: then this checks all that main.js holds, the lazily loaded parts too).
+  // What a start loads: main.js (the launcher), the files of the bundle it imports (a relative
+  // import the bundler left external: scripts/bundle.mjs), and theirs. Within each file esbuild
+  // turns import() into a lazy init, so this checks all the file holds, its lazily loaded parts too.
   const loaded = new Set<string>();
-  const visit = (output: string, launcher = false) => {
+  const visit = (output: string) => {
     if (loaded.has(output)) return;
     loaded.add(output);
     for (const imported of meta.outputs[output]!.imports) {
-      if (!imported.external && (imported.kind === 'import-statement' || (launcher && imported.kind === 'dynamic-import'))) visit(imported.path);
+      if (imported.external && imported.path.startsWith('.')) visit(`dist/bundle/${imported.path.slice(2)}`);
+      else if (!imported.external && imported.kind === 'import-statement') visit(imported.path);
     }
   };
-  visit('dist/bundle/main.js', true);
+  visit('dist/bundle/main.js');
+  assert.deepEqual([...loaded].sort(), ['dist/bundle/cli.js', 'dist/bundle/main.js', 'dist/bundle/token-service-pool.js'], 'the launcher, the server and the pool');
   const inputs = [...loaded].flatMap((output) => Object.keys(meta.outputs[output]!.inputs));
   assert.ok(inputs.some((i) => i.includes('node_modules/zod/')), 'the walk sees the packages bundled in');
   const externals = [...loaded].flatMap((output) => meta.outputs[output]!.imports.filter((i) => i.external && i.kind === 'import-statement').map((i) => i.path));
-  assert.deepEqual([...new Set(externals.filter((e) => !e.startsWith('node:')))].sort(), [], 'pino is required, not imported; the rest is bundled');
+  assert.deepEqual([...new Set(externals.filter((e) => !e.startsWith('node:') && !e.startsWith('.')))].sort(), [], 'pino is required, not imported; the rest is bundled');
   for (const input of inputs) assert.doesNotMatch(input, /node_modules\/(undici|jose|@napi-rs|oidc-provider)\/|^dev\/|^workers\//, `${input} is not for the main thread at start-up`);
+});
+
+test('the launcher is a launcher: main.js holds its own few lines and nothing else, so that the compile cache it turns on holds the rest', async () => {
+  const meta = JSON.parse(await readFile(resolve(dirname(serverEntry), '../bundle-meta.json'), 'utf8')) as Metafile;
+  // Node compiles an entry before its first line runs: what main.js itself holds is compiled at
+  // every start on every Node version, and the compile cache (22.1+) holds only what it imports.
+  assert.deepEqual(Object.keys(meta.outputs['dist/bundle/main.js']!.inputs).sort(), ['src/cli/codex-home-env.ts', 'src/cli/main.ts']);
+  const pool = Object.keys(meta.outputs['dist/bundle/token-service-pool.js']!.inputs);
+  assert.ok(pool.includes('src/auth/token-service-pool.ts') && pool.every((i) => i === 'src/auth/token-service-pool.ts' || i === 'src/worker-files.ts' || i.startsWith('node_modules/piscina/') || i.startsWith('<define:')), `the pool's file holds the pool and piscina only: ${pool.join(', ')}`);
+  // One copy of the pool module: the one the launcher started early is the one the server adopts.
+  const cli = Object.keys(meta.outputs['dist/bundle/cli.js']!.inputs);
+  assert.ok(!cli.includes('src/auth/token-service-pool.ts') && !cli.some((i) => i.startsWith('node_modules/piscina/')), 'cli.js imports the pool, it does not hold a copy');
 });

@@ -1,8 +1,15 @@
 #!/usr/bin/env node
 /**
- * The command's entry. Before the rest of the program loads:
+ * The command's entry, a launcher: in the package it is a file of its own (dist/bundle/main.js,
+ * a few lines), and the rest of the program is in the files it imports (scripts/bundle.mjs).
+ * Before the rest of the program loads:
  * - Node's compile cache is turned on where the runtime has one (22.1 and later; Node 20 has
- *   none), so every later start skips compiling: compiling is much of what a start costs;
+ *   none), so every later start reads the code V8 compiled last time instead of compiling it.
+ *   It holds only what is imported after this line, hence the launcher. The threads get it by
+ *   NODE_COMPILE_CACHE, which a Worker reads from the environment it is given (a copy of
+ *   process.env), so it is set here before any thread starts. The cache lives where Node puts it:
+ *   $NODE_COMPILE_CACHE if the user set one, else <os.tmpdir()>/node-compile-cache, one folder per
+ *   Node version, a file per module keyed by its path and checked against its contents;
  * - when the command's first step is a validation (serving MCP, `status`) and there is an
  *   auth.json to validate, the token service's first thread is started, so it boots on another
  *   core while this one loads the rest (see token-service-pool.ts). With no auth.json the main
@@ -18,7 +25,8 @@ import { join } from 'node:path';
 import { codexHomeFromEnv } from '../config/codex-home-env.js';
 import { loadCodexDotenv } from '../config/codex-dotenv.js';
 
-(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+const cache = (nodeModule as { enableCompileCache?: () => { directory?: string } }).enableCompileCache?.();
+if (cache?.directory && !process.env['NODE_COMPILE_CACHE']) process.env['NODE_COMPILE_CACHE'] = cache.directory;
 loadCodexDotenv(codexHomeFromEnv());
 if (startsWithValidation(process.argv.slice(2)) && authFileMayExist()) (await import('../auth/token-service-pool.js')).prestartTokenService();
 await import('./cli.js');
