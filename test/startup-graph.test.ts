@@ -119,3 +119,30 @@ test('the launcher is a launcher: main.js holds its own few lines and nothing el
   const cli = Object.keys(meta.outputs['dist/bundle/cli.js']!.inputs);
   assert.ok(!cli.includes('src/auth/token-service-pool.ts') && !cli.some((i) => i.startsWith('node_modules/piscina/')), 'cli.js imports the pool, it does not hold a copy');
 });
+
+test('a signed-out start loads none of the Node modules the main thread needs only later (crypto, child_process, readline, stream/consumers)', async (t) => {
+  // The bundle hoists a lazily initialised part's `import … from 'node:…'` to the top, and
+  // commander require()s child_process as it loads; scripts/bundle.mjs (lazy-builtins) makes each
+  // load on its first call instead. Seen from inside the server: Node's own list of what it loaded.
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { spawn } = await import('node:child_process');
+  const dir = await mkdtemp(resolve(tmpdir(), 'startup-graph-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const preload = resolve(dir, 'loaded.cjs');
+  const listFile = resolve(dir, 'loaded.txt');
+  await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(listFile)}, process.moduleLoadList.join('\\n')));\n`);
+  const child = spawn(process.execPath, ['--require', preload, serverEntry, 'mcp'], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, CODEX_HOME: resolve(dir, 'home') }, stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stdin.end(
+    `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n` +
+      `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'getAuthStatus', params: {} })}\n`,
+  );
+  const code = await new Promise((done) => child.on('close', done));
+  assert.equal(code, 0);
+  assert.match(out, /"id":2,"result":\{/, 'the status was answered');
+  const loaded = new Set((await readFile(listFile, 'utf8')).split('\n'));
+  assert.ok(loaded.has('NativeModule worker_threads') || loaded.has('NativeModule fs'), 'the list names Node modules as "NativeModule <name>"');
+  for (const name of ['crypto', 'child_process', 'readline', 'stream/consumers']) assert.ok(!loaded.has(`NativeModule ${name}`), `a signed-out start loaded node:${name}`);
+});

@@ -8,9 +8,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as z from '../protocol/zod.js';
 
-const KEY = randomBytes(32);
+// Made at the first state sealed or opened, not as the module loads: a start that never sees a
+// multi round-trip request does not load node:crypto for it (scripts/bundle.mjs loads it lazily).
+let key: Buffer | undefined;
 
-const sign = (body: string) => createHmac('sha256', KEY).update(body).digest();
+const sign = (body: string) => createHmac('sha256', (key ??= randomBytes(32))).update(body).digest();
 
 export function sealState(payload: object, ttlMs: number): string {
   const body = Buffer.from(JSON.stringify({ ...payload, exp: Date.now() + ttlMs })).toString('base64url');
