@@ -25,8 +25,14 @@ import { join } from 'node:path';
 import { codexHomeFromEnv } from '../config/codex-home-env.js';
 import { loadCodexDotenv } from '../config/codex-dotenv.js';
 
-const cache = (nodeModule as { enableCompileCache?: () => { directory?: string } }).enableCompileCache?.();
-if (cache?.directory && !process.env['NODE_COMPILE_CACHE']) process.env['NODE_COMPILE_CACHE'] = cache.directory;
+const compileCache = nodeModule as {
+  enableCompileCache?: () => { status: number; directory?: string };
+  constants?: { compileCacheStatus?: { ENABLED: number } };
+};
+const cache = compileCache.enableCompileCache?.();
+// Only a cache this line turned on (not one that failed, was disabled by NODE_DISABLE_COMPILE_CACHE
+// or was already on through the user's NODE_COMPILE_CACHE, which the threads inherit anyway).
+if (cache?.directory && cache.status === compileCache.constants?.compileCacheStatus?.ENABLED) process.env['NODE_COMPILE_CACHE'] = cache.directory;
 loadCodexDotenv(codexHomeFromEnv());
 if (startsWithValidation(process.argv.slice(2)) && authFileMayExist()) (await import('../auth/token-service-pool.js')).prestartTokenService();
 await import('./cli.js');
