@@ -397,7 +397,7 @@ test('an unreadable codex-auth-mcp-accounts.json is an error naming the file, ne
   const { params } = await ended;
   assert.equal(params.success, true, params.error);
   assert.equal(await activeEmail(home), 'pro@example.com');
-  const aside = (await readdir(home.path)).filter((name) => name.startsWith('account-sessions.json.unreadable-'));
+  const aside = (await readdir(home.path)).filter((name) => name.startsWith('codex-auth-mcp-accounts.json.unreadable-'));
   assert.equal(aside.length, 1);
   assert.equal(await readFile(join(home.path, aside[0]!), 'utf8'), '{"version":1,"sessions":[{"sessionId":');
   assert.match(await vaultRefreshToken(home, 'demo@example.com'), /.+/);

@@ -54,7 +54,7 @@ function write(name: string, header: Record<string, unknown>, steps: Record<stri
 {
   const authUrl = {
     $match:
-      '^http://127\\.0\\.0\\.1:\\d+/oauth/authorize\\?response_type=code&client_id=app_EMoamEEZ73f0CkXaXp7hrann&redirect_uri=http%3A%2F%2Flocalhost%3A\\d+%2Fauth%2Fcallback&scope=openid%20profile%20email%20offline_access&code_challenge=[A-Za-z0-9_-]{43}&code_challenge_method=S256&id_token_add_organizations=true&codex_cli_simplified_flow=true&state=[A-Za-z0-9_-]{43}$',
+      '^http://127\\.0\\.0\\.1:\\d+/oauth/authorize\\?response_type=code&client_id=app_EMoamEEZ73f0CkXaXp7hrann&redirect_uri=http%3A%2F%2F127\\.0\\.0\\.1%3A\\d+%2Fauth%2Fcallback&code_challenge=[A-Za-z0-9_-]{43}&code_challenge_method=S256&state=[A-Za-z0-9_-]{43}&scope=openid\\+profile\\+email\\+offline_access\\+api\\.connectors\\.read\\+api\\.connectors\\.invoke&id_token_add_organizations=true&codex_cli_simplified_flow=true&originator=codex_cli_rs$',
   };
   const login = { result: { loginId: UUID, authUrl } };
   const steps: Record<string, unknown>[] = [{ t: 0, ...INITIALIZE }];

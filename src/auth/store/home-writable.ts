@@ -10,6 +10,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { lockShapeProblem } from './locks.js';
 import { assertPrivateFolder } from './private-folder.js';
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
@@ -57,7 +58,14 @@ export async function assertCodexHomeWritable(codexHome: string, purpose: 'sign-
   if (existing !== codexHome) return;
   for (const name of LOCK_FILES) {
     const lock = join(codexHome, name);
-    if (!(await lstat(lock).then(() => true, () => false))) continue;
+    const info = await lstat(lock).catch(() => undefined);
+    if (!info) continue;
+    // A lock of the wrong shape is named as the lock itself names it; a logout goes ahead without it.
+    const shape = lockShapeProblem(lock, info);
+    if (shape) {
+      if (purpose === 'sign-in') refuse(shape);
+      continue;
+    }
     const lockProblem = await notWritable(lock, constants.W_OK);
     if (lockProblem) refuse(`its lock file ${name} cannot be opened for writing: ${lockProblem}`);
   }

@@ -5,6 +5,7 @@
  * a file writer of one CODEX_HOME, ours or Codex's, still serialise. The waits are bounded.
  * Runs on every thread that reads or writes credentials: main, login worker, token service.
  */
+import type { Stats } from 'node:fs';
 import { lstat, rmdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -95,13 +96,16 @@ async function wrongShape(path: string, error: unknown): Promise<Error | undefin
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== 'ELOOP' && code !== 'EISDIR' && code !== 'ENOTREGULAR' && code !== 'EMLINK') return undefined;
   const info = await lstat(path).catch(() => undefined);
-  if (!info) return undefined;
+  const problem = info && lockShapeProblem(path, info);
+  return problem ? Object.assign(new Error(problem), { code: 'ELOCKSHAPE' }) : undefined;
+}
+
+/** Why a lock file of this shape cannot be locked, with the fix; undefined for a regular file. */
+export function lockShapeProblem(path: string, info: Stats): string | undefined {
+  if (info.isFile()) return undefined;
   const kind = info.isSymbolicLink() ? 'a symlink' : info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file';
   const fix = info.isDirectory() ? `rm -r ${path}` : `rm ${path}`;
-  return Object.assign(
-    new Error(`${path} is ${kind}, not the empty regular file Codex locks; remove it (${fix}) and try again: Codex and this server make a new one`),
-    { code: 'ELOCKSHAPE' },
-  );
+  return `${path} is ${kind}, not the empty regular file Codex locks; remove it (${fix}) and try again: Codex and this server make a new one`;
 }
 
 const swept = new Set<string>();
