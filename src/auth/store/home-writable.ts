@@ -8,7 +8,7 @@
  * itself, and here too when the folder exists, so both refuse alike.
  */
 import { constants } from 'node:fs';
-import { access, lstat, stat } from 'node:fs/promises';
+import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { lockShapeProblem } from './locks.js';
 import { assertPrivateFolder } from './private-folder.js';
@@ -61,7 +61,9 @@ export async function assertCodexHomeWritable(codexHome: string, purpose: 'sign-
     const info = await lstat(lock).catch(() => undefined);
     if (!info) continue;
     // A lock of the wrong shape is named as the lock itself names it; a logout goes ahead without it.
-    const shape = lockShapeProblem(lock, info);
+    // An empty auth.json.lock folder is an earlier version's lock, removed at the first lock (locks.ts).
+    const legacyFolder = name === 'auth.json.lock' && info.isDirectory() && (await readdir(lock).then((entries) => entries.length === 0, () => false));
+    const shape = legacyFolder ? undefined : lockShapeProblem(lock, info);
     if (shape) {
       if (purpose === 'sign-in') refuse(shape);
       continue;
