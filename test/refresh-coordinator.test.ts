@@ -58,7 +58,7 @@ class FakeAuth implements RefreshAuthPort {
 class FakeTokens {
   readonly tasks: { task: RefreshTask; answer: (outcome: RefreshOutcome) => void }[] = [];
   private waiters: (() => void)[] = [];
-  refresh(task: RefreshTask): Promise<RefreshOutcome> {
+  run(_name: 'refresh', task: RefreshTask): Promise<RefreshOutcome> {
     return new Promise((resolve) => {
       this.tasks.push({ task, answer: resolve });
       for (const waiter of this.waiters.splice(0)) waiter();

@@ -64,7 +64,7 @@ export class InactiveSessionRefresher {
     try {
       const maybe = await mayHoldSessions(this.options.store);
       if (!maybe) return;
-      const outcome = await this.tokens.refreshInactive({ store: this.options.store, restrictions: this.options.restrictions, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
+      const outcome = await this.tokens.run('refreshInactive', { store: this.options.store, restrictions: this.options.restrictions, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
       this.hold(outcome.unsaved ?? []);
       if (outcome.refreshed > 0) this.log.info({ refreshed: outcome.refreshed }, 'refreshed inactive account sessions');
       for (const failure of outcome.failed) this.log.warn({ sessionId: failure.sessionId, code: failure.code }, 'an inactive account session could not be refreshed');

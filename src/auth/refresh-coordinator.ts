@@ -33,7 +33,7 @@ export type RefreshBase = Omit<RefreshTask, 'basedOn' | 'accountId' | 'force' | 
 
 /** What the coordinator needs of the token service and the auth state (tests pass fakes). */
 export interface RefreshTokensPort {
-  refresh(task: RefreshTask): Promise<RefreshOutcome>;
+  run(name: 'refresh', task: RefreshTask): Promise<RefreshOutcome>;
 }
 export interface RefreshAuthPort {
   readonly current: AuthSnapshot | undefined;
@@ -289,7 +289,7 @@ export class RefreshCoordinator {
       control: control.buffer,
     };
     const promise = this.tokens
-      .refresh(task)
+      .run('refresh', task)
       .catch((error: Error): RefreshOutcome => failed(snapshot, 'refresh_unavailable', `Token refresh failed: ${error.message}.`, false))
       .then((outcome) => this.settle(outcome))
       .finally(() => {

@@ -98,7 +98,7 @@ async function logoutNow(context: ServerContext, options: LogoutOptions, after: 
   if (!deleted && sessionId !== null) {
     // The signed-out account was moved into the account store meanwhile (a sibling's switch): it goes from there.
     await context.tokens
-      .removeSession({ store: context.storeOptions, sessionId, ...(revoking && { revokeAt: config.auth_issuer, revokeTimeoutMs: config.revoke_timeout_secs * 1000 }) })
+      .run('removeSession', { store: context.storeOptions, sessionId, ...(revoking && { revokeAt: config.auth_issuer, revokeTimeoutMs: config.revoke_timeout_secs * 1000 }) })
       .then((outcome) => {
         if (!outcome.ok && outcome.code !== 'session_not_found') context.log.warn({ code: outcome.code }, 'the signed-out account could not be removed from the account store');
       })
@@ -121,7 +121,7 @@ interface Revocation {
 async function revoke(context: ServerContext, send: boolean, shownToPerson = false): Promise<Revocation> {
   const { config } = context;
   const outcome = await context.tokens
-    .revoke({ store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000, send })
+    .run('revoke', { store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000, send })
     .catch((error: unknown) => ({ ok: false as const, code: 'revoke_unavailable', message: `the token service failed (${(error as Error).message})`, target: undefined, failed: true }));
   const looked = !('failed' in outcome);
   if (outcome.ok) return { revoked: outcome.revoked, target: outcome.target, looked };
