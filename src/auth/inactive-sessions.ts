@@ -15,9 +15,8 @@ import type { Logger } from '../log.js';
 import type { StoreOptions } from '../protocol/storage.js';
 import type { UnsavedSession } from '../protocol/token-service-tasks.js';
 import { HeldWrite, logLostAtExit } from './held-write.js';
-import type { CredentialStore } from './store/store.js';
 import type { LoginRestrictions } from '../protocol/login-restrictions.js';
-import { mayHoldSessions } from './store/session-vault.js';
+import { mayHoldSessions, openSessionVault, type CredentialStore } from './store/store.js';
 import type { TokenService } from './token-service-client.js';
 
 /** The first look comes soon after start-up (a server that runs briefly still helps), then hourly. */
@@ -121,7 +120,6 @@ export class InactiveSessionRefresher {
 
   /** One write of held tokens into the account store, under the store's lock; false when the session no longer holds the spent token. */
   private async writeHeld(item: UnsavedSession): Promise<boolean> {
-    const { openSessionVault } = await import('./store/session-vault.js');
     const vault = openSessionVault(this.options.store);
     return this.store.withLock(async () => {
       const contents = await vault.read();
