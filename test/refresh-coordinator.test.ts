@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { parseStoredAuth } from '../src/auth/store/record.js';
-import { RefreshControl } from '../src/auth/refresh-control.js';
+import { RefreshControl } from '../src/protocol/refresh-control.js';
 import { RefreshCoordinator, MIN_BACKGROUND_INTERVAL_MS, TRANSIENT_RETRY_MS, type RefreshAuthPort } from '../src/auth/refresh-coordinator.js';
 import { resolveSnapshot } from '../workers/token-service/resolve-snapshot.js';
 import type { RefreshTask } from '../src/protocol/token-service-tasks.js';

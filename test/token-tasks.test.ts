@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TokenTasks } from '../src/protocol/token-service-tasks.js';
+import { TokenTasks, type TokenTaskName } from '../src/protocol/token-service-tasks.js';
+import type * as TokenServiceWorker from '../workers/token-service/main.js';
+
+/** Compiles only while every task of the table is exported by the worker under its name (piscina calls exports by name). */
+type Unexported = Exclude<TokenTaskName, keyof typeof TokenServiceWorker>;
+export const everyTaskExported: [Unexported] extends [never] ? true : never = true;
 
 test('the token service exports one function per task of the table, and parses each task on arrival', async () => {
   const worker = (await import('../workers/token-service/main.js')) as Record<string, unknown>;

@@ -15,8 +15,8 @@ import type { Logger } from '../log.js';
 import type { AuthRecord } from './store/record.js';
 import type { AuthError } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
-import { RefreshControl } from './refresh-control.js';
-import { ATTEMPT_TIMEOUT_MS } from './refresh-policy.js';
+import { RefreshControl } from '../protocol/refresh-control.js';
+import { ATTEMPT_TIMEOUT_MS } from '../protocol/refresh-policy.js';
 import { HeldWrite, logLostAtExit } from './held-write.js';
 import type { RefreshTask } from '../protocol/token-service-tasks.js';
 

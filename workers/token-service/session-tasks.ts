@@ -8,7 +8,7 @@
 import type { AuthRecord } from '../../src/auth/store/record.js';
 import type { SessionVault, Vault } from '../../src/auth/store/session-vault.js';
 import { openCredentialStore, openSessionVault, type CredentialStore } from '../../src/auth/store/store.js';
-import { ATTEMPT_TIMEOUT_MS } from '../../src/auth/refresh-policy.js';
+import { ATTEMPT_TIMEOUT_MS } from '../../src/protocol/refresh-policy.js';
 import type {
   ListSessionsTask,
   RefreshInactiveOutcome,
