@@ -27,18 +27,15 @@ export interface LogoutOutcome {
   readonly revokeError?: RevokeError;
 }
 
-/** The logout under way per server: logouts run one after another (see performLogout). */
-const lastLogout = new WeakMap<ServerContext, Promise<unknown>>();
-
 /**
- * Signs out; announces what is still in force through `after` (see sign-in.ts). Logouts queue
- * behind each other, so a burst of them revokes once and each answer tells what its own turn
- * did, instead of racing for the token service.
+ * Signs out; announces what is still in force through `after` (see sign-in.ts). Logouts never
+ * overlap: every logout of the server is a request that changes "auth" (logoutChatGpt,
+ * account/logout, the logout tool), which the request order (method-pipeline.ts) runs one after
+ * another, so a burst of them revokes once and each answer tells what its own turn did; the CLI
+ * runs one command per process.
  */
 export function performLogout(context: ServerContext, options: LogoutOptions, after: After): Promise<LogoutOutcome> {
-  const turn = (lastLogout.get(context) ?? Promise.resolve()).then(() => logoutNow(context, options, after));
-  lastLogout.set(context, turn.catch(() => undefined));
-  return turn;
+  return logoutNow(context, options, after);
 }
 
 /** Rounds of "revoke what is stored, delete it if still there" while a sibling keeps rotating the same account. */
