@@ -69,8 +69,12 @@ export const CHANGES_LOGIN: Access = { writes: ['login'] };
 /** `tools/call`: each tool says what it touches (src/server/tools.ts, a required field of every tool). */
 export const BY_TOOL = 'by tool';
 
+/** What a method touches when it depends on the params; `description` says how (for the wire reference). */
+export type AccessByParams<P> = ((params: P) => Access | undefined) & { readonly description: string };
+const byParams = <P>(description: string, access: (params: P) => Access | undefined): AccessByParams<P> => Object.assign(access, { description });
+
 /** What a method touches: fixed, a function of its params, or (tools/call) its tool's. */
-export type AccessRule<P> = Access | undefined | ((params: P) => Access | undefined) | typeof BY_TOOL;
+export type AccessRule<P> = Access | undefined | AccessByParams<P> | typeof BY_TOOL;
 
 /** Everything about a method besides its schemas; `eras` and `access` are required, so a new method must say them. */
 export interface MethodPolicy<P> {
@@ -109,7 +113,9 @@ const method = <P extends z.ZodMiniType, R extends z.ZodMiniType>(params: P, res
   opensAccountEvents: policy.opensAccountEvents === true,
 });
 
-const statusRead = (params: { refreshToken?: boolean | null | undefined }) => (params.refreshToken === true ? REFRESHES_THEN_READS_AUTH : READS_AUTH);
+const statusRead = byParams('reads auth; with refreshToken: true, later requests do not wait for it', (params: { refreshToken?: boolean | null | undefined }) =>
+  params.refreshToken === true ? REFRESHES_THEN_READS_AUTH : READS_AUTH,
+);
 
 export const Methods = {
   // MCP, initialize era (2024-11-05 .. 2025-11-25): the handshake, ping, the log level (2026-07-28
@@ -141,7 +147,7 @@ export const Methods = {
   'account/read': method(Account.AccountReadParamsSchema, Account.AccountReadResultSchema, { eras: 'both', access: statusRead, opensAccountEvents: true }),
   'account/login/start': method(Account.AccountLoginStartParamsSchema, Account.AccountLoginStartResultSchema, {
     eras: 'both',
-    access: (params) => (params.type === 'apiKey' ? CHANGES_AUTH : CHANGES_LOGIN),
+    access: byParams('type apiKey: writes auth, login; otherwise writes login', (params: { type: string }) => (params.type === 'apiKey' ? CHANGES_AUTH : CHANGES_LOGIN)),
     opensAccountEvents: true,
   }),
   'account/login/cancel': method(Account.AccountLoginCancelParamsSchema, Account.AccountLoginCancelResultSchema, { eras: 'both', access: CHANGES_LOGIN, opensAccountEvents: true }),

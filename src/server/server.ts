@@ -37,7 +37,8 @@ export function serve({ loaded }: ServeOptions): void {
   const log = createLogger();
   const transport = new StdioTransport(process.stdin, process.stdout);
   const dispatcher = new Dispatcher(Methods, transport, log);
-  const send = (line: string) => transport.send(line);
+  // Notifications and server requests go out the same way as responses, with no frame of this file between.
+  const send = transport.send.bind(transport);
   const runtime = createRuntime(loaded, log, send);
   const { context } = runtime;
   const session: McpSession = { initialized: false };
