@@ -4,7 +4,7 @@ import { AccountSessionsResponseSchema } from './account-wire.js';
 import { LoginRestrictionsSchema } from './login-restrictions.js';
 import { AuthSnapshotSchema, RefreshOutcomeSchema } from './snapshot.js';
 import { StoreOptionsSchema } from './storage.js';
-import { AuthRecordSchema } from '../auth/store/record.js';
+import { AuthRecordSchema } from './auth-record.js';
 
 export const ValidateTaskSchema = z.object({
   store: StoreOptionsSchema,
