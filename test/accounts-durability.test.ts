@@ -18,6 +18,7 @@ import type { RpcClient } from '../dev/rpc-client.js';
 import { accountStoreHolding, activeEmailOf, lostAccounts, seedAccounts, sessionIdOf, storePath } from './support/accounts-home.js';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { entryFile } from './support/fake-keyring.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 import { runCli } from './support/run-cli.js';
 import { smallDisk } from './support/small-disk.js';
 import { startServer } from './support/spawn-server.js';
@@ -218,7 +219,7 @@ for (const killAt of [1, 2, 3, 4]) {
 test('3c: the background pass keeps rotated tokens the keyring refuses to store, and writes them at shutdown', async (t) => {
   const { issuer, home } = await setup(t, 2);
   const keyringDir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
-  const env = { CODEX_AUTH_MCP_LOG: 'debug', CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir };
+  const env = { CODEX_AUTH_MCP_LOG: 'debug', ...fakeKeyringEnv('memory', keyringDir) };
   const activeEntry = entryFile(keyringDir, KEYRING_SERVICE, keyringAccount(home.path));
   const storeEntry = entryFile(keyringDir, KEYRING_SERVICE, `${keyringAccount(home.path)}|sessions`);
   await writeFile(activeEntry, JSON.stringify(await issuer.record('user0@example.com')));

@@ -11,7 +11,6 @@ import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { entryFile } from './support/fake-keyring.js';
 import { startEmbeddedIssuer, type EmbeddedIssuer, type EmbeddedIssuerOptions } from '../dev/issuer/embedded-issuer.js';
@@ -23,6 +22,7 @@ import { eventually } from './support/eventually.js';
 import { serverEntry } from './support/paths.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 
 type TestContext = { after(fn: () => unknown): void };
 
@@ -339,7 +339,7 @@ test('inactive sessions are refreshed in the background, under the lock, by ever
 
 test('with the keyring, the inactive accounts are one more keyring entry; nothing is written in plain view', async (t) => {
   const keyringDir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
-  const env = { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir };
+  const env = fakeKeyringEnv('memory', keyringDir);
   const { home, client } = await setup(t, {}, { args: ['-c', 'cli_auth_credentials_store=keyring'], env });
   // After setup's hooks, so it runs once the server and its keyring helpers (which write here) are gone.
   t.after(() => rm(keyringDir, { recursive: true, force: true, maxRetries: 5 }));

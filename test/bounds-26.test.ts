@@ -15,11 +15,10 @@ import { test } from 'node:test';
 import type { RpcMessage } from '../dev/rpc-client.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
-import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEYRING_MODULE_ENV } from '../src/auth/store/keyring-entry.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 
 type T = { after(fn: () => unknown): void };
 const VERSION = 'io.modelcontextprotocol/protocolVersion';
@@ -118,8 +117,7 @@ test('a keyring helper slow to start delays the first status by the start timeou
   await home.writeConfig('cli_auth_credentials_store = "keyring"\n');
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
   t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
-  const fake = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
-  const client = startServer(t, { codexHome: home.path, env: { [KEYRING_MODULE_ENV]: fake, FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: dir, FAKE_KEYRING_START_MS: '120000' } });
+  const client = startServer(t, { codexHome: home.path, env: { ...fakeKeyringEnv('memory', dir), FAKE_KEYRING_START_MS: '120000' } });
   const started = Date.now();
   const status = await client.request('getAuthStatus', {}, 'first', 35_000);
   const elapsed = Date.now() - started;

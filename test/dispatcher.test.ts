@@ -32,10 +32,10 @@ const TestMethods = {
 
 function harness() {
   const out: any[] = [];
-  const dispatcher = new Dispatcher(TestMethods, (line) => {
+  const dispatcher = new Dispatcher(TestMethods, { send: (line) => {
     assert.ok(!line.includes('\n'), 'one message per line');
     out.push(JSON.parse(line));
-  }, pino({ level: 'silent' }));
+  } }, pino({ level: 'silent' }));
   const seen: unknown[] = [];
   dispatcher
     .register('echo', (params) => params)

@@ -99,7 +99,7 @@ test('in-process: any line gives at most one well-formed answer, with the reques
   fc.assert(
     fc.property(line, (text) => {
       const out: string[] = [];
-      const dispatcher = new Dispatcher(Methods, (l) => out.push(l), pino({ level: 'silent' }));
+      const dispatcher = new Dispatcher(Methods, { send: (l) => out.push(l) }, pino({ level: 'silent' }));
       for (const [name, handler] of Object.entries(mcpMethods({ initialized: false }, () => []))) dispatcher.register(name as 'ping', handler as never);
       dispatcher.handleLine(text); // these handlers are synchronous: any answer is written now
       assert.ok(out.length <= 1, `${out.length} answers to ${text}`);

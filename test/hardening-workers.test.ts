@@ -10,7 +10,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
@@ -19,6 +18,7 @@ import { eventually } from './support/eventually.js';
 import { isRunning } from './support/processes.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 
 const threadsOf = (pid: number) => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).map(Number);
@@ -147,7 +147,7 @@ test('a keyring helper that cannot be spawned (EMFILE) fails that sign-in with a
   const client = startServer(t, {
     codexHome: home.path,
     args: ['-c', 'cli_auth_credentials_store=keyring'],
-    env: { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: keyringDir },
+    env: fakeKeyringEnv('memory', keyringDir),
   });
   // After startServer's hook, so it runs once the server and its keyring helpers (which write here) are gone.
   t.after(() => rmSync(keyringDir, { recursive: true, force: true, maxRetries: 5 }));

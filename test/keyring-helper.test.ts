@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCredentialStore } from '../src/auth/store/store.js';
-import { callKeyring, KEYRING_MODULE_ENV, KEYRING_SERVICE } from '../src/auth/store/keyring-entry.js';
+import { callKeyring, KEYRING_SERVICE } from '../src/auth/store/keyring-entry.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 import { endIdleHelpers, IDLE_MS, MAX_HELPER_LINE_CHARS } from '../src/auth/store/keyring-helpers.js';
 import { workerFile } from '../src/worker-files.js';
 import { eventually } from './support/eventually.js';
 import { tempHome } from './support/temp-home.js';
 import { isRunning } from './support/processes.js';
 
-const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
 const keyringEntryModule = fileURLToPath(new URL('../src/auth/store/keyring-entry.js', import.meta.url));
 
 /**
@@ -32,10 +32,15 @@ async function useFake(t: { after(fn: () => unknown): void }, behaviour: 'memory
   endIdleHelpers();
   const dir = await mkdtemp(join(tmpdir(), 'fake-keyring-'));
   if (behaviour === 'hang' || behaviour === 'flood') execFileSync('mkfifo', [join(dir, 'hang.fifo')]);
-  Object.assign(process.env, { [KEYRING_MODULE_ENV]: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
+  const fake = fakeKeyringEnv(behaviour, dir);
+  const before = Object.fromEntries(Object.keys(fake).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, fake);
   t.after(async () => {
     endIdleHelpers();
-    for (const key of [KEYRING_MODULE_ENV, 'FAKE_KEYRING', 'FAKE_KEYRING_DIR']) delete process.env[key];
+    for (const [key, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
     await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   return dir;
@@ -174,7 +179,7 @@ test('a helper that cannot write its answer (its parent closed the pipe) ends it
   t.after(() => helper.kill('SIGKILL'));
   const exited = once(helper, 'exit');
   helper.stdout.destroy();
-  helper.stdin.write(`${JSON.stringify({ ...request, op: 'get', module: fakeKeyring })}\n`);
+  helper.stdin.write(`${JSON.stringify({ ...request, op: 'get' })}\n`);
   const [, signal] = await exited;
   assert.equal(signal, 'SIGKILL', 'it killed itself');
   assert.equal((await helperPids(dir)).length, 1, 'the helper had loaded the keyring and started its call');

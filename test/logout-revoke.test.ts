@@ -7,7 +7,6 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
@@ -16,6 +15,7 @@ import { startFakeIssuer, type Reply } from '../dev/fakes/fake-issuer.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 
 async function signedInWithFake(t: { after(fn: () => unknown): void }, reply: Reply, extraArgs: string[] = [], record?: object) {
   const issuer = await startFakeIssuer({ onRevoke: () => reply });
@@ -145,7 +145,7 @@ test('with keyring storage, the refresh token is read from the keyring for the r
   const client = startServer(t, {
     codexHome: home.path,
     args: ['-c', `auth_issuer=${issuer.url}`, '-c', 'cli_auth_credentials_store=keyring'],
-    env: { CODEX_AUTH_MCP_KEYRING_MODULE: fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url)), FAKE_KEYRING: 'memory', FAKE_KEYRING_DIR: dir },
+    env: fakeKeyringEnv('memory', dir),
   });
   // After startServer's hook, so it runs once the server (and with it its keyring helpers, which
   // write in `dir`) is gone: node:test runs after hooks in order and stops at the first failure.

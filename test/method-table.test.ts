@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type * as z from '../src/protocol/zod.js';
-import { Methods, Notifications, ServerRequests, type MethodName, type NotificationName } from '../src/protocol/methods.js';
-import { Dispatcher, type HandlersFor } from '../src/rpc/dispatcher.js';
+import { CONSERVATIVE_CACHE_HINT, Methods, Notifications, ServerRequests, type MethodName, type MethodPolicy, type NotificationName } from '../src/protocol/methods.js';
+import { Dispatcher, type HandlersFor, type RequestContext } from '../src/rpc/dispatcher.js';
+import { composeHandlers } from '../src/server/method-pipeline.js';
 import { startEmbeddedIssuer } from '../dev/issuer/embedded-issuer.js';
 import { signInAtIssuer } from '../dev/issuer/scripted-sign-in.js';
 import { startServer } from './support/spawn-server.js';
@@ -21,9 +22,51 @@ export const missing: HandlersFor<typeof Methods, MethodName> = { ping: () => ({
 export const stray: Partial<HandlersFor<typeof Methods, MethodName>> = { 'no/such/method': () => ({}) };
 // @ts-expect-error a result of the wrong shape
 export const wrongResult: HandlersFor<typeof Methods, 'account/login/cancel'> = { 'account/login/cancel': () => ({ status: 'gone' }) };
+// @ts-expect-error a method that does not say what it touches (its place in the request order)
+export const noAccess: MethodPolicy<object> = { eras: 'both' };
+// @ts-expect-error a method that does not say which eras serve it
+export const noEras: MethodPolicy<object> = { access: undefined };
+
+test('each method is served in the eras of its entry, and a cacheable modern result carries its hint (the conservative default when it names none)', async () => {
+  const opened: string[] = [];
+  const stub = Object.fromEntries(Object.keys(Methods).map((name) => [name, () => ({ from: name })])) as unknown as HandlersFor<typeof Methods, MethodName>;
+  const composed = composeHandlers(stub, { openCodexEvents: () => opened.push('codex'), subscribeAccountApi: () => opened.push('v2'), toolAccess: () => undefined, sendLog: () => undefined });
+  const modernMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const request = (meta: Record<string, unknown> | undefined) => ({ id: 1, meta, modern: undefined, signal: new AbortController().signal, afterResponse: () => undefined }) as RequestContext;
+  const call = (name: MethodName, meta: Record<string, unknown> | undefined) => {
+    const req = request(meta);
+    try {
+      return { result: (composed[name] as (p: unknown, r: RequestContext) => unknown)({}, req), req };
+    } catch (error) {
+      return { error: error as { code: number; message: string }, req };
+    }
+  };
+  let cacheable = 0;
+  for (const name of Object.keys(Methods) as MethodName[]) {
+    const entry = Methods[name];
+    const modern = call(name, modernMeta);
+    if (entry.eras === 'legacy') {
+      assert.equal(modern.error?.code, -32601, `${name} is not part of 2026-07-28`);
+    } else {
+      assert.equal(modern.req.modern?.protocolVersion, '2026-07-28', `${name}: the era is carried on the request`);
+      const result = modern.result as Record<string, unknown>;
+      assert.equal(result['resultType'], 'complete', name);
+      if (entry.cache) {
+        cacheable++;
+        assert.deepEqual([result['ttlMs'], result['cacheScope']], [entry.cache.ttlMs, entry.cache.cacheScope], `${name} carries its caching hint`);
+      } else assert.ok(!('ttlMs' in result) && !('cacheScope' in result), `${name} is not cacheable`);
+    }
+    const legacy = call(name, undefined);
+    if (entry.eras === 'modern') assert.equal(legacy.error?.code, -32602, `${name} needs a modern _meta`);
+    else assert.deepEqual([legacy.result, legacy.req.modern], [{ from: name }, undefined], `${name}: a legacy result goes out as the handler wrote it`);
+  }
+  assert.ok(cacheable >= 6, `${cacheable} cacheable methods`);
+  assert.deepEqual(Methods['resources/read'].cache, CONSERVATIVE_CACHE_HINT, 'a cacheable method without a hint gets {ttlMs: 0, cacheScope: private}');
+  assert.deepEqual(opened, ['codex', 'v2'], 'the codex notifications open at the first legacy request, the v2 ones at the first v2 method, each once');
+});
 
 test('the dispatcher refuses a second handler for a method, and a name not in its table', () => {
-  const dispatcher = new Dispatcher(Methods, () => undefined, pino({ level: 'silent' }));
+  const dispatcher = new Dispatcher(Methods, { send: () => undefined }, pino({ level: 'silent' }));
   dispatcher.register('ping', () => ({}));
   assert.throws(() => dispatcher.register('ping', () => ({})), /already registered/);
   assert.throws(() => dispatcher.register('no/such' as 'ping', () => ({})), /not in the method table/);

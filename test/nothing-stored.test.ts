@@ -23,7 +23,7 @@ const log = { trace: silent, debug: silent, info: silent, warn: silent, error: s
 function recordingTokenService() {
   const asked: StoreOptions[] = [];
   const answer: AuthSnapshot = { authMethod: 'apikey', accountType: 'apiKey', authToken: 'sk-stored', storage: 'file', source: 'file', fingerprint: 'fp' };
-  const tokens = { validate: async (task: { store: StoreOptions }) => (asked.push(task.store), answer) } as unknown as TokenService;
+  const tokens = { run: async (_name: 'validate', task: { store: StoreOptions }) => (asked.push(task.store), answer) } as unknown as TokenService;
   return { tokens, asked };
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { parseStoredAuth } from '../src/auth/store/record.js';
-import { RefreshControl } from '../src/auth/refresh-control.js';
+import { RefreshControl } from '../src/protocol/refresh-control.js';
 import { RefreshCoordinator, MIN_BACKGROUND_INTERVAL_MS, TRANSIENT_RETRY_MS, type RefreshAuthPort } from '../src/auth/refresh-coordinator.js';
 import { resolveSnapshot } from '../workers/token-service/resolve-snapshot.js';
 import type { RefreshTask } from '../src/protocol/token-service-tasks.js';
@@ -58,7 +58,7 @@ class FakeAuth implements RefreshAuthPort {
 class FakeTokens {
   readonly tasks: { task: RefreshTask; answer: (outcome: RefreshOutcome) => void }[] = [];
   private waiters: (() => void)[] = [];
-  refresh(task: RefreshTask): Promise<RefreshOutcome> {
+  run(_name: 'refresh', task: RefreshTask): Promise<RefreshOutcome> {
     return new Promise((resolve) => {
       this.tasks.push({ task, answer: resolve });
       for (const waiter of this.waiters.splice(0)) waiter();

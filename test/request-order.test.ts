@@ -7,15 +7,16 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { RpcMessage } from '../dev/rpc-client.js';
-import { conflicts, RequestOrder } from '../src/rpc/request-order.js';
-import { METHOD_ACCESS } from '../src/server/request-access.js';
+import { BY_TOOL, Methods, type Access, type MethodName } from '../src/protocol/methods.js';
+import { conflicts, RequestOrder } from '../src/server/method-pipeline.js';
+import { toolCallAccess } from '../src/server/tools.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 
 test('the gate: reads wait for earlier changes, changes for earlier reads and changes; the rest runs at once', async () => {
-  const reads = { reads: ['auth'] };
-  const writes = { writes: ['auth'] };
+  const reads: Access = { reads: ['auth'] };
+  const writes: Access = { writes: ['auth'] };
   assert.equal(conflicts(reads, reads), false);
   assert.equal(conflicts(reads, writes), true);
   assert.equal(conflicts(writes, reads), true);
@@ -68,9 +69,10 @@ test('the gate: reads wait for earlier changes, changes for earlier reads and ch
 });
 
 test('every method of the wire table says what it touches; status reads, sign-ins and logouts change', () => {
-  const of = (method: keyof typeof METHOD_ACCESS, params: unknown = {}) => {
-    const access = METHOD_ACCESS[method];
-    return typeof access === 'function' ? (access as (p: unknown) => unknown)(params) : access;
+  const of = (method: MethodName, params: unknown = {}) => {
+    const access = Methods[method].access;
+    if (access === BY_TOOL) return toolCallAccess(params as Parameters<typeof toolCallAccess>[0]);
+    return typeof access === 'function' ? (access as (p: unknown) => Access | undefined)(params) : access;
   };
   assert.deepEqual(of('getAuthStatus'), { reads: ['auth'] });
   assert.deepEqual(of('account/read'), { reads: ['auth'] });

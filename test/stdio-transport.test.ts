@@ -20,12 +20,9 @@ function harness(options: { highWaterMark?: number; maxLineBytes?: number; readA
   const lines: string[] = [];
   let oversized = 0;
   let closed = false;
-  const transport = new StdioTransport(
-    input,
-    output,
-    { onLine: (line) => lines.push(line), onOversizedLine: () => oversized++, onClose: () => (closed = true) },
-    options.maxLineBytes,
-    options.readAheadBytes,
+  const transport = new StdioTransport(input, output, options.maxLineBytes, options.readAheadBytes).start(
+    { handleLine: (line) => lines.push(line), handleOversizedLine: () => oversized++ },
+    () => (closed = true),
   );
   return { input, output, writes, lines, transport, oversized: () => oversized, closed: () => closed, release: () => release?.() };
 }
@@ -199,7 +196,7 @@ test('a client that goes away (EPIPE on the output) closes the transport; nothin
 test('onClose runs once, for end and close together', async () => {
   let closes = 0;
   const input = new PassThrough();
-  new StdioTransport(input, new PassThrough(), { onLine: () => undefined, onOversizedLine: () => undefined, onClose: () => closes++ });
+  new StdioTransport(input, new PassThrough()).start({ handleLine: () => undefined, handleOversizedLine: () => undefined }, () => closes++);
   input.end();
   input.resume();
   await new Promise((resolve) => input.once('close', resolve));

@@ -10,7 +10,6 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KEYRING_SERVICE, keyringAccount } from '../src/auth/store/keyring-entry.js';
 import { eventually } from './support/eventually.js';
@@ -23,8 +22,8 @@ import { startSecretService } from './support/secret-service.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 import { isRunning } from './support/processes.js';
+import { fakeKeyringEnv } from './support/fake-keyring-env.js';
 
-const fakeKeyring = fileURLToPath(new URL('./support/fake-keyring.js', import.meta.url));
 const run = promisify(execFile);
 
 type Behaviour = 'memory' | 'hang' | 'fail';
@@ -37,7 +36,7 @@ async function fakeKeyringDir(behaviour: Behaviour) {
   return { dir, remove: () => rm(dir, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
-const fakeEnv = (behaviour: Behaviour, dir: string) => ({ CODEX_AUTH_MCP_KEYRING_MODULE: fakeKeyring, FAKE_KEYRING: behaviour, FAKE_KEYRING_DIR: dir });
+const fakeEnv = (behaviour: Behaviour, dir: string) => fakeKeyringEnv(behaviour, dir);
 
 async function withFakeKeyring(
   t: { after(fn: () => unknown): void },

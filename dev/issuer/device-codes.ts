@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { CLIENT_ID } from '../../src/protocol/login.js';
-import { escapeHtml } from '../../workers/login/pages.js';
+import { escapeHtml } from '../html.js';
 
 interface PendingCode {
   readonly deviceAuthId: string;

@@ -152,7 +152,7 @@ export class AuthState {
     try {
       do {
         this.stale = false;
-        snapshot = (await nothingStored(this.task.store)) ?? (await this.tokens.validate(this.task));
+        snapshot = (await nothingStored(this.task.store)) ?? (await this.tokens.run('validate', this.task));
       } while (this.stale && !this.closed);
     } catch (error) {
       if (error instanceof TokenServiceUnavailable) {

@@ -15,9 +15,8 @@ import type { Logger } from '../log.js';
 import type { StoreOptions } from '../protocol/storage.js';
 import type { UnsavedSession } from '../protocol/token-service-tasks.js';
 import { HeldWrite, logLostAtExit } from './held-write.js';
-import type { CredentialStore } from './store/store.js';
 import type { LoginRestrictions } from '../protocol/login-restrictions.js';
-import { mayHoldSessions } from './store/session-vault.js';
+import { mayHoldSessions, openSessionVault, type CredentialStore } from './store/store.js';
 import type { TokenService } from './token-service-client.js';
 
 /** The first look comes soon after start-up (a server that runs briefly still helps), then hourly. */
@@ -64,7 +63,7 @@ export class InactiveSessionRefresher {
     try {
       const maybe = await mayHoldSessions(this.options.store);
       if (!maybe) return;
-      const outcome = await this.tokens.refreshInactive({ store: this.options.store, restrictions: this.options.restrictions, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
+      const outcome = await this.tokens.run('refreshInactive', { store: this.options.store, restrictions: this.options.restrictions, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
       this.hold(outcome.unsaved ?? []);
       if (outcome.refreshed > 0) this.log.info({ refreshed: outcome.refreshed }, 'refreshed inactive account sessions');
       for (const failure of outcome.failed) this.log.warn({ sessionId: failure.sessionId, code: failure.code }, 'an inactive account session could not be refreshed');
@@ -121,7 +120,6 @@ export class InactiveSessionRefresher {
 
   /** One write of held tokens into the account store, under the store's lock; false when the session no longer holds the spent token. */
   private async writeHeld(item: UnsavedSession): Promise<boolean> {
-    const { openSessionVault } = await import('./store/session-vault.js');
     const vault = openSessionVault(this.options.store);
     return this.store.withLock(async () => {
       const contents = await vault.read();

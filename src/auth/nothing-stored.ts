@@ -8,17 +8,21 @@
  * dangling symlink) is read and judged by the token service, as before.
  */
 import { lstat } from 'node:fs/promises';
-import { authFilePath } from './store/auth-file.js';
+import { BACKENDS } from './store/store.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import type { StoreOptions } from '../protocol/storage.js';
 
 /** What the token service answers for no stored record in file mode (resolve-snapshot.ts; test/nothing-stored.test.ts holds them equal). */
 export const NOTHING_STORED: AuthSnapshot = Object.freeze({ storage: 'file', source: 'none', fingerprint: 'none' });
 
-/** NOTHING_STORED when `store` is the file backend and auth.json does not exist; undefined when the token service must look. */
+/**
+ * NOTHING_STORED when the backend keeps its record in one file (the file backend: auth.json) and
+ * that file does not exist; undefined when the token service must look.
+ */
 export async function nothingStored(store: StoreOptions): Promise<AuthSnapshot | undefined> {
-  if (store.mode !== 'file') return undefined;
-  const code = await lstat(authFilePath(store.codexHome)).then(
+  const recordFile = BACKENDS[store.mode].recordFile(store);
+  if (recordFile === undefined) return undefined;
+  const code = await lstat(recordFile).then(
     () => 'exists',
     (error: NodeJS.ErrnoException) => error.code,
   );

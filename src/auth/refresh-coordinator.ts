@@ -15,8 +15,8 @@ import type { Logger } from '../log.js';
 import type { AuthRecord } from './store/record.js';
 import type { AuthError } from '../protocol/auth-wire.js';
 import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
-import { RefreshControl } from './refresh-control.js';
-import { ATTEMPT_TIMEOUT_MS } from './refresh-policy.js';
+import { RefreshControl } from '../protocol/refresh-control.js';
+import { ATTEMPT_TIMEOUT_MS } from '../protocol/refresh-policy.js';
 import { HeldWrite, logLostAtExit } from './held-write.js';
 import type { RefreshTask } from '../protocol/token-service-tasks.js';
 
@@ -33,7 +33,7 @@ export type RefreshBase = Omit<RefreshTask, 'basedOn' | 'accountId' | 'force' | 
 
 /** What the coordinator needs of the token service and the auth state (tests pass fakes). */
 export interface RefreshTokensPort {
-  refresh(task: RefreshTask): Promise<RefreshOutcome>;
+  run(name: 'refresh', task: RefreshTask): Promise<RefreshOutcome>;
 }
 export interface RefreshAuthPort {
   readonly current: AuthSnapshot | undefined;
@@ -289,7 +289,7 @@ export class RefreshCoordinator {
       control: control.buffer,
     };
     const promise = this.tokens
-      .refresh(task)
+      .run('refresh', task)
       .catch((error: Error): RefreshOutcome => failed(snapshot, 'refresh_unavailable', `Token refresh failed: ${error.message}.`, false))
       .then((outcome) => this.settle(outcome))
       .finally(() => {

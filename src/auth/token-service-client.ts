@@ -9,22 +9,7 @@
  * takes the next task, so the service recovers by itself once the cause is gone.
  */
 import type { Logger } from '../log.js';
-import { AuthSnapshotSchema, RefreshOutcomeSchema, type AuthSnapshot, type RefreshOutcome } from '../protocol/snapshot.js';
-import {
-  RefreshInactiveOutcomeSchema,
-  RevokeOutcomeSchema,
-  SessionOutcomeSchema,
-  type ListSessionsTask,
-  type RefreshInactiveOutcome,
-  type RefreshInactiveTask,
-  type RefreshTask,
-  type RemoveSessionTask,
-  type RevokeOutcome,
-  type RevokeTask,
-  type SessionOutcome,
-  type SwitchSessionTask,
-  type ValidateTask,
-} from '../protocol/token-service-tasks.js';
+import { TokenTasks, type TokenOutcome, type TokenTask, type TokenTaskName } from '../protocol/token-service-tasks.js';
 import { MAX_WAITING_TASKS, adoptPrestartedPool, createTokenServicePool, earlyThreadSettled, type Piscina } from './token-service-pool.js';
 
 
@@ -32,8 +17,6 @@ import { MAX_WAITING_TASKS, adoptPrestartedPool, createTokenServicePool, earlyTh
 export class TokenServiceUnavailable extends Error {
   override readonly name = 'TokenServiceUnavailable';
 }
-
-type TaskName = 'validate' | 'refresh' | 'revoke' | 'listSessions' | 'switchSession' | 'removeSession' | 'refreshInactive';
 
 export class TokenService {
   private pool: Piscina;
@@ -46,55 +29,28 @@ export class TokenService {
     this.pool = this.startPool(adoptPrestartedPool());
   }
 
-  async validate(task: ValidateTask): Promise<AuthSnapshot> {
-    return AuthSnapshotSchema.parse(await this.run('validate', task));
-  }
-
-  /**
-   * Never aborted (aborting a piscina task kills its thread, and with rotation the new refresh
-   * token would be lost); the RefreshControl in the task steers it instead.
-   */
-  async refresh(task: RefreshTask): Promise<RefreshOutcome> {
-    return RefreshOutcomeSchema.parse(await this.run('refresh', task));
-  }
-
-  async revoke(task: RevokeTask): Promise<RevokeOutcome> {
-    return RevokeOutcomeSchema.parse(await this.run('revoke', task));
-  }
-
-  async listSessions(task: ListSessionsTask): Promise<SessionOutcome> {
-    return SessionOutcomeSchema.parse(await this.run('listSessions', task));
-  }
-
-  /** Like refresh, never aborted: a switch may rotate the target's refresh token. */
-  async switchSession(task: SwitchSessionTask): Promise<SessionOutcome> {
-    return SessionOutcomeSchema.parse(await this.run('switchSession', task));
-  }
-
-  async removeSession(task: RemoveSessionTask): Promise<SessionOutcome> {
-    return SessionOutcomeSchema.parse(await this.run('removeSession', task));
-  }
-
-  async refreshInactive(task: RefreshInactiveTask): Promise<RefreshInactiveOutcome> {
-    return RefreshInactiveOutcomeSchema.parse(await this.run('refreshInactive', task));
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     await earlyThreadSettled(); // a thread torn down while it loads can abort the process
     await this.pool.destroy();
   }
 
-  private async run(name: TaskName, task: unknown): Promise<unknown> {
+  /**
+   * Runs task `name` of the task table (src/protocol/token-service-tasks.ts) in the pool; its
+   * answer is parsed with the table's outcome schema before anyone sees it.
+   */
+  async run<K extends TokenTaskName>(name: K, task: TokenTask<K>): Promise<TokenOutcome<K>> {
     const pool = this.pool;
     if (pool.queueSize >= MAX_WAITING_TASKS) {
       throw new TokenServiceUnavailable(`the token service is busy (${pool.queueSize} tasks waiting); try again shortly`);
     }
+    let answer: unknown;
     try {
-      return await pool.run(task, { name });
+      answer = await pool.run(task, { name });
     } catch (error) {
       throw this.explain(pool, error);
     }
+    return TokenTasks[name].outcome.parse(answer) as TokenOutcome<K>;
   }
 
   /** A failure of the pool itself becomes TokenServiceUnavailable with its cause; a task's own error passes through. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { codexHomeProblem, createCodexHome } from '../auth/store/codex-home.js';
 import { assertCodexHomeWritable } from '../auth/store/home-writable.js';
+import { BACKENDS } from '../auth/store/store.js';
 import { codexHomeOrigin, isRelativeCodexHome, type CodexHomeOrigin } from '../config/codex-home-env.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { nearMiss } from '../config/near-miss.js';
@@ -90,10 +91,10 @@ async function loadOrExit({ overrides, profile }: ConfigArgs, willWrite: boolean
     if (error instanceof ConfigError) await stop(error.message);
     throw error;
   }
-  if (willWrite === 'remove' && loaded.config.cli_auth_credentials_store !== 'ephemeral' && (await stat(codexHome).then(() => true, () => false))) {
+  if (willWrite === 'remove' && BACKENDS[loaded.config.cli_auth_credentials_store].writesCodexHome && (await stat(codexHome).then(() => true, () => false))) {
     // A logout takes Codex's locks in CODEX_HOME: one that cannot be written is said so, not a raw EACCES.
     await assertCodexHomeWritable(codexHome, 'sign-out').catch((error: Error) => stop(error.message));
-  } else if (willWrite === true && loaded.config.cli_auth_credentials_store !== 'ephemeral') {
+  } else if (willWrite === true && BACKENDS[loaded.config.cli_auth_credentials_store].writesCodexHome) {
     await createCodexHome(codexHome).catch((error: Error) => stop(error.message));
     // A folder made, but one this process cannot write (or unsafe): refused before a URL or code is printed.
     await assertCodexHomeWritable(codexHome).catch((error: Error) => stop(error.message));

@@ -15,6 +15,14 @@ export const PLAN_TYPES = [
 export const PlanTypeSchema = z.enum(PLAN_TYPES);
 export type PlanType = z.infer<typeof PlanTypeSchema>;
 
+const PLAN_ALIASES: Record<string, PlanType> = { hc: 'enterprise', education: 'edu' };
+
+/** A plan type as 0.171 reports it (aliases resolved; anything it does not know is 'unknown'). Used by the main thread and the workers alike. */
+export function v2PlanType(raw: string | undefined): PlanType {
+  const plan = raw?.toLowerCase() ?? 'unknown';
+  return PLAN_ALIASES[plan] ?? ((PLAN_TYPES as readonly string[]).includes(plan) ? (plan as PlanType) : 'unknown');
+}
+
 /** 0.171's `AuthMode` values that this server can put in force. */
 export const V2AuthModeSchema = z.enum(['apikey', 'chatgpt']);
 

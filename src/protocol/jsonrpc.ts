@@ -43,13 +43,7 @@ export class RpcError extends Error {
 export const invalidRequest = (message: string) => new RpcError(ErrorCode.InvalidRequest, message);
 export const internalError = (message: string) => new RpcError(ErrorCode.InternalError, message);
 
-/** Serialisers for the three outgoing shapes; one JSON object per line. */
-export const encodeResult = (id: RequestId, result: unknown): string =>
-  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`;
-
-export const encodeError = (id: RequestId | null, error: ErrorObject): string =>
-  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${JSON.stringify(error)}}`;
-
+/** Serialisers for the outgoing shapes the server sends unasked; one JSON object per line (responses: src/rpc/dispatcher.ts). */
 export const encodeNotification = (method: string, params: unknown): string =>
   JSON.stringify({ jsonrpc: '2.0', method, params });
 

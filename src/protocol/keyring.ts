@@ -12,8 +12,6 @@ export const KeyringRequestSchema = z.object({
   account: z.string(),
   /** The value to store (`set` only). */
   value: z.optional(z.string()),
-  /** Test hook: a module with the @napi-rs/keyring `AsyncEntry` API to use instead of the real one. */
-  module: z.optional(z.string()),
 });
 export type KeyringRequest = z.infer<typeof KeyringRequestSchema>;
 

@@ -3,7 +3,7 @@
  * revisions (2025-11-25 back to 2024-11-05, one handshake per process) and the stateless 2026-07-28
  * revision (every request names its version and client capabilities in `_meta`). Each schema is
  * the single definition of its type; results are written once and the modern-era envelope
- * (`resultType`, `_meta` serverInfo) is added around them (src/server/mcp-era.ts).
+ * (`resultType`, `_meta` serverInfo) is added around them (src/server/method-pipeline.ts).
  */
 import * as z from './zod.js';
 
@@ -22,6 +22,17 @@ export const ClientCapabilitiesSchema = z.looseObject({
   elicitation: z.optional(z.looseObject({ form: z.optional(z.looseObject({})), url: z.optional(z.looseObject({})) })),
 });
 export type ClientCapabilities = z.infer<typeof ClientCapabilitiesSchema>;
+
+/**
+ * A 2026-07-28 request's era, from its `_meta`: the revision it names and the capabilities it
+ * declares (checked once per request, src/server/method-pipeline.ts, and carried on it).
+ */
+export interface ModernRequest {
+  readonly protocolVersion: string;
+  readonly clientCapabilities: ClientCapabilities;
+  /** `_meta` logLevel: the request wants the server's log lines at or above it while it runs. */
+  readonly logLevel?: LoggingLevel;
+}
 
 export const InitializeParamsSchema = z.looseObject({
   protocolVersion: z.optional(z.string()),
@@ -88,6 +99,7 @@ export const ToolCallParamsSchema = z.looseObject({
   inputResponses: z.optional(z.record(z.string(), z.unknown())),
   requestState: z.optional(z.string()),
 });
+export type ToolCallParams = z.infer<typeof ToolCallParamsSchema>;
 export const ToolResultSchema = z.object({
   content: z.array(z.object({ type: z.literal('text'), text: z.string() })),
   structuredContent: z.optional(z.record(z.string(), z.unknown())),

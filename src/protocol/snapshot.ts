@@ -6,7 +6,7 @@
 import * as z from './zod.js';
 import { AuthErrorSchema, AuthMethodSchema } from './auth-wire.js';
 import { StorageKindSchema } from './storage.js';
-import { AuthRecordSchema } from '../auth/store/record.js';
+import { AuthRecordSchema } from './auth-record.js';
 
 export const AccountSchema = z.object({
   email: z.optional(z.string()),

@@ -1,9 +1,10 @@
-/** The tasks the main thread sends to the token service pool (plain data, structured-cloned). */
+/** The tasks the main thread sends to the token service pool (plain data, structured-cloned), and what each answers: the table at the end. */
 import * as z from './zod.js';
 import { AccountSessionsResponseSchema } from './account-wire.js';
 import { LoginRestrictionsSchema } from './login-restrictions.js';
+import { AuthSnapshotSchema, RefreshOutcomeSchema } from './snapshot.js';
 import { StoreOptionsSchema } from './storage.js';
-import { AuthRecordSchema } from '../auth/store/record.js';
+import { AuthRecordSchema } from './auth-record.js';
 
 export const ValidateTaskSchema = z.object({
   store: StoreOptionsSchema,
@@ -138,3 +139,34 @@ export const RefreshInactiveOutcomeSchema = z.object({
   unsaved: z.optional(z.array(UnsavedSessionSchema)),
 });
 export type RefreshInactiveOutcome = z.infer<typeof RefreshInactiveOutcomeSchema>;
+
+// ── The task table ──
+
+/**
+ * Every task of the token service, by the name piscina calls it by: the schema of what is sent
+ * and of what comes back. Both sides are built from it: the main thread's one `TokenService.run`
+ * (src/auth/token-service-client.ts) parses each answer with `outcome`, and the worker
+ * (workers/token-service/main.ts) parses each task with `task` and exports one function per name
+ * (its type demands an implementation for each). A new task is one entry here and one
+ * implementation there.
+ */
+export const TokenTasks = {
+  validate: { task: ValidateTaskSchema, outcome: AuthSnapshotSchema },
+  /**
+   * Never aborted (aborting a piscina task kills its thread, and with rotation the new refresh
+   * token would be lost); the RefreshControl in the task steers it instead.
+   */
+  refresh: { task: RefreshTaskSchema, outcome: RefreshOutcomeSchema },
+  revoke: { task: RevokeTaskSchema, outcome: RevokeOutcomeSchema },
+  listSessions: { task: ListSessionsTaskSchema, outcome: SessionOutcomeSchema },
+  /** Like refresh, never aborted: a switch may rotate the target's refresh token. */
+  switchSession: { task: SwitchSessionTaskSchema, outcome: SessionOutcomeSchema },
+  removeSession: { task: RemoveSessionTaskSchema, outcome: SessionOutcomeSchema },
+  refreshInactive: { task: RefreshInactiveTaskSchema, outcome: RefreshInactiveOutcomeSchema },
+} as const satisfies Record<string, { task: z.ZodMiniType; outcome: z.ZodMiniType }>;
+
+export type TokenTaskName = keyof typeof TokenTasks;
+/** What is sent for task `K` (as the caller builds it). */
+export type TokenTask<K extends TokenTaskName> = z.input<(typeof TokenTasks)[K]['task']>;
+/** What task `K` answers. */
+export type TokenOutcome<K extends TokenTaskName> = z.infer<(typeof TokenTasks)[K]['outcome']>;

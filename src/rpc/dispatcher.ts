@@ -2,22 +2,35 @@
  * Turns one input line into at most one output line. Checks the JSON-RPC envelope, routes
  * requests to their handler, validates params with the method table's zod schema, and maps
  * failures to JSON-RPC errors. Handlers may be sync or async; an async one never delays another request.
+ *
+ * It is the transport's line handler (handleLine, handleOversizedLine) and writes every response
+ * straight to the transport's `send`: the one way out for responses, with no closure between.
  */
 import type * as z from '../protocol/zod.js';
-import {
-  encodeError,
-  encodeResult,
-  ErrorCode,
-  RpcError,
-  type RequestId,
-} from '../protocol/jsonrpc.js';
+import { ErrorCode, RpcError, type ErrorObject, type RequestId } from '../protocol/jsonrpc.js';
+import type { ModernRequest } from '../protocol/mcp-wire.js';
 import type { Logger } from '../log.js';
 import type { MethodEntry } from '../protocol/methods.js';
+
+/** Where response lines go (the transport). */
+export interface LineOutput {
+  send(line: string): void;
+}
+
+/** The two kinds of response line; one JSON object per line. */
+const encodeResult = (id: RequestId, result: unknown): string => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`;
+const encodeError = (id: RequestId | null, error: ErrorObject): string => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${JSON.stringify(error)}}`;
 
 export interface RequestContext {
   readonly id: RequestId;
   /** The request's raw `params._meta` (MCP's per-request metadata), or undefined. */
   readonly meta: Record<string, unknown> | undefined;
+  /**
+   * The request's MCP era, decided once from `meta` by the method pipeline before the handler
+   * runs (src/server/method-pipeline.ts): the 2026-07-28 fields, or undefined for an
+   * initialize-era or codex request.
+   */
+  readonly modern: ModernRequest | undefined;
   /** Aborted when the client sends `notifications/cancelled` for this request. */
   readonly signal: AbortSignal;
   /** Runs `fn` right after this request's response is queued (e.g. to send a notification that must follow it). */
@@ -52,6 +65,8 @@ export type ResponseHandler = (message: { id: RequestId; result?: unknown; error
  */
 class Request implements RequestContext {
   readonly meta: Record<string, unknown> | undefined;
+  /** Set by the method pipeline (a field from the start, so every request has one shape). */
+  modern: ModernRequest | undefined = undefined;
   after: (() => void)[] | undefined;
   private controller: AbortController | undefined;
   /** A cancel that came before anyone asked for the signal: the signal, once made, is aborted already. */
@@ -93,7 +108,7 @@ export class Dispatcher<T extends MethodTable> {
 
   constructor(
     private readonly table: T,
-    private readonly send: (line: string) => void,
+    private readonly output: LineOutput,
     private readonly log: Logger,
   ) {
     this.notifications.set('notifications/cancelled', (params) => this.cancel(params));
@@ -131,7 +146,7 @@ export class Dispatcher<T extends MethodTable> {
   }
 
   handleOversizedLine(): void {
-    this.send(encodeError(null, { code: ErrorCode.InvalidRequest, message: 'Invalid request: line too long' }));
+    this.output.send(encodeError(null, { code: ErrorCode.InvalidRequest, message: 'Invalid request: line too long' }));
   }
 
   handleLine(line: string): void {
@@ -139,11 +154,11 @@ export class Dispatcher<T extends MethodTable> {
     try {
       message = JSON.parse(line);
     } catch {
-      return this.send(encodeError(null, { code: ErrorCode.ParseError, message: 'Parse error' }));
+      return this.output.send(encodeError(null, { code: ErrorCode.ParseError, message: 'Parse error' }));
     }
     if (message === null || typeof message !== 'object' || Array.isArray(message)) {
       const what = Array.isArray(message) ? 'batches are not supported' : 'expected a JSON object';
-      return this.send(encodeError(null, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${what}` }));
+      return this.output.send(encodeError(null, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${what}` }));
     }
     const { id, method: name, jsonrpc, params } = message as Record<string, unknown>;
     const hasId = id !== undefined;
@@ -176,13 +191,13 @@ export class Dispatcher<T extends MethodTable> {
   private request(id: RequestId, name: string, rawParams: unknown): void {
     const handler = this.handlers.get(name);
     if (!handler) {
-      return this.send(encodeError(id, { code: ErrorCode.MethodNotFound, message: `Method not found: ${name}` }));
+      return this.output.send(encodeError(id, { code: ErrorCode.MethodNotFound, message: `Method not found: ${name}` }));
     }
     const parsed = this.table[name]!.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length > 0 ? issue.path.join('.') : 'params';
-      return this.send(
+      return this.output.send(
         encodeError(id, { code: ErrorCode.InvalidParams, message: `Invalid params: ${field}: ${issue.message}` }),
       );
     }
@@ -218,9 +233,9 @@ export class Dispatcher<T extends MethodTable> {
       // A result JSON cannot hold (a BigInt, a cycle) must not take the process down; codex
       // answers the same way ("failed to serialize response").
       this.log.error({ err: errorMessage(error) }, 'response could not be serialised');
-      return this.send(encodeError(id, { code: ErrorCode.InternalError, message: `Internal error: failed to serialize response` }));
+      return this.output.send(encodeError(id, { code: ErrorCode.InternalError, message: `Internal error: failed to serialize response` }));
     }
-    this.send(line);
+    this.output.send(line);
     if (!after) return;
     for (const fn of after) {
       try {
@@ -234,14 +249,14 @@ export class Dispatcher<T extends MethodTable> {
   private respondError(id: RequestId, name: string, error: unknown): void {
     if (error instanceof RpcError) {
       const body = error.data === undefined ? {} : { data: error.data };
-      return this.send(encodeError(id, { code: error.code, message: error.message, ...body }));
+      return this.output.send(encodeError(id, { code: error.code, message: error.message, ...body }));
     }
     this.log.error({ method: name, err: errorMessage(error) }, 'request handler failed');
-    this.send(encodeError(id, { code: ErrorCode.InternalError, message: `Internal error: ${errorMessage(error)}` }));
+    this.output.send(encodeError(id, { code: ErrorCode.InternalError, message: `Internal error: ${errorMessage(error)}` }));
   }
 
   private invalid(id: RequestId | null, why: string): void {
-    this.send(encodeError(id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${why}` }));
+    this.output.send(encodeError(id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${why}` }));
   }
 
   private cancel(params: unknown): void {

@@ -1,12 +1,12 @@
 /**
  * The v2 account API (codex app-server 0.171 shapes), a thin adapter over the same auth state,
  * login engine and sign-in actions as the 0.25 methods. Calling any of them subscribes the client
- * to the v2 notifications (`account/login/completed`, `account/updated`).
+ * to the v2 notifications (`account/login/completed`, `account/updated`): their entries in the wire
+ * table say so (`opensAccountEvents`), and the method pipeline does it.
  */
 import * as z from '../protocol/zod.js';
 import { invalidRequest } from '../protocol/jsonrpc.js';
-import type { MethodName, ServerMethods } from '../protocol/methods.js';
-import type { Handler } from '../rpc/dispatcher.js';
+import type { MethodName } from '../protocol/methods.js';
 import { authStatusResult, refreshedStatus } from './auth-methods.js';
 import { v2Account } from './account-shapes.js';
 import type { ServerContext, ServerHandlers } from './context.js';
@@ -19,17 +19,10 @@ const isUuid = (value: string) => z.uuid().safeParse(value).success;
 type AccountMethod = Extract<MethodName, `account/${string}`>;
 
 export function accountMethods(context: ServerContext): ServerHandlers<AccountMethod> {
-  const { auth, logins, notifier } = context;
-  /** Every account/* method subscribes the caller to the v2 notifications. */
-  const v2 =
-    <M extends AccountMethod>(handle: Handler<ServerMethods, M>): Handler<ServerMethods, M> =>
-    (params, request) => {
-      notifier.subscribeAccountApi();
-      return handle(params, request);
-    };
+  const { auth, logins } = context;
 
   return {
-    'account/read': v2<'account/read'>(async ({ refreshToken }) => {
+    'account/read': async ({ refreshToken }) => {
       const snapshot = await auth.ready.then(() => auth.current!);
       // The refresh path also reports authError (e.g. refresh_timeout); the account itself comes from the snapshot.
       const status = refreshToken && snapshot.authMethod === 'chatgpt' ? await refreshedStatus(context, false) : authStatusResult(snapshot, context, false);
@@ -48,9 +41,9 @@ export function accountMethods(context: ServerContext): ServerHandlers<AccountMe
         // Signed out: where we looked, as the tool and the status resource say it (an extra field).
         ...(account === null && { codexHome: codexHomeReport(context.codexHome, context.codexHomeSource) }),
       };
-    }),
+    },
 
-    'account/login/start': v2<'account/login/start'>(async (params, request) => {
+    'account/login/start': async (params, request) => {
       if (params.type === 'apiKey') {
         await signInWithApiKey(context, params.apiKey, request.afterResponse);
         return { type: 'apiKey' };
@@ -61,16 +54,16 @@ export function accountMethods(context: ServerContext): ServerHandlers<AccountMe
       }
       const { loginId, verificationUrl, userCode } = await startDeviceCodeSignIn(context, request.afterResponse);
       return { type: 'chatgptDeviceCode', loginId, verificationUrl, userCode };
-    }),
+    },
 
-    'account/login/cancel': v2<'account/login/cancel'>(async ({ loginId }) => {
+    'account/login/cancel': async ({ loginId }) => {
       if (!isUuid(loginId)) throw invalidRequest(`invalid login id: ${loginId}`);
       return { status: (await logins.cancel(loginId)) ? 'canceled' : 'notFound' };
-    }),
+    },
 
-    'account/logout': v2<'account/logout'>(async ({ revoke }, request) => {
+    'account/logout': async ({ revoke }, request) => {
       const { revoked, revokeError } = await performLogout(context, { revoke }, request.afterResponse);
       return { revoked, ...(revokeError && { revokeError }) };
-    }),
+    },
   };
 }

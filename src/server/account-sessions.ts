@@ -22,7 +22,7 @@ function refusal(failure: Failure): Error {
 }
 
 export async function listAccounts(context: ServerContext): Promise<AccountSessionsResponse> {
-  const outcome = await context.tokens.listSessions({ store: context.storeOptions, restrictions: context.restrictions });
+  const outcome = await context.tokens.run('listSessions', { store: context.storeOptions, restrictions: context.restrictions });
   if (!outcome.ok) throw refusal(outcome);
   return outcome.sessions;
 }
@@ -46,7 +46,7 @@ export async function switchAccount(context: ServerContext, request: SwitchReque
   // live ones) into the account store, never the spent ones it would otherwise still find.
   const snapshot = await context.refresher.afterRefreshes(() =>
     auth.mutate(async () => {
-      outcome = await tokens.switchSession({ store: storeOptions, restrictions: context.restrictions, issuer: config.auth_issuer, sessionId: request.sessionId, accountId });
+      outcome = await tokens.run('switchSession', { store: storeOptions, restrictions: context.restrictions, issuer: config.auth_issuer, sessionId: request.sessionId, accountId });
     }),
   );
   if (!outcome!.ok) {
@@ -91,7 +91,7 @@ export interface RemoveOutcome {
 export async function removeAccount(context: ServerContext, sessionId: string, options: { revoke?: boolean | undefined }, after: After): Promise<RemoveOutcome> {
   const { config } = context;
   const revoking = options.revoke ?? config.logout_revokes_tokens;
-  const outcome = await context.tokens.removeSession({
+  const outcome = await context.tokens.run('removeSession', {
     store: context.storeOptions,
     restrictions: context.restrictions,
     sessionId,

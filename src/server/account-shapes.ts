@@ -1,15 +1,8 @@
 /** The v2 (codex app-server 0.171) account shapes, built from a snapshot. */
-import { PLAN_TYPES, type PlanType, type V2Account } from '../protocol/account-wire.js';
+import { PLAN_TYPES, v2PlanType, type PlanType, type V2Account } from '../protocol/account-wire.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 
-export { PLAN_TYPES, type PlanType, type V2Account };
-
-const ALIASES: Record<string, PlanType> = { hc: 'enterprise', education: 'edu' };
-
-export function v2PlanType(raw: string | undefined): PlanType {
-  const plan = raw?.toLowerCase() ?? 'unknown';
-  return ALIASES[plan] ?? ((PLAN_TYPES as readonly string[]).includes(plan) ? (plan as PlanType) : 'unknown');
-}
+export { PLAN_TYPES, v2PlanType, type PlanType, type V2Account };
 
 export function v2Account(snapshot: AuthSnapshot): V2Account | null {
   if (snapshot.accountType === 'apiKey') return { type: 'apiKey' };

@@ -5,8 +5,9 @@
 import * as z from '../protocol/zod.js';
 import type { AccountSessionsResponse } from '../protocol/account-wire.js';
 import type { ToolResult } from '../protocol/mcp-wire.js';
+import { CHANGES_AUTH, READS_AUTH } from '../protocol/methods.js';
 import { findSession, listAccounts, switchAccount } from './account-sessions.js';
-import type { ToolCall } from './tools.js';
+import { tool } from './tool.js';
 import { text } from './tool-results.js';
 
 const ListAccountsArgs = z.strictObject({}).register(z.globalRegistry, { description: 'No arguments.' });
@@ -29,29 +30,31 @@ export function describeSessions(list: AccountSessionsResponse): string {
 }
 
 export const accountTools = [
-  {
+  tool({
     name: 'list_accounts',
     title: 'Signed-in accounts',
     description: 'Lists every ChatGPT account signed in here (email, plan, which one is active, when each was last used). Never shows a token.',
     args: ListAccountsArgs,
     annotations: { readOnlyHint: true, openWorldHint: false },
-    async run(_args: z.infer<typeof ListAccountsArgs>, { context }: ToolCall): Promise<ToolResult> {
+    access: () => READS_AUTH,
+    async run(_args, { context }): Promise<ToolResult> {
       const list = await listAccounts(context);
       return text(describeSessions(list), list as unknown as Record<string, unknown>);
     },
-  },
-  {
+  }),
+  tool({
     name: 'switch_account',
     title: 'Switch account',
     description: 'Makes another signed-in ChatGPT account the active one, without signing in again (the current one stays signed in).',
     args: SwitchAccountArgs,
     // It may refresh the new account's tokens at the issuer first.
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-    async run(args: z.infer<typeof SwitchAccountArgs>, { context, after }: ToolCall): Promise<ToolResult> {
+    access: () => CHANGES_AUTH,
+    async run(args, { context, after }): Promise<ToolResult> {
       const session = findSession(await listAccounts(context), args.account);
       const result = await switchAccount(context, { sessionId: session.sessionId, accountId: args.workspaceId, allowBrowserLogin: args.allowBrowserLogin }, after);
       if ('authUrl' in result) return text(`${session.email ?? 'That account'} needs a new sign-in. Open this URL in a browser:\n${result.authUrl}`, { ...result });
       return text(`Active account: ${session.email ?? session.sessionId}.\n${describeSessions(result)}`, result as unknown as Record<string, unknown>);
     },
-  },
-] as const;
+  }),
+];

@@ -16,7 +16,8 @@ import { ElicitResultSchema, type ElicitResult, type InputRequiredResult, type T
 import type { LoginCompletion } from '../login/login-engine.js';
 import { atOnce, DEVICE_CODE_WARNING, type After, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
 import type { ServerContext } from './context.js';
-import { missingCapability, type ModernRequest } from './mcp-era.js';
+import type { ModernRequest } from '../protocol/mcp-wire.js';
+import { missingCapability } from './mcp-era.js';
 import { openState, sealState } from './request-state.js';
 import { describeStatus, text, toolError } from './tool-results.js';
 

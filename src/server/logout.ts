@@ -27,18 +27,15 @@ export interface LogoutOutcome {
   readonly revokeError?: RevokeError;
 }
 
-/** The logout under way per server: logouts run one after another (see performLogout). */
-const lastLogout = new WeakMap<ServerContext, Promise<unknown>>();
-
 /**
- * Signs out; announces what is still in force through `after` (see sign-in.ts). Logouts queue
- * behind each other, so a burst of them revokes once and each answer tells what its own turn
- * did, instead of racing for the token service.
+ * Signs out; announces what is still in force through `after` (see sign-in.ts). Logouts never
+ * overlap: every logout of the server is a request that changes "auth" (logoutChatGpt,
+ * account/logout, the logout tool), which the request order (method-pipeline.ts) runs one after
+ * another, so a burst of them revokes once and each answer tells what its own turn did; the CLI
+ * runs one command per process.
  */
 export function performLogout(context: ServerContext, options: LogoutOptions, after: After): Promise<LogoutOutcome> {
-  const turn = (lastLogout.get(context) ?? Promise.resolve()).then(() => logoutNow(context, options, after));
-  lastLogout.set(context, turn.catch(() => undefined));
-  return turn;
+  return logoutNow(context, options, after);
 }
 
 /** Rounds of "revoke what is stored, delete it if still there" while a sibling keeps rotating the same account. */
@@ -98,7 +95,7 @@ async function logoutNow(context: ServerContext, options: LogoutOptions, after: 
   if (!deleted && sessionId !== null) {
     // The signed-out account was moved into the account store meanwhile (a sibling's switch): it goes from there.
     await context.tokens
-      .removeSession({ store: context.storeOptions, sessionId, ...(revoking && { revokeAt: config.auth_issuer, revokeTimeoutMs: config.revoke_timeout_secs * 1000 }) })
+      .run('removeSession', { store: context.storeOptions, sessionId, ...(revoking && { revokeAt: config.auth_issuer, revokeTimeoutMs: config.revoke_timeout_secs * 1000 }) })
       .then((outcome) => {
         if (!outcome.ok && outcome.code !== 'session_not_found') context.log.warn({ code: outcome.code }, 'the signed-out account could not be removed from the account store');
       })
@@ -121,7 +118,7 @@ interface Revocation {
 async function revoke(context: ServerContext, send: boolean, shownToPerson = false): Promise<Revocation> {
   const { config } = context;
   const outcome = await context.tokens
-    .revoke({ store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000, send })
+    .run('revoke', { store: context.storeOptions, issuer: config.auth_issuer, timeoutMs: config.revoke_timeout_secs * 1000, send })
     .catch((error: unknown) => ({ ok: false as const, code: 'revoke_unavailable', message: `the token service failed (${(error as Error).message})`, target: undefined, failed: true }));
   const looked = !('failed' in outcome);
   if (outcome.ok) return { revoked: outcome.revoked, target: outcome.target, looked };

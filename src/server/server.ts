@@ -1,9 +1,11 @@
 /**
  * Composition root of `serve`: wires stdin/stdout to the dispatcher and the actors behind it,
- * and shuts everything down on stdin EOF or a signal.
+ * and shuts everything down on stdin EOF or a signal. It is not on any request's path.
  *
- * One request's path: StdioTransport.receive → Dispatcher.handleLine → the era check of
- * mcp-era.ts around a method from auth-methods.ts (or mcp-methods.ts, …) → a result (in the
+ * One request's path (docs/architecture.md traces it file by file): StdioTransport.receive →
+ * Dispatcher.handleLine (envelope, params parsed with the wire table's schema) → the method
+ * pipeline (method-pipeline.ts: era, request order, v2 subscription) → a handler of
+ * auth-methods.ts (or mcp-methods.ts, …) reading the auth state → back through the pipeline (the
  * modern envelope for a 2026-07-28 request) → Dispatcher.respond → StdioTransport.send.
  */
 import type { LoadedConfig } from '../config/load.js';
@@ -17,13 +19,12 @@ import { accountSessionMethods } from './account-session-methods.js';
 import { authMethods } from './auth-methods.js';
 import { loginMethods } from './login-methods.js';
 import { InteractiveLogin } from './login-tool.js';
-import { withEras } from './mcp-era.js';
 import { loggingMethods } from './client-logs.js';
 import { mcpMethods, type McpSession } from './mcp-methods.js';
-import { inRequestOrder } from './request-access.js';
+import { composeHandlers } from './method-pipeline.js';
 import { createRuntime } from './runtime.js';
 import { StatusSubscriptions } from './status-resource.js';
-import { toolList, toolMethods, type LegacyElicit } from './tools.js';
+import { toolCallAccess, toolList, toolMethods, type LegacyElicit } from './tools.js';
 
 /** How long in-flight requests may still finish after stdin closes. */
 const SHUTDOWN_GRACE_MS = 1_500;
@@ -34,14 +35,10 @@ export interface ServeOptions {
 
 export function serve({ loaded }: ServeOptions): void {
   const log = createLogger();
-  let dispatcher: Dispatcher<typeof Methods> | undefined;
-  const transport = new StdioTransport(process.stdin, process.stdout, {
-    onLine: (line) => dispatcher!.handleLine(line),
-    onOversizedLine: () => dispatcher!.handleOversizedLine(),
-    onClose: () => void shutdown('stdin closed'),
-  });
-  const send = (line: string) => transport.send(line);
-  dispatcher = new Dispatcher(Methods, send, log);
+  const transport = new StdioTransport(process.stdin, process.stdout);
+  const dispatcher = new Dispatcher(Methods, transport, log);
+  // Notifications and server requests go out the same way as responses, with no frame of this file between.
+  const send = transport.send.bind(transport);
   const runtime = createRuntime(loaded, log, send);
   const { context } = runtime;
   const session: McpSession = { initialized: false };
@@ -52,27 +49,32 @@ export function serve({ loaded }: ServeOptions): void {
     session.protocolVersion === '2025-11-25' && session.capabilities?.elicitation?.url !== undefined
       ? (params, signal) => outgoing.request('elicitation/create', { mode: 'url', ...params }, signal)
       : undefined;
-  // One handler for every method of the wire table (the type of registerAll requires each), each
-  // behind the era check, and each waiting for the earlier requests it conflicts with, so answers
-  // fit the order of the requests.
+  // One handler for every method of the wire table (the type requires each), each behind the
+  // policies of its entry (method-pipeline.ts): its era, its place in the order of this client's
+  // requests, the v2 subscription, the modern envelope.
+  const handlers = {
+    ...mcpMethods(session, toolList),
+    ...loggingMethods((message) => context.notifier.logMessage(message)),
+    ...subscriptions.handlers(),
+    ...authMethods(context),
+    ...loginMethods(context),
+    ...accountMethods(context),
+    ...accountSessionMethods(context),
+    ...toolMethods(context, new InteractiveLogin(context), legacyElicit),
+  };
+  const { notifier } = context;
   dispatcher
     .registerAll(
-      withEras(
-        inRequestOrder({
-          ...mcpMethods(session, toolList),
-          ...loggingMethods((message) => context.notifier.logMessage(message)),
-          ...subscriptions.handlers(),
-          ...authMethods(context),
-          ...loginMethods(context),
-          ...accountMethods(context),
-          ...accountSessionMethods(context),
-          ...toolMethods(context, new InteractiveLogin(context), legacyElicit),
-        }),
-        { legacyClientSeen: () => context.notifier.openCodexEvents(), sendLog: (message) => context.notifier.logMessage(message) },
-      ),
+      composeHandlers(handlers, {
+        openCodexEvents: () => notifier.openCodexEvents(),
+        subscribeAccountApi: () => notifier.subscribeAccountApi(),
+        toolAccess: toolCallAccess,
+        sendLog: (message) => notifier.logMessage(message),
+      }),
     )
     .onNotification('notifications/initialized', () => undefined)
     .onResponse((message) => outgoing.settle(message));
+  transport.start(dispatcher, () => void shutdown('stdin closed'));
 
   // Watch from the start, not once the first read is done: a change landing between that read
   // and a later watch would go unnoticed (a change during the first read makes it read again).
@@ -89,7 +91,7 @@ export function serve({ loaded }: ServeOptions): void {
     subscriptions.closeAll();
     outgoing.rejectAll(new Error('the server is shutting down'));
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
-    await Promise.race([dispatcher!.idle(), grace]);
+    await Promise.race([dispatcher.idle(), grace]);
     await runtime.close(SHUTDOWN_GRACE_MS);
     // A client that closed stdin but stopped reading stdout would keep 'drain' from ever coming.
     await Promise.race([transport.drained(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);

@@ -11,7 +11,6 @@ import { v2Account } from './account-shapes.js';
 import { authStatusResult } from './auth-methods.js';
 import type { ServerContext, ServerHandlers } from './context.js';
 import { MetaKey } from '../protocol/mcp-wire.js';
-import { modernRequest } from './mcp-era.js';
 import { codexHomeReport, signedOutAdvice } from './where-we-looked.js';
 
 export const STATUS_URI = 'codex-auth://status';
@@ -122,6 +121,6 @@ export class StatusSubscriptions {
 
 /** An unknown resource: -32602 in the modern era, -32002 before it. */
 function notFound(uri: string, request: RequestContext): RpcError {
-  const code = modernRequest(request.meta) ? ErrorCode.InvalidParams : ErrorCode.ResourceNotFound;
+  const code = request.modern ? ErrorCode.InvalidParams : ErrorCode.ResourceNotFound;
   return new RpcError(code, `Resource not found: ${uri}`, { uri });
 }

@@ -6,13 +6,14 @@
 import * as z from '../protocol/zod.js';
 import { RpcError } from '../protocol/jsonrpc.js';
 import { NO_RESPONSE } from '../rpc/dispatcher.js';
-import type { InputRequiredResult, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
+import type { InputRequiredResult, ToolCallParams, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
+import { CHANGES_AUTH, CHANGES_LOGIN, NONE, READS_AUTH, type Access } from '../protocol/methods.js';
 import { accountTools } from './account-tools.js';
 import type { ServerContext, ServerHandlers } from './context.js';
 import type { InteractiveLogin, LoginCall } from './login-tool.js';
 import { performLogout } from './logout.js';
-import { modernRequest } from './mcp-era.js';
 import { signInWithApiKey, type After } from './sign-in.js';
+import { tool, type ToolCall } from './tool.js';
 import { describeStatus, text, toolError as error } from './tool-results.js';
 
 // Strict, as the generated schemas say (additionalProperties: false): an unknown argument is named in the error.
@@ -25,26 +26,6 @@ const LogoutArgs = z.strictObject({
   revoke: z.optional(z.boolean()).register(z.globalRegistry, { description: 'Revoke the tokens at the issuer first (default: config logout_revokes_tokens). false only removes them here.' }),
 });
 
-/** What one tools/call brings besides its arguments. */
-export interface ToolCall {
-  readonly context: ServerContext;
-  readonly after: After;
-  /** The interactive sign-in with everything it needs to know about this call's era. */
-  readonly login: (method: LoginCall['method']) => Promise<ToolResult | InputRequiredResult>;
-}
-
-interface Tool<S extends z.ZodMiniType> {
-  readonly name: string;
-  readonly title: string;
-  readonly description: string;
-  readonly args: S;
-  /** Hints for the client (2025-03-26 onward); none of them is a promise it may rely on for safety. */
-  readonly annotations: { readOnlyHint: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint: boolean };
-  run(args: z.infer<S>, call: ToolCall): Promise<ToolResult | InputRequiredResult>;
-}
-
-const tool = <S extends z.ZodMiniType>(definition: Tool<S>) => definition;
-
 const TOOLS = [
   tool({
     name: 'auth_status',
@@ -52,6 +33,7 @@ const TOOLS = [
     description: 'Shows whether you are signed in to OpenAI / ChatGPT, how, and any problem with the stored credentials.',
     args: AuthStatusArgs,
     annotations: { readOnlyHint: true, openWorldHint: false },
+    access: () => READS_AUTH,
     run: async (_args, { context }) => describeStatus(await context.auth.ready.then(() => context.auth.current!), context),
   }),
   tool({
@@ -61,6 +43,7 @@ const TOOLS = [
     args: LoginArgs,
     // It replaces whatever credentials are stored, and talks to the issuer.
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    access: (args) => (args?.['method'] === 'api_key' ? CHANGES_AUTH : CHANGES_LOGIN),
     async run(args, { context, after, login }) {
       if (args.method === 'api_key') {
         if (!args.apiKey) return error('apiKey: required when method is "api_key"');
@@ -76,6 +59,7 @@ const TOOLS = [
     description: 'Signs out: revokes the tokens at the issuer (unless revoke is false) and removes the stored OpenAI / ChatGPT credentials.',
     args: LogoutArgs,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    access: () => CHANGES_AUTH,
     async run(args, { context, after }) {
       const { snapshot, revoked, revokeError } = await performLogout(context, { revoke: args.revoke }, after);
       const summary = snapshot?.authMethod ? `Signed out here; ${snapshot.authMethod} credentials are still stored (${snapshot.storage}).` : 'Signed out.';
@@ -83,8 +67,18 @@ const TOOLS = [
       return text(`${summary}${revocation}`, { authMethod: snapshot?.authMethod ?? null, revoked, ...(revokeError && { revokeError }) });
     },
   }),
-  ...accountTools.map((definition) => tool<z.ZodMiniType>(definition as unknown as Tool<z.ZodMiniType>)),
+  ...accountTools,
 ];
+
+/**
+ * What a tools/call touches: its tool's. The retry of an interactive login (inputResponses /
+ * requestState) only waits for the sign-in it started: holding later requests for that wait
+ * would hold a cancel behind it.
+ */
+export function toolCallAccess({ name, arguments: args, ...rest }: ToolCallParams): Access | undefined {
+  if ('inputResponses' in rest || 'requestState' in rest) return NONE;
+  return TOOLS.find((t) => t.name === name)?.access(args);
+}
 
 /**
  * The fixed tool list, with JSON Schemas generated from the zod schemas at the first tools/list
@@ -110,7 +104,7 @@ export function toolMethods(context: ServerContext, interactive: InteractiveLogi
         const issue = parsed.error.issues[0]!;
         return error(`${issue.path.join('.') || 'arguments'}: ${issue.message}`);
       }
-      const modern = modernRequest(request.meta);
+      const { modern } = request;
       const after: After = (fn) => request.afterResponse(fn);
       const call: ToolCall = {
         context,
@@ -125,7 +119,7 @@ export function toolMethods(context: ServerContext, interactive: InteractiveLogi
       };
       let result: ToolResult | InputRequiredResult;
       try {
-        result = await (found as Tool<z.ZodMiniType>).run(parsed.data, call);
+        result = await found.run(parsed.data, call);
       } catch (failure) {
         if (request.signal.aborted) return NO_RESPONSE;
         // Protocol errors of the modern era (-32602 state, -32021 capability) stay protocol errors.

@@ -12,10 +12,11 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
-export interface TransportHandlers {
-  onLine(line: string): void;
-  onOversizedLine(): void;
-  onClose(): void;
+/** What the transport hands each line to: the dispatcher (src/rpc/dispatcher.ts) in the server. */
+export interface LineHandler {
+  handleLine(line: string): void;
+  /** A line over the size limit was dropped (once per line). */
+  handleOversizedLine(): void;
 }
 
 export class StdioTransport {
@@ -33,20 +34,33 @@ export class StdioTransport {
   private held: string[] = [];
   private heldBytes = 0;
   private readonly drainWaiters: (() => void)[] = [];
+  private handler!: LineHandler;
+  private onClose!: () => void;
 
+  /** Writing works at once (send); reading starts with `start`. */
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    private readonly handlers: TransportHandlers,
     private readonly maxLineBytes = 4 * 1024 * 1024,
     private readonly readAheadBytes = 1024 * 1024,
-  ) {
+  ) {}
+
+  /**
+   * Starts reading: every line goes to `handler`, in order; `onClose` runs once, after the last
+   * line, when the input ends or the output is gone. (Made after the dispatcher, which writes to
+   * this transport: neither needs a forward reference to the other.)
+   */
+  start(handler: LineHandler, onClose: () => void): this {
+    this.handler = handler;
+    this.onClose = onClose;
+    const { input, output } = this;
     input.on('data', (chunk: Buffer) => this.receive(chunk));
     input.once('end', () => this.finishInput());
     input.once('close', () => this.finishInput());
     output.on('drain', () => this.onDrain());
     // A client that went away makes stdout error with EPIPE; that is a normal way to end.
     output.on('error', () => this.outputGone());
+    return this;
   }
 
   /** Queues one JSON-RPC line; it is written with the others queued in this turn. */
@@ -89,7 +103,7 @@ export class StdioTransport {
     const lines = this.held;
     this.held = [];
     this.heldBytes = 0;
-    for (const line of lines) this.handlers.onLine(line);
+    for (const line of lines) this.handler.handleLine(line);
   }
 
   private notifyDrained(): void {
@@ -124,7 +138,7 @@ export class StdioTransport {
       this.carry = [];
       this.carryBytes = 0;
       this.discarding = true;
-      this.handlers.onOversizedLine();
+      this.handler.handleOversizedLine();
     }
   }
 
@@ -141,7 +155,7 @@ export class StdioTransport {
       this.carry = [];
       this.carryBytes = 0;
     }
-    if (bytes.length > this.maxLineBytes) return this.handlers.onOversizedLine();
+    if (bytes.length > this.maxLineBytes) return this.handler.handleOversizedLine();
     this.deliver(bytes.toString('utf8'), bytes.length);
   }
 
@@ -153,7 +167,7 @@ export class StdioTransport {
       if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     }
     if (line.trim() === '') return;
-    if (!this.blocked || this.closed) return this.handlers.onLine(line);
+    if (!this.blocked || this.closed) return this.handler.handleLine(line);
     this.held.push(line);
     this.heldBytes += size;
     if (this.heldBytes > this.readAheadBytes) this.input.pause();
@@ -174,6 +188,6 @@ export class StdioTransport {
     // Every line received is dispatched, in order; its answer waits for 'drain' (or the end of the grace period).
     this.releaseHeld();
     if (this.carryBytes > 0 && !this.discarding) this.emitLine(Buffer.alloc(0));
-    this.handlers.onClose();
+    this.onClose();
   }
 }

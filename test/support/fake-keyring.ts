@@ -1,6 +1,6 @@
 /**
  * Fake OS keyrings with the @napi-rs/keyring `AsyncEntry` API, loaded by the keyring helper
- * process when the server runs with CODEX_AUTH_MCP_KEYRING_MODULE pointing here.
+ * process in place of the real binding when the server runs with fakeKeyringEnv (fake-keyring-env.ts).
  *
  *  - FAKE_KEYRING=memory (default): a keyring that works; entries are files in FAKE_KEYRING_DIR,
  *    so a test can read and change them as another program would.

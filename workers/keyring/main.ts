@@ -59,8 +59,8 @@ async function run(request: KeyringRequest): Promise<void> {
   let reply: KeyringMessage;
   try {
     // On Linux, the entry 0.171 writes (its attributes and label) through libsecret when the
-    // machine has it (libsecret.ts); the test hook's fake module and other systems use the binding.
-    const native = process.platform === 'linux' && !request.module ? secretServiceEntry(request.service, request.account) : undefined;
+    // machine has it (libsecret.ts); other systems use the binding.
+    const native = process.platform === 'linux' ? secretServiceEntry(request.service, request.account) : undefined;
     if (native) {
       // libsecret's calls are synchronous: "started" must be out before one can block this thread.
       await new Promise<void>((written) => send({ started: true }, written));
@@ -72,7 +72,8 @@ async function run(request: KeyringRequest): Promise<void> {
       await new Promise<void>((written) => send(reply, written));
       return;
     }
-    const binding = (await import(request.module ?? '@napi-rs/keyring')) as Binding;
+    // Always the binding by its package name (tests swap it with a module hook: test/support/fake-keyring-hooks.ts).
+    const binding = (await import('@napi-rs/keyring')) as Binding;
     send({ started: true });
     // On Linux only the Secret Service keeps credentials across reboots, and it is what the
     // original uses; the binding's fallback to the kernel keyring would lose them silently, so

@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { AccountSession, AccountSessionsResponse } from '../../src/protocol/account-wire.js';
-import { v2PlanType } from '../../src/server/account-shapes.js';
+import { v2PlanType } from '../../src/protocol/account-wire.js';
 import type { AuthRecord, StoredAuth } from '../../src/auth/store/record.js';
-import { emptyVault, openSessionVault, UnreadableVaultError, type Vault, type VaultSession, type VaultWorkspace } from '../../src/auth/store/session-vault.js';
-import type { CredentialStore } from '../../src/auth/store/store.js';
+import { emptyVault, UnreadableVaultError, type Vault, type VaultSession, type VaultWorkspace } from '../../src/auth/store/session-vault.js';
+import { openSessionVault, type CredentialStore } from '../../src/auth/store/store.js';
 import type { StoreOptions } from '../../src/protocol/storage.js';
 import { tryReadTokenClaims } from './jwt-claims.js';
 

@@ -9,7 +9,7 @@ import { CLIENT_ID } from '../../src/protocol/login.js';
 import type { RefreshFailureCode } from '../../src/protocol/snapshot.js';
 import { readCodexIdTokenClaims } from '../shared/jwt-claims.js';
 import { describeOAuthErrorCode } from '../shared/oauth-error-codes.js';
-import { ATTEMPT_TIMEOUT_MS, type RetryPolicy } from '../../src/auth/refresh-policy.js';
+import { ATTEMPT_TIMEOUT_MS, type RetryPolicy } from '../../src/protocol/refresh-policy.js';
 
 /** Every response field is optional; null and "" count as absent (an empty string is never stored). */
 const RefreshResponseSchema = z.looseObject({

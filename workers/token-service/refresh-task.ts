@@ -11,8 +11,8 @@ import type { AuthSnapshot, RefreshFailureCode, RefreshOutcome } from '../../src
 import type { AuthRecord, StoredAuth } from '../../src/auth/store/record.js';
 import { openCredentialStore, type CredentialStore } from '../../src/auth/store/store.js';
 import { tryReadTokenClaims } from '../shared/jwt-claims.js';
-import { RefreshControl } from '../../src/auth/refresh-control.js';
-import { ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS } from '../../src/auth/refresh-policy.js';
+import { RefreshControl } from '../../src/protocol/refresh-control.js';
+import { ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS } from '../../src/protocol/refresh-policy.js';
 import { attemptRefresh, backoff, REFRESH_MESSAGES, type RefreshedTokens } from './refresh-request.js';
 import { needsRefresh, resolveSnapshot } from './resolve-snapshot.js';
 import { isForbidden } from '../../src/protocol/login-restrictions.js';

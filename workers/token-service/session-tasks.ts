@@ -6,9 +6,9 @@
  * token set somewhere. Listing never carries a token (workers/shared/account-sessions.ts).
  */
 import type { AuthRecord } from '../../src/auth/store/record.js';
-import { openSessionVault, type SessionVault, type Vault } from '../../src/auth/store/session-vault.js';
-import { openCredentialStore, type CredentialStore } from '../../src/auth/store/store.js';
-import { ATTEMPT_TIMEOUT_MS } from '../../src/auth/refresh-policy.js';
+import type { SessionVault, Vault } from '../../src/auth/store/session-vault.js';
+import { openCredentialStore, openSessionVault, type CredentialStore } from '../../src/auth/store/store.js';
+import { ATTEMPT_TIMEOUT_MS } from '../../src/protocol/refresh-policy.js';
 import type {
   ListSessionsTask,
   RefreshInactiveOutcome,

@@ -7,7 +7,7 @@
  */
 import { deleteAuthFile } from './auth-file.js';
 import { keyringBackedStore } from './keyring.js';
-import type { CredentialStore } from './store.js';
+import type { CredentialStore } from './credential-store.js';
 import { chooseInAutoMode, warnings } from './which-copy.js';
 
 export function autoStore(codexHome: string, pollMs?: number): CredentialStore {

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { authFilePath, deleteAuthFile, readAuthFile, writeAuthFile } from './auth-file.js';
 import { withAuthLock } from './locks.js';
-import type { CredentialStore } from './store.js';
+import type { CredentialStore } from './credential-store.js';
 import { watchCodexHome } from './watch.js';
 
 export function fileStore(codexHome: string): CredentialStore {

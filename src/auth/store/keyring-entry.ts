@@ -19,8 +19,6 @@ import { runInHelper } from './keyring-helpers.js';
 export const KEYRING_SERVICE = 'Codex Auth';
 /** How long one keyring call may take once it has started (gh uses the same 3 s). */
 export const KEYRING_TIMEOUT_MS = 3_000;
-/** Test hook: a module exporting an `AsyncEntry` class with the @napi-rs/keyring API (e.g. a fake that hangs). */
-export const KEYRING_MODULE_ENV = 'CODEX_AUTH_MCP_KEYRING_MODULE';
 
 export function keyringAccount(codexHome: string): string {
   let canonical: string;
@@ -33,9 +31,8 @@ export function keyringAccount(codexHome: string): string {
 }
 
 /** One keyring call in a helper process (keyring-helpers.ts); resolves (never rejects) within start + `timeoutMs`. */
-export function callKeyring(request: Omit<KeyringRequest, 'module'>, timeoutMs = KEYRING_TIMEOUT_MS): Promise<KeyringReply> {
-  const module = process.env[KEYRING_MODULE_ENV];
-  return runInHelper({ ...request, ...(module && { module }) }, timeoutMs);
+export function callKeyring(request: KeyringRequest, timeoutMs = KEYRING_TIMEOUT_MS): Promise<KeyringReply> {
+  return runInHelper(request, timeoutMs);
 }
 
 /** The entry for one CODEX_HOME. */

@@ -15,7 +15,7 @@ import { authFilePath, deleteAuthFile, readAuthFile, writeAuthFile } from './aut
 import { keyringEntry, type KeyringEntry } from './keyring-entry.js';
 import { announceKeyringWrite, withAuthLock } from './locks.js';
 import type { StoredAuth } from './record.js';
-import type { CredentialStore, SaveOptions } from './store.js';
+import type { CredentialStore, SaveOptions } from './credential-store.js';
 import { watchKeyring } from './watch.js';
 import { chooseInKeyringMode, keyringCopy, warnings, type Choice, type KeyringCopy } from './which-copy.js';
 

@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { StoreOptions } from '../../protocol/storage.js';
 import { DEFAULT_MAX_WAIT_MS, pollDelay, type LockOptions } from './locks.js';
 import { fingerprintOf, parseStoredAuth, type AuthRecord, type StoredAuth } from './record.js';
-import type { CredentialStore } from './store.js';
+import type { CredentialStore } from './credential-store.js';
 
 const HEADER_BYTES = 12;
 /** Room for the record: a ChatGPT record with its three JWTs is ~5–10 KB. */

@@ -5,25 +5,10 @@
  * Runs on every thread that reads or writes credentials: main, login worker, token service.
  */
 import { createHash } from 'node:crypto';
-import * as z from '../../protocol/zod.js';
 
-export const TokenDataSchema = z.looseObject({
-  id_token: z.string(),
-  access_token: z.string(),
-  refresh_token: z.string(),
-  account_id: z.nullish(z.string()),
-});
-export type TokenData = z.infer<typeof TokenDataSchema>;
-
-export const AuthRecordSchema = z.looseObject({
-  /** Which credential is in force, written by Codex 0.171 (and us) on every save; see resolve-snapshot.ts. */
-  auth_mode: z.nullish(z.string()),
-  OPENAI_API_KEY: z.nullish(z.string()),
-  tokens: z.nullish(TokenDataSchema),
-  // codex reads null as "none" (its own fixtures hold `"tokens": null, "last_refresh": null`).
-  last_refresh: z.nullish(z.string()),
-});
-export type AuthRecord = z.infer<typeof AuthRecordSchema>;
+// The record's schema is part of the protocol (auth.json is Codex's on-disk wire format).
+export { AuthRecordSchema, TokenDataSchema, type AuthRecord, type TokenData } from '../../protocol/auth-record.js';
+import { AuthRecordSchema, type AuthRecord, type TokenData } from '../../protocol/auth-record.js';
 
 /** What reading the store gave: nothing, a usable record, or something that cannot be used. */
 export type StoredAuth =

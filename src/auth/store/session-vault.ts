@@ -15,9 +15,10 @@
  * auth.json.lock), the same one every writer of auth.json takes, so a switch, a sign-in and a
  * refresh never interleave. The vault also remembers metadata of the active account (when it was
  * last used, its workspaces) with `record: null`: its tokens are only ever in the store.
+ * Each storage mode's vault is opened through the backend table (store.ts: BACKENDS, openSessionVault).
  * Runs on the workers that write credentials (login worker, token service).
  */
-import { link, lstat, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, lstat, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from '../../protocol/zod.js';
 import type { StoreOptions } from '../../protocol/storage.js';
@@ -78,27 +79,6 @@ export interface SessionVault {
 /** A vault that is there but holds no vault: not JSON, not our shape, or not a regular file. */
 export class UnreadableVaultError extends Error {
   override readonly name = 'UnreadableVaultError';
-}
-
-export function openSessionVault(options: StoreOptions): SessionVault {
-  if (options.mode === 'ephemeral') return memoryVault(options);
-  if (options.mode === 'keyring') return keyringVault(options.codexHome);
-  if (options.mode === 'auto') return autoVault(options.codexHome);
-  return fileVault(options.codexHome);
-}
-
-/**
- * Whether there may be inactive sessions, found without a worker: the file exists, or the memory
- * holds something. A keyring vault cannot be looked at cheaply (a helper process), so: maybe.
- * Lets an idle server with one account never start a thread for them.
- */
-export async function mayHoldSessions(options: StoreOptions): Promise<boolean> {
-  if (options.mode === 'ephemeral') return options.sessionMemory !== undefined && sharedText(options.sessionMemory).read() !== undefined;
-  if (options.mode === 'file') {
-    const exists = (name: string) => stat(join(options.codexHome, name)).then(() => true, () => false);
-    return (await exists(SESSIONS_FILE_NAME)) || exists(LEGACY_SESSIONS_FILE_NAME);
-  }
-  return true;
 }
 
 const FILE_REMEDY = '; repair it, or move it aside and sign in to those accounts again (a new sign-in sets it aside itself)';
@@ -165,7 +145,7 @@ async function adoptLegacyFile(codexHome: string): Promise<string | undefined> {
   return text;
 }
 
-function fileVault(codexHome: string): SessionVault {
+export function fileVault(codexHome: string): SessionVault {
   const path = join(codexHome, SESSIONS_FILE_NAME);
   return {
     where: path,
@@ -182,7 +162,7 @@ function fileVault(codexHome: string): SessionVault {
   };
 }
 
-function keyringVault(codexHome: string): SessionVault {
+export function keyringVault(codexHome: string): SessionVault {
   const key = { service: KEYRING_SERVICE, account: `${keyringAccount(codexHome)}|sessions` };
   const where = `the OS keyring (service "${KEYRING_SERVICE}", account ${key.account})`;
   return {
@@ -203,7 +183,7 @@ function keyringVault(codexHome: string): SessionVault {
 }
 
 /** The keyring when it answers, else the file; a file that exists is the newer copy (as auth.json in auto mode). */
-function autoVault(codexHome: string): SessionVault {
+export function autoVault(codexHome: string): SessionVault {
   const keyring = keyringVault(codexHome);
   const file = fileVault(codexHome);
   let where = keyring.where;
@@ -230,7 +210,7 @@ function autoVault(codexHome: string): SessionVault {
   };
 }
 
-function memoryVault(options: StoreOptions): SessionVault {
+export function memoryVault(options: StoreOptions): SessionVault {
   if (!options.sessionMemory) throw new Error('ephemeral storage needs the session memory from storeOptionsFor');
   const text = sharedText(options.sessionMemory);
   return {

@@ -1,6 +1,7 @@
 /**
- * How long one refresh attempt may take and how failed attempts are retried. A module of its own,
- * with no imports, because the main thread (refresh-coordinator.ts) needs these numbers too and
+ * How long one refresh attempt may take and how failed attempts are retried: part of the refresh
+ * boundary's contract (in protocol/, as both sides use it). A module of its own, with no imports,
+ * because the main thread (src/auth/refresh-coordinator.ts) needs these numbers too and
  * must not load the HTTP client that refresh-request.ts brings with it.
  */
 
