@@ -4,7 +4,7 @@
  * several rounds; medians and ratios. The startup and throughput suites run ours and the floor
  * under each Node of --nodes (default 20, 22 and 24; bench/lib/node-versions.ts installs the
  * ones missing), the other suites under this Node. Progress on stderr; the table on stdout and in bench/results/latest.{json,md};
- * `--readme` also puts the table in README.md between the bench markers.
+ * `--readme` also puts the table in bench/README.md between the bench markers.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -70,15 +70,15 @@ await writeFile(`${results}latest.md`, `${heading}\n\n${table}\n`);
 progress(`written to ${results}latest.{json,md}`);
 
 if (process.argv.includes('--readme')) {
-  const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
+  const readme = fileURLToPath(new URL('../../bench/README.md', import.meta.url));
   const text = await readFile(readme, 'utf8');
   const start = text.indexOf('<!-- bench:table:start -->');
   const end = text.indexOf('<!-- bench:table:end -->');
   if (start < 0 || end < start) {
-    progress('README.md has no <!-- bench:table:start/end --> markers; not updated');
+    progress('bench/README.md has no <!-- bench:table:start/end --> markers; not updated');
   } else {
     const replaced = `${text.slice(0, start)}<!-- bench:table:start -->\n${heading}\n\n${table}\n${text.slice(end)}`;
     await writeFile(readme, replaced);
-    progress('table written to README.md');
+    progress('table written to bench/README.md');
   }
 }
