@@ -47,7 +47,7 @@ export function logLevelProblem(): string | undefined {
 }
 
 /**
- * MCP's `logging` (src/server/client-logs.ts): the same lines, redacted by the same rules, also go
+ * MCP's `logging` (src/server/mcp/client-logs.ts): the same lines, redacted by the same rules, also go
  * to the client as `notifications/message` — to the whole connection once an initialize-era client
  * sent `logging/setLevel`, or, in the 2026-07-28 era, only to the request that asked for them with
  * `_meta` `logLevel` and only while it is in flight. A line goes to the client when it is at or above

@@ -78,7 +78,7 @@ test('duplicate ids are each answered', async (t) => {
 
 test('in-process: any line gives at most one well-formed answer, with the request id or null, and notifications none', async () => {
   const { Dispatcher } = await import('../src/rpc/dispatcher.js');
-  const { mcpMethods } = await import('../src/server/mcp-methods.js');
+  const { mcpMethods } = await import('../src/server/methods/mcp.js');
   const { Methods } = await import('../src/protocol/methods.js');
   const { pino } = await import('pino');
   const message = fc.record(

@@ -1,9 +1,9 @@
 /**
- * MCP logging (src/server/client-logs.ts): the server's log lines — the ones it writes to stderr,
+ * MCP logging (src/server/mcp/client-logs.ts): the server's log lines — the ones it writes to stderr,
  * redacted the same way — reach the client as `notifications/message`: in the initialize era once
  * it sent `logging/setLevel` (and not before), in the 2026-07-28 era only to a request whose `_meta`
  * carries `logLevel`, before its answer. The line used here is a real one: a logout whose token
- * revocation the issuer refuses logs a warning (src/server/logout.ts).
+ * revocation the issuer refuses logs a warning (src/server/actions/logout.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

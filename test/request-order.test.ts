@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { RpcMessage } from '../dev/rpc-client.js';
 import { BY_TOOL, Methods, type Access, type MethodName } from '../src/protocol/methods.js';
 import { conflicts, RequestOrder } from '../src/server/method-pipeline.js';
-import { toolCallAccess } from '../src/server/tools.js';
+import { toolCallAccess } from '../src/server/tools/index.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';

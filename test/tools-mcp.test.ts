@@ -15,7 +15,7 @@ import { serverEntry } from './support/paths.js';
 import { signedOutToolText } from './support/signed-out.js';
 import { tempHome, type TempHome } from './support/temp-home.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
-import { SIGN_IN_LIFETIME_NOTE } from '../src/server/login-tool.js';
+import { SIGN_IN_LIFETIME_NOTE } from '../src/server/tools/login.js';
 
 type TestContext = { after(fn: () => unknown): void };
 type Notification = { method: string; params?: Record<string, unknown> };

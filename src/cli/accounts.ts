@@ -1,13 +1,13 @@
 /**
  * `accounts list|switch|remove`: several signed-in accounts, for a person at a terminal. The same
- * actions as the accountSession/* methods and the tools (src/server/account-sessions.ts); a switch
+ * actions as the accountSession/* methods and the tools (src/server/actions/accounts.ts); a switch
  * made here is seen by every running server on the same CODEX_HOME (their store watch).
  */
 import type { LoadedConfig } from '../config/load.js';
 import { RpcError } from '../protocol/jsonrpc.js';
-import { findSession, listAccounts, removeAccount, switchAccount } from '../server/account-sessions.js';
-import { describeSessions } from '../server/account-tools.js';
-import { atOnce } from '../server/sign-in.js';
+import { findSession, listAccounts, removeAccount, switchAccount } from '../server/actions/accounts.js';
+import { describeSessions } from '../server/tools/account.js';
+import { atOnce } from '../server/actions/sign-in.js';
 import { withRuntime } from './commands.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -14,11 +14,11 @@ import { createLogger } from '../log.js';
 import type { LoginCompletion } from '../login/login-engine.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2Account } from '../server/account-shapes.js';
-import { authStatusResult } from '../server/auth-methods.js';
-import { performLogout } from '../server/logout.js';
+import { authStatusResult } from '../server/actions/status.js';
+import { performLogout } from '../server/actions/logout.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
 import { codexHomeReport, signedOutAdvice, type CodexHomeReport } from '../server/where-we-looked.js';
-import { atOnce, DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/sign-in.js';
+import { atOnce, DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../server/actions/sign-in.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 

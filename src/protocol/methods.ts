@@ -66,7 +66,7 @@ export const REFRESHES_THEN_READS_AUTH: Access = { reads: ['auth'], holdsLater: 
 export const CHANGES_AUTH: Access = { writes: ['auth', 'login'] };
 /** Starting or cancelling a browser or device-code sign-in: the credentials change later, when it completes. */
 export const CHANGES_LOGIN: Access = { writes: ['login'] };
-/** `tools/call`: each tool says what it touches (src/server/tools.ts, a required field of every tool). */
+/** `tools/call`: each tool says what it touches (src/server/tools/index.ts, a required field of every tool). */
 export const BY_TOOL = 'by tool';
 
 /** What a method touches when it depends on the params; `description` says how (for the wire reference). */

@@ -10,7 +10,7 @@
  * 3. **Subscription.** A v2 account method subscribes the client to the v2 notifications.
  * 4. **Envelope.** A modern request's result gets `resultType`, our serverInfo and its method's
  *    caching hints. A modern request whose `_meta` asks for a log level gets the server's log lines
- *    logged while it runs (client-logs.ts), before its answer, and none after.
+ *    logged while it runs (mcp/client-logs.ts), before its answer, and none after.
  *
  * The era check and the order gate are in this one file on purpose: every request passes through
  * them, and a request crosses one file for all of its policies, not one per wrapper.
@@ -20,9 +20,9 @@ import { ErrorCode, RpcError } from '../protocol/jsonrpc.js';
 import { ClientCapabilitiesSchema, LoggingLevelSchema, MetaKey, type ClientCapabilities, type LoggingLevel, type ModernRequest, type ToolCallParams } from '../protocol/mcp-wire.js';
 import { BY_TOOL, Methods, type Access, type CacheHint, type MethodName, type ServerMethodEntry } from '../protocol/methods.js';
 import { NO_RESPONSE, type RequestContext } from '../rpc/dispatcher.js';
-import { clientLogSink, type LogMessage } from './client-logs.js';
+import { clientLogSink, type LogMessage } from './mcp/client-logs.js';
 import type { ServerHandlers } from './context.js';
-import { MODERN_PROTOCOL_VERSIONS, serverInfo } from './mcp-era.js';
+import { MODERN_PROTOCOL_VERSIONS, serverInfo } from './mcp/era.js';
 
 /** What the pipeline tells the rest of the connection, and asks of it. */
 export interface PipelineHooks {
@@ -30,7 +30,7 @@ export interface PipelineHooks {
   openCodexEvents(): void;
   /** The first call of a v2 account method. */
   subscribeAccountApi(): void;
-  /** What a `tools/call` touches: its tool's access (src/server/tools.ts). */
+  /** What a `tools/call` touches: its tool's access (src/server/tools/index.ts). */
   toolAccess(params: ToolCallParams): Access | undefined;
   /** Sends one log line to the client (a modern request that asked for them, while it runs). */
   sendLog(message: LogMessage): void;

@@ -3,10 +3,10 @@
  * so their order against responses is the transport's FIFO order.
  *
  * Unsolicited changes go out in the 0.25 form (`codex/event/*`) once the client has shown it is an
- * initialize-era or codex client (any request without modern `_meta`, see mcp-era.ts); the v2 form
+ * initialize-era or codex client (any request without modern `_meta`, see mcp/era.ts); the v2 form
  * (`account/*`) goes to a client once it has used the v2 account API, as codex app-server does. A
  * 2026-07-28 client gets neither unless it asks: the modern era allows notifications only for an
- * in-flight request or on a `subscriptions/listen` stream (status-resource.ts sends those).
+ * in-flight request or on a `subscriptions/listen` stream (mcp/status-resource.ts sends those).
  */
 import { encodeNotification } from '../protocol/jsonrpc.js';
 import type { AuthMethod } from '../protocol/auth-wire.js';
@@ -33,7 +33,7 @@ export class Notifier {
     this.accountApiClient = true;
   }
 
-  /** MCP logging (client-logs.ts): one of the server's log lines. */
+  /** MCP logging (mcp/client-logs.ts): one of the server's log lines. */
   logMessage(params: NotificationParams<'notifications/message'>): void {
     this.notify('notifications/message', params);
   }

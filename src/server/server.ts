@@ -4,9 +4,10 @@
  *
  * One request's path (docs/architecture.md traces it file by file): StdioTransport.receive →
  * Dispatcher.handleLine (envelope, params parsed with the wire table's schema) → the method
- * pipeline (method-pipeline.ts: era, request order, v2 subscription) → a handler of
- * auth-methods.ts (or mcp-methods.ts, …) reading the auth state → back through the pipeline (the
- * modern envelope for a 2026-07-28 request) → Dispatcher.respond → StdioTransport.send.
+ * pipeline (method-pipeline.ts: era, request order, v2 subscription) → the handler, here the
+ * status action (actions/status.ts; others in methods/, tools/, mcp/) reading the auth state →
+ * back through the pipeline (the modern envelope for a 2026-07-28 request) → Dispatcher.respond →
+ * StdioTransport.send.
  */
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
@@ -14,17 +15,17 @@ import { Methods, ServerRequests } from '../protocol/methods.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { OutgoingRequests } from '../rpc/outgoing.js';
 import { StdioTransport } from '../transport/stdio.js';
-import { accountMethods } from './account-methods.js';
-import { accountSessionMethods } from './account-session-methods.js';
-import { authMethods } from './auth-methods.js';
-import { loginMethods } from './login-methods.js';
-import { InteractiveLogin } from './login-tool.js';
-import { loggingMethods } from './client-logs.js';
-import { mcpMethods, type McpSession } from './mcp-methods.js';
+import { accountMethods } from './methods/account.js';
+import { accountSessionMethods } from './methods/account-session.js';
+import { authMethods } from './methods/auth.js';
+import { loginMethods } from './methods/login.js';
+import { InteractiveLogin } from './tools/login.js';
+import { loggingMethods } from './mcp/client-logs.js';
+import { mcpMethods, type McpSession } from './methods/mcp.js';
 import { composeHandlers } from './method-pipeline.js';
 import { createRuntime } from './runtime.js';
-import { StatusSubscriptions } from './status-resource.js';
-import { toolCallAccess, toolList, toolMethods, type LegacyElicit } from './tools.js';
+import { StatusSubscriptions } from './mcp/status-resource.js';
+import { toolCallAccess, toolList, toolMethods, type LegacyElicit } from './tools/index.js';
 
 /** How long in-flight requests may still finish after stdin closes. */
 const SHUTDOWN_GRACE_MS = 1_500;

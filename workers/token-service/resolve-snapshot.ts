@@ -72,7 +72,7 @@ export function resolveSnapshot(stored: StoredAuth, options: ResolveOptions): Au
   }
   if (!TOKEN_MODES.has(mode)) return fail(`auth_mode "${mode}" is not one Codex knows`);
 
-  // account/read still refuses with 0.171's words (account-methods.ts); a person reads these.
+  // account/read still refuses with 0.171's words (src/server/methods/account.ts); a person reads these.
   if (!tokens) {
     return fail(
       record.auth_mode === undefined

@@ -4,12 +4,12 @@
  * through `after`, which runs what it is given once the caller's answer is out (a request's
  * `afterResponse`; the CLI, which answers nobody, runs it at once).
  */
-import { assertCodexHomeWritable } from '../auth/store/home-writable.js';
-import { apiKeyRecord } from '../auth/store/record.js';
-import { chatgptAllowed, workspaceList, type LoginRestrictions } from '../protocol/login-restrictions.js';
-import { internalError, invalidRequest } from '../protocol/jsonrpc.js';
-import type { AuthSnapshot } from '../protocol/snapshot.js';
-import type { ServerContext } from './context.js';
+import { assertCodexHomeWritable } from '../../auth/store/home-writable.js';
+import { apiKeyRecord } from '../../auth/store/record.js';
+import { chatgptAllowed, workspaceList, type LoginRestrictions } from '../../protocol/login-restrictions.js';
+import { internalError, invalidRequest } from '../../protocol/jsonrpc.js';
+import type { AuthSnapshot } from '../../protocol/snapshot.js';
+import type { ServerContext } from '../context.js';
 
 /** RFC 8628 §5.4: entering a code someone else started is how device-code phishing works. */
 export const DEVICE_CODE_WARNING = 'Never enter a code you did not start yourself: device codes are a common phishing target.';

@@ -3,15 +3,15 @@
  * who hears of its changes: each open `subscriptions/listen` stream that asked for it (2026-07-28)
  * and an initialize-era client that sent `resources/subscribe` for it.
  */
-import { ErrorCode, RpcError, type RequestId } from '../protocol/jsonrpc.js';
-import type { SubscriptionFilter } from '../protocol/mcp-wire.js';
-import type { AuthSnapshot } from '../protocol/snapshot.js';
-import { NO_RESPONSE, type RequestContext } from '../rpc/dispatcher.js';
-import { v2Account } from './account-shapes.js';
-import { authStatusResult } from './auth-methods.js';
-import type { ServerContext, ServerHandlers } from './context.js';
-import { MetaKey } from '../protocol/mcp-wire.js';
-import { codexHomeReport, signedOutAdvice } from './where-we-looked.js';
+import { ErrorCode, RpcError, type RequestId } from '../../protocol/jsonrpc.js';
+import type { SubscriptionFilter } from '../../protocol/mcp-wire.js';
+import type { AuthSnapshot } from '../../protocol/snapshot.js';
+import { NO_RESPONSE, type RequestContext } from '../../rpc/dispatcher.js';
+import { v2Account } from '../account-shapes.js';
+import { authStatusResult } from '../actions/status.js';
+import type { ServerContext, ServerHandlers } from '../context.js';
+import { MetaKey } from '../../protocol/mcp-wire.js';
+import { codexHomeReport, signedOutAdvice } from '../where-we-looked.js';
 
 export const STATUS_URI = 'codex-auth://status';
 /** Open subscriptions/listen streams one connection may hold (each is a pending request, never answered until cancelled). */

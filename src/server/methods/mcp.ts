@@ -2,10 +2,10 @@
  * The MCP lifecycle and discovery methods of both eras: `initialize` and `ping` (2024-11-05 ..
  * 2025-11-25), `server/discover` (2026-07-28), and the lists both eras share.
  */
-import { invalidRequest } from '../protocol/jsonrpc.js';
-import type { ClientCapabilities, ToolsListResult } from '../protocol/mcp-wire.js';
-import type { ServerHandlers } from './context.js';
-import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, serverInfo } from './mcp-era.js';
+import { invalidRequest } from '../../protocol/jsonrpc.js';
+import type { ClientCapabilities, ToolsListResult } from '../../protocol/mcp-wire.js';
+import type { ServerHandlers } from '../context.js';
+import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, serverInfo } from '../mcp/era.js';
 
 export const SUPPORTED_PROTOCOL_VERSIONS = LEGACY_PROTOCOL_VERSIONS;
 export const LATEST_PROTOCOL_VERSION = LEGACY_PROTOCOL_VERSIONS[0];
@@ -19,7 +19,7 @@ export interface McpSession {
 
 /**
  * Both eras: tools (a fixed list), the status resource (subscribable), and the server's log lines
- * (client-logs.ts: logging/setLevel in the initialize era, `_meta` logLevel in 2026-07-28).
+ * (mcp/client-logs.ts: logging/setLevel in the initialize era, `_meta` logLevel in 2026-07-28).
  */
 const CAPABILITIES = { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, logging: {} };
 

@@ -6,7 +6,7 @@
  * it holds a login id and the URL already shown to the person.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type * as z from '../protocol/zod.js';
+import type * as z from '../../protocol/zod.js';
 
 // Made at the first state sealed or opened, not as the module loads: a start that never sees a
 // multi round-trip request does not load node:crypto for it (scripts/bundle.mjs loads it lazily).

@@ -1,14 +1,14 @@
 /**
- * Several accounts as MCP tools: `list_accounts` and `switch_account` (tools.ts lists them with
+ * Several accounts as MCP tools: `list_accounts` and `switch_account` (index.ts lists them with
  * the others). Their text never holds a token: it is built from the token-free session list.
  */
-import * as z from '../protocol/zod.js';
-import type { AccountSessionsResponse } from '../protocol/account-wire.js';
-import type { ToolResult } from '../protocol/mcp-wire.js';
-import { CHANGES_AUTH, READS_AUTH } from '../protocol/methods.js';
-import { findSession, listAccounts, switchAccount } from './account-sessions.js';
+import * as z from '../../protocol/zod.js';
+import type { AccountSessionsResponse } from '../../protocol/account-wire.js';
+import type { ToolResult } from '../../protocol/mcp-wire.js';
+import { CHANGES_AUTH, READS_AUTH } from '../../protocol/methods.js';
+import { findSession, listAccounts, switchAccount } from '../actions/accounts.js';
 import { tool } from './tool.js';
-import { text } from './tool-results.js';
+import { text } from './results.js';
 
 const ListAccountsArgs = z.strictObject({}).register(z.globalRegistry, { description: 'No arguments.' });
 const SwitchAccountArgs = z.strictObject({

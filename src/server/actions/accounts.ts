@@ -7,10 +7,10 @@
  * (`codex/event/auth_status_change`, `account/updated`); every other server on the same
  * CODEX_HOME sees the store change through its watch and announces it too (AuthState).
  */
-import type { AccountSessionsResponse, AccountSessionsSwitchResult } from '../protocol/account-wire.js';
-import { internalError, invalidRequest } from '../protocol/jsonrpc.js';
-import type { SessionOutcome } from '../protocol/token-service-tasks.js';
-import type { ServerContext } from './context.js';
+import type { AccountSessionsResponse, AccountSessionsSwitchResult } from '../../protocol/account-wire.js';
+import { internalError, invalidRequest } from '../../protocol/jsonrpc.js';
+import type { SessionOutcome } from '../../protocol/token-service-tasks.js';
+import type { ServerContext } from '../context.js';
 import { performLogout, type LogoutOutcome } from './logout.js';
 import { startChatGptSignIn, type After } from './sign-in.js';
 

@@ -4,15 +4,15 @@
  * to the v2 notifications (`account/login/completed`, `account/updated`): their entries in the wire
  * table say so (`opensAccountEvents`), and the method pipeline does it.
  */
-import * as z from '../protocol/zod.js';
-import { invalidRequest } from '../protocol/jsonrpc.js';
-import type { MethodName } from '../protocol/methods.js';
-import { authStatusResult, refreshedStatus } from './auth-methods.js';
-import { v2Account } from './account-shapes.js';
-import type { ServerContext, ServerHandlers } from './context.js';
-import { performLogout } from './logout.js';
-import { codexHomeReport } from './where-we-looked.js';
-import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
+import * as z from '../../protocol/zod.js';
+import { invalidRequest } from '../../protocol/jsonrpc.js';
+import type { MethodName } from '../../protocol/methods.js';
+import { authStatusResult, refreshedStatus } from '../actions/status.js';
+import { v2Account } from '../account-shapes.js';
+import type { ServerContext, ServerHandlers } from '../context.js';
+import { performLogout } from '../actions/logout.js';
+import { codexHomeReport } from '../where-we-looked.js';
+import { signInWithApiKey, startChatGptSignIn, startDeviceCodeSignIn } from '../actions/sign-in.js';
 
 const isUuid = (value: string) => z.uuid().safeParse(value).success;
 

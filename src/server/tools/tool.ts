@@ -1,13 +1,13 @@
 /**
- * What an MCP tool is (tools.ts lists them): its name, texts, argument schema, hints, what it
+ * What an MCP tool is (index.ts lists them): its name, texts, argument schema, hints, what it
  * touches (for the order of one client's answers) and how it runs.
  */
-import type * as z from '../protocol/zod.js';
-import type { InputRequiredResult, ToolResult } from '../protocol/mcp-wire.js';
-import type { Access } from '../protocol/methods.js';
-import type { ServerContext } from './context.js';
-import type { LoginCall } from './login-tool.js';
-import type { After } from './sign-in.js';
+import type * as z from '../../protocol/zod.js';
+import type { InputRequiredResult, ToolResult } from '../../protocol/mcp-wire.js';
+import type { Access } from '../../protocol/methods.js';
+import type { ServerContext } from '../context.js';
+import type { LoginCall } from './login.js';
+import type { After } from '../actions/sign-in.js';
 
 /** What one tools/call brings besides its arguments. */
 export interface ToolCall {

@@ -10,16 +10,16 @@
  *   sign-in ends.
  * - Anyone else: the URL (or the code) in the tool's text, as before.
  */
-import * as z from '../protocol/zod.js';
-import { ErrorCode, RpcError } from '../protocol/jsonrpc.js';
-import { ElicitResultSchema, type ElicitResult, type InputRequiredResult, type ToolResult } from '../protocol/mcp-wire.js';
-import type { LoginCompletion } from '../login/login-engine.js';
-import { atOnce, DEVICE_CODE_WARNING, type After, startChatGptSignIn, startDeviceCodeSignIn } from './sign-in.js';
-import type { ServerContext } from './context.js';
-import type { ModernRequest } from '../protocol/mcp-wire.js';
-import { missingCapability } from './mcp-era.js';
-import { openState, sealState } from './request-state.js';
-import { describeStatus, text, toolError } from './tool-results.js';
+import * as z from '../../protocol/zod.js';
+import { ErrorCode, RpcError } from '../../protocol/jsonrpc.js';
+import { ElicitResultSchema, type ElicitResult, type InputRequiredResult, type ToolResult } from '../../protocol/mcp-wire.js';
+import type { LoginCompletion } from '../../login/login-engine.js';
+import { atOnce, DEVICE_CODE_WARNING, type After, startChatGptSignIn, startDeviceCodeSignIn } from '../actions/sign-in.js';
+import type { ServerContext } from '../context.js';
+import type { ModernRequest } from '../../protocol/mcp-wire.js';
+import { missingCapability } from '../mcp/era.js';
+import { openState, sealState } from '../mcp/request-state.js';
+import { describeStatus, text, toolError } from './results.js';
 
 /** How long one retry (or the 2025-11-25 call) waits for the sign-in before asking again; below the SDKs' 60 s request timeout. */
 export const SIGN_IN_WAIT_MS = 30_000;

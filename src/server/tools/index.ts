@@ -3,18 +3,18 @@
  * sign-in: `auth_status`, `login`, `logout`. Input schemas are generated from the same zod schemas
  * that validate the arguments.
  */
-import * as z from '../protocol/zod.js';
-import { RpcError } from '../protocol/jsonrpc.js';
-import { NO_RESPONSE } from '../rpc/dispatcher.js';
-import type { InputRequiredResult, ToolCallParams, ToolResult, ToolsListResult } from '../protocol/mcp-wire.js';
-import { CHANGES_AUTH, CHANGES_LOGIN, NONE, READS_AUTH, type Access } from '../protocol/methods.js';
-import { accountTools } from './account-tools.js';
-import type { ServerContext, ServerHandlers } from './context.js';
-import type { InteractiveLogin, LoginCall } from './login-tool.js';
-import { performLogout } from './logout.js';
-import { signInWithApiKey, type After } from './sign-in.js';
+import * as z from '../../protocol/zod.js';
+import { RpcError } from '../../protocol/jsonrpc.js';
+import { NO_RESPONSE } from '../../rpc/dispatcher.js';
+import type { InputRequiredResult, ToolCallParams, ToolResult, ToolsListResult } from '../../protocol/mcp-wire.js';
+import { CHANGES_AUTH, CHANGES_LOGIN, NONE, READS_AUTH, type Access } from '../../protocol/methods.js';
+import { accountTools } from './account.js';
+import type { ServerContext, ServerHandlers } from '../context.js';
+import type { InteractiveLogin, LoginCall } from './login.js';
+import { performLogout } from '../actions/logout.js';
+import { signInWithApiKey, type After } from '../actions/sign-in.js';
 import { tool, type ToolCall } from './tool.js';
-import { describeStatus, text, toolError as error } from './tool-results.js';
+import { describeStatus, text, toolError as error } from './results.js';
 
 // Strict, as the generated schemas say (additionalProperties: false): an unknown argument is named in the error.
 const AuthStatusArgs = z.strictObject({}).register(z.globalRegistry, { description: 'No arguments.' });

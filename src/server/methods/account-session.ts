@@ -1,10 +1,10 @@
 /**
  * `accountSession/list` and `accountSession/switch` (Codex 0.171's experimental account
- * sessions), thin adapters over the shared actions (account-sessions.ts). Like every v2 method,
+ * sessions), thin adapters over the shared actions (actions/accounts.ts). Like every v2 method,
  * calling one subscribes the caller to the v2 notifications (the method pipeline does it).
  */
-import type { ServerContext, ServerHandlers } from './context.js';
-import { listAccounts, switchAccount } from './account-sessions.js';
+import type { ServerContext, ServerHandlers } from '../context.js';
+import { listAccounts, switchAccount } from '../actions/accounts.js';
 
 export function accountSessionMethods(context: ServerContext): ServerHandlers<'accountSession/list' | 'accountSession/switch'> {
   return {

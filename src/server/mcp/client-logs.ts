@@ -10,10 +10,10 @@
  *
  * The lines logged by the worker threads (the login worker's) stay on stderr.
  */
-import { levelValue, setConnectionLogSink, type ClientLogSink, type LogMethod } from '../log.js';
-import type { LoggingLevel } from '../protocol/mcp-wire.js';
-import type { NotificationParams } from '../protocol/methods.js';
-import type { ServerHandlers } from './context.js';
+import { levelValue, setConnectionLogSink, type ClientLogSink, type LogMethod } from '../../log.js';
+import type { LoggingLevel } from '../../protocol/mcp-wire.js';
+import type { NotificationParams } from '../../protocol/methods.js';
+import type { ServerHandlers } from '../context.js';
 
 export type LogMessage = NotificationParams<'notifications/message'>;
 

@@ -11,11 +11,11 @@
  *   result goes out exactly as the handler wrote it. The first such request shows a legacy or
  *   codex client is on the line, which opens the unsolicited codex notifications (see Notifier).
  */
-import { ErrorCode, RpcError } from '../protocol/jsonrpc.js';
-import type { ClientCapabilities } from '../protocol/mcp-wire.js';
-import { packageInfo } from './package-info.js';
+import { ErrorCode, RpcError } from '../../protocol/jsonrpc.js';
+import type { ClientCapabilities } from '../../protocol/mcp-wire.js';
+import { packageInfo } from '../package-info.js';
 
-export type { ModernRequest } from '../protocol/mcp-wire.js';
+export type { ModernRequest } from '../../protocol/mcp-wire.js';
 
 /** Revisions served statelessly, newest first. */
 export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;

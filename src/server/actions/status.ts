@@ -1,9 +1,28 @@
-/** The 0.25 auth methods: thin adapters from the wire onto the auth state and the login engine. */
-import type { AuthError, GetAuthStatusResult } from '../protocol/auth-wire.js';
-import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshFailureCode } from '../protocol/snapshot.js';
-import type { ServerContext, ServerHandlers } from './context.js';
-import { performLogout } from './logout.js';
+/**
+ * What "the sign-in status" is, in one place: `getAuthStatus`'s answer (the handler itself, which
+ * methods/auth.ts hands the dispatcher as is, so no frame of a method group is on its path), and
+ * the status the v2 account read, the status resource, the `auth_status` tool and the CLI's
+ * `status` build from it.
+ */
+import type { AuthError, GetAuthStatusResult } from '../../protocol/auth-wire.js';
+import { NEEDS_SIGN_IN, type AuthSnapshot, type RefreshFailureCode } from '../../protocol/snapshot.js';
+import type { ServerContext, ServerHandlers } from '../context.js';
 
+/** `getAuthStatus`'s handler: served straight from the cache; only requests in the first moments after start-up wait for it. */
+export function authStatus(context: ServerContext): ServerHandlers<'getAuthStatus'>['getAuthStatus'] {
+  const { auth } = context;
+  return (params) => {
+    const includeToken = params.includeToken === true;
+    const answer = (snapshot: AuthSnapshot) =>
+      params.refreshToken === true && snapshot.authMethod === 'chatgpt'
+        ? refreshedStatus(context, includeToken)
+        : authStatusResult(snapshot, context, includeToken);
+    const snapshot = auth.current;
+    return snapshot ? answer(snapshot) : auth.ready.then(answer);
+  };
+}
+
+/** The 0.25 status answer for a snapshot: the token only when asked and usable, and every problem known about it. */
 export function authStatusResult(
   snapshot: AuthSnapshot,
   context: ServerContext,
@@ -59,26 +78,4 @@ export async function refreshedStatus(context: ServerContext, includeToken: bool
   // "Needs sign-in" failures are remembered against their record and shown by the overlay.
   const reported = !outcome.ok && !NEEDS_SIGN_IN.has(outcome.code) && !MOOT.has(outcome.code);
   return authStatusResult(snapshot, context, includeToken, reported ? { code: outcome.code, message: outcome.message } : undefined);
-}
-
-export function authMethods(context: ServerContext): ServerHandlers<'getAuthStatus' | 'logoutChatGpt'> {
-  const { auth } = context;
-  return {
-    getAuthStatus: (params) => {
-      const includeToken = params.includeToken === true;
-      const answer = (snapshot: AuthSnapshot) =>
-        params.refreshToken === true && snapshot.authMethod === 'chatgpt'
-          ? refreshedStatus(context, includeToken)
-          : authStatusResult(snapshot, context, includeToken);
-      // Served straight from the cache; only requests in the first moments after start-up wait for it.
-      const snapshot = auth.current;
-      return snapshot ? answer(snapshot) : auth.ready.then(answer);
-    },
-
-    logoutChatGpt: async ({ revoke }, request) => {
-      const { revoked, revokeError } = await performLogout(context, { revoke }, request.afterResponse);
-      // `revoked` and `revokeError` are extra fields: clients that expect 0.25's `{}` ignore them.
-      return { revoked, ...(revokeError && { revokeError }) };
-    },
-  };
 }

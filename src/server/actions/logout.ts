@@ -5,10 +5,10 @@
  * (codex-rs `logout_with_revoke`): a failed one is logged and reported in the answer, and the
  * local credentials are removed anyway, so a person who is offline can still sign out.
  */
-import type { RevokeError } from '../protocol/auth-wire.js';
-import type { AuthSnapshot } from '../protocol/snapshot.js';
-import type { RevokeTarget } from '../protocol/token-service-tasks.js';
-import type { ServerContext } from './context.js';
+import type { RevokeError } from '../../protocol/auth-wire.js';
+import type { AuthSnapshot } from '../../protocol/snapshot.js';
+import type { RevokeTarget } from '../../protocol/token-service-tasks.js';
+import type { ServerContext } from '../context.js';
 import type { After } from './sign-in.js';
 
 export interface LogoutOptions {

@@ -1,7 +1,7 @@
 /** v1 `loginChatGpt` / `cancelLoginChatGpt` / `loginApiKey`: thin adapters over the shared sign-in actions. */
-import { invalidRequest } from '../protocol/jsonrpc.js';
-import type { ServerContext, ServerHandlers } from './context.js';
-import { signInWithApiKey, startChatGptSignIn } from './sign-in.js';
+import { invalidRequest } from '../../protocol/jsonrpc.js';
+import type { ServerContext, ServerHandlers } from '../context.js';
+import { signInWithApiKey, startChatGptSignIn } from '../actions/sign-in.js';
 
 export function loginMethods(context: ServerContext): ServerHandlers<'loginChatGpt' | 'cancelLoginChatGpt' | 'loginApiKey'> {
   const { logins } = context;

@@ -1,10 +1,10 @@
 /** What the tools answer with: text for the person, structuredContent for programs. */
-import type { ToolResult } from '../protocol/mcp-wire.js';
-import type { AuthSnapshot } from '../protocol/snapshot.js';
-import { v2Account } from './account-shapes.js';
-import { authStatusResult } from './auth-methods.js';
-import type { ServerContext } from './context.js';
-import { codexHomeReport, signedOutAdvice } from './where-we-looked.js';
+import type { ToolResult } from '../../protocol/mcp-wire.js';
+import type { AuthSnapshot } from '../../protocol/snapshot.js';
+import { v2Account } from '../account-shapes.js';
+import { authStatusResult } from '../actions/status.js';
+import type { ServerContext } from '../context.js';
+import { codexHomeReport, signedOutAdvice } from '../where-we-looked.js';
 
 export const text = (message: string, structured?: Record<string, unknown>): ToolResult => ({
   content: [{ type: 'text', text: message }],
