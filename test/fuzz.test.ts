@@ -79,6 +79,7 @@ test('duplicate ids are each answered', async (t) => {
 test('in-process: any line gives at most one well-formed answer, with the request id or null, and notifications none', async () => {
   const { Dispatcher } = await import('../src/rpc/dispatcher.js');
   const { mcpMethods } = await import('../src/server/methods/mcp.js');
+  const { Connection } = await import('../src/server/connection.js');
   const { Methods } = await import('../src/protocol/methods.js');
   const { pino } = await import('pino');
   const message = fc.record(
@@ -100,7 +101,7 @@ test('in-process: any line gives at most one well-formed answer, with the reques
     fc.property(line, (text) => {
       const out: string[] = [];
       const dispatcher = new Dispatcher(Methods, { send: (l) => out.push(l) }, pino({ level: 'silent' }));
-      for (const [name, handler] of Object.entries(mcpMethods({ initialized: false }, () => []))) dispatcher.register(name as 'ping', handler as never);
+      for (const [name, handler] of Object.entries(mcpMethods(new Connection(), () => []))) dispatcher.register(name as 'ping', handler as never);
       dispatcher.handleLine(text); // these handlers are synchronous: any answer is written now
       assert.ok(out.length <= 1, `${out.length} answers to ${text}`);
       let parsed: any;

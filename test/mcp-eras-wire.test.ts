@@ -124,6 +124,21 @@ test('subscriptions/listen: acknowledged first, updates tagged with its id, canc
   assert.equal(await abandoned, 'never answered');
 });
 
+test('resources/subscribe (initialize era): a change is announced with the bare uri while subscribed, and not after resources/unsubscribe', async (t) => {
+  const { client, home } = await started(t);
+  await client.call('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'wire', version: '1' } });
+  assert.deepEqual(await client.call('resources/subscribe', { uri: 'codex-auth://status' }), {});
+  await home.writeAuth({ OPENAI_API_KEY: 'sk-subscribed' });
+  const updated = await client.waitForNotification('notifications/resources/updated');
+  assert.deepEqual(updated.params, { uri: 'codex-auth://status' });
+
+  assert.deepEqual(await client.call('resources/unsubscribe', { uri: 'codex-auth://status' }), {});
+  await home.writeAuth(await chatgptAuthRecord({ email: 'unsubscribed@example.com', planType: 'plus', accountId: 'acc-u' }));
+  // Read after the change took effect: a notification for it would have been written before this answer.
+  await waitForStatus(client, 'chatgpt');
+  assert.equal(client.notifications().filter((m) => m.method === 'notifications/resources/updated').length, 1);
+});
+
 async function waitForStatus(client: { call(method: string, params?: unknown): Promise<any> }, authMethod: string) {
   for (let attempt = 0; attempt < 200; attempt++) {
     const read = await client.call('resources/read', { ...meta(), uri: 'codex-auth://status' });

@@ -30,7 +30,7 @@ export const noEras: MethodPolicy<object> = { access: undefined };
 test('each method is served in the eras of its entry, and a cacheable modern result carries its hint (the conservative default when it names none)', async () => {
   const opened: string[] = [];
   const stub = Object.fromEntries(Object.keys(Methods).map((name) => [name, () => ({ from: name })])) as unknown as HandlersFor<typeof Methods, MethodName>;
-  const composed = composeHandlers(stub, { openCodexEvents: () => opened.push('codex'), subscribeAccountApi: () => opened.push('v2'), toolAccess: () => undefined, sendLog: () => undefined });
+  const composed = composeHandlers(stub, { openCodexEvents: () => opened.push('codex'), openAccountEvents: () => opened.push('v2'), toolAccess: () => undefined, sendLog: () => undefined });
   const modernMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
   const request = (meta: Record<string, unknown> | undefined) => ({ id: 1, meta, modern: undefined, signal: new AbortController().signal, afterResponse: () => undefined }) as RequestContext;
   const call = (name: MethodName, meta: Record<string, unknown> | undefined) => {

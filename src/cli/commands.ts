@@ -23,7 +23,7 @@ import { atOnce, DEVICE_CODE_WARNING, signInWithApiKey, startChatGptSignIn, star
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 export async function withRuntime<T>(loaded: LoadedConfig, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = createRuntime(loaded, createLogger(), () => undefined);
+  const runtime = createRuntime(loaded, createLogger());
   try {
     await runtime.context.auth.ready;
     return await fn(runtime);

@@ -29,7 +29,7 @@ export interface PipelineHooks {
   /** The first request without modern `_meta`: a legacy MCP client or a codex client is on the line. */
   openCodexEvents(): void;
   /** The first call of a v2 account method. */
-  subscribeAccountApi(): void;
+  openAccountEvents(): void;
   /** What a `tools/call` touches: its tool's access (src/server/tools/index.ts). */
   toolAccess(params: ToolCallParams): Access | undefined;
   /** Sends one log line to the client (a modern request that asked for them, while it runs). */
@@ -51,7 +51,7 @@ export function composeHandlers(handlers: ServerHandlers<MethodName>, hooks: Pip
     const accessOf = typeof rule === 'function' ? rule : () => rule;
     const run: AnyHandler = entry.opensAccountEvents
       ? (params, request) => {
-          if (!accountEventsOpen) (accountEventsOpen = true), hooks.subscribeAccountApi();
+          if (!accountEventsOpen) (accountEventsOpen = true), hooks.openAccountEvents();
           return handle(params, request);
         }
       : handle;

@@ -2,11 +2,12 @@
  * Notification fan-out: the single place notifications are encoded and queued for the client,
  * so their order against responses is the transport's FIFO order.
  *
- * Unsolicited changes go out in the 0.25 form (`codex/event/*`) once the client has shown it is an
- * initialize-era or codex client (any request without modern `_meta`, see mcp/era.ts); the v2 form
- * (`account/*`) goes to a client once it has used the v2 account API, as codex app-server does. A
- * 2026-07-28 client gets neither unless it asks: the modern era allows notifications only for an
- * in-flight request or on a `subscriptions/listen` stream (mcp/status-resource.ts sends those).
+ * What the client hears is the connection's to say (connection.ts): unsolicited changes go out in
+ * the 0.25 form (`codex/event/*`) once the client has shown it is an initialize-era or codex client
+ * (any request without modern `_meta`, see mcp/era.ts); the v2 form (`account/*`) once it has used
+ * the v2 account API, as codex app-server does. A 2026-07-28 client gets neither unless it asks:
+ * the modern era allows notifications only for an in-flight request or on a `subscriptions/listen`
+ * stream (mcp/status-resource.ts sends those).
  */
 import { encodeNotification } from '../protocol/jsonrpc.js';
 import type { AuthMethod } from '../protocol/auth-wire.js';
@@ -16,22 +17,13 @@ import { MetaKey, type SubscriptionFilter } from '../protocol/mcp-wire.js';
 import type { RequestId } from '../protocol/jsonrpc.js';
 import type { AuthSnapshot } from '../protocol/snapshot.js';
 import { v2PlanType } from './account-shapes.js';
+import type { Connection } from './connection.js';
 
 export class Notifier {
-  private accountApiClient = false;
-  private codexClient = false;
-
-  constructor(private readonly send: (line: string) => void) {}
-
-  /** An initialize-era or codex client is on the line: from then on it gets the 0.25 notifications. */
-  openCodexEvents(): void {
-    this.codexClient = true;
-  }
-
-  /** Called by every `account/*` method: from then on the client also gets v2 notifications. */
-  subscribeAccountApi(): void {
-    this.accountApiClient = true;
-  }
+  constructor(
+    private readonly send: (line: string) => void,
+    private readonly connection: Connection,
+  ) {}
 
   /** MCP logging (mcp/client-logs.ts): one of the server's log lines. */
   logMessage(params: NotificationParams<'notifications/message'>): void {
@@ -45,8 +37,8 @@ export class Notifier {
 
   /** The auth method (or account) in force changed. */
   authChanged(snapshot: Pick<AuthSnapshot, 'authMethod' | 'account'>): void {
-    if (this.codexClient) this.authStatusChange(snapshot.authMethod);
-    if (this.accountApiClient) {
+    if (this.connection.hearsCodexEvents) this.authStatusChange(snapshot.authMethod);
+    if (this.connection.hearsAccountEvents) {
       this.notify('account/updated', {
         authMode: snapshot.authMethod ?? null,
         planType: snapshot.authMethod === 'chatgpt' ? v2PlanType(snapshot.account?.planType) : null,
@@ -56,7 +48,7 @@ export class Notifier {
   }
 
   loginEnded(ended: LoginEnded): void {
-    if (ended.loginId !== null && this.codexClient) {
+    if (ended.loginId !== null && this.connection.hearsCodexEvents) {
       this.notify('codex/event/login_chat_gpt_complete', {
         loginId: ended.loginId,
         success: ended.success,
@@ -64,7 +56,7 @@ export class Notifier {
         ...(ended.errorCode && { errorCode: ended.errorCode }),
       });
     }
-    if (this.accountApiClient) {
+    if (this.connection.hearsAccountEvents) {
       this.notify('account/login/completed', {
         loginId: ended.loginId,
         success: ended.success,
@@ -85,9 +77,14 @@ export class Notifier {
     this.notify('notifications/subscriptions/acknowledged', { _meta: { [MetaKey.subscriptionId]: subscriptionId }, notifications });
   }
 
-  /** A resource changed: on a modern stream (with its id) or to a legacy `resources/subscribe` caller (without). */
-  resourceUpdated(uri: string, subscriptionId?: RequestId): void {
-    this.notify('notifications/resources/updated', subscriptionId === undefined ? { uri } : { _meta: { [MetaKey.subscriptionId]: subscriptionId }, uri });
+  /** A resource changed: on the modern stream with this id (the stream asked for it). */
+  resourceUpdatedOnStream(uri: string, subscriptionId: RequestId): void {
+    this.notify('notifications/resources/updated', { _meta: { [MetaKey.subscriptionId]: subscriptionId }, uri });
+  }
+
+  /** A resource changed: to an initialize-era client, if it sent `resources/subscribe` for it. */
+  resourceUpdated(uri: string): void {
+    if (this.connection.subscribedTo(uri)) this.notify('notifications/resources/updated', { uri });
   }
 
   /** 2025-11-25: the sign-in a URL-mode elicitation pointed at has ended. */

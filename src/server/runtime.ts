@@ -12,6 +12,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { codexHomeOrigin } from '../config/codex-home-env.js';
 import type { Logger } from '../log.js';
 import { LoginEngine } from '../login/login-engine.js';
+import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Notifier } from './notifier.js';
 
@@ -23,7 +24,11 @@ export interface Runtime {
   close(graceMs: number): Promise<void>;
 }
 
-export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: string) => void): Runtime {
+/**
+ * `send` and `connection`: where notifications go and what the client there has opened; the CLI
+ * passes neither (a connection nothing is opened on hears nothing).
+ */
+export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: string) => void = () => undefined, connection = new Connection()): Runtime {
   const { config, codexHome, restrictions } = loaded;
   const storeOptions = storeOptionsFor(codexHome, config.cli_auth_credentials_store, config.keyring_poll_secs * 1000);
   const validateTask: ValidateTask = { store: storeOptions, restrictions };
@@ -43,7 +48,7 @@ export function createRuntime(loaded: LoadedConfig, log: Logger, send: (line: st
         }),
     },
   });
-  const notifier = new Notifier(send);
+  const notifier = new Notifier(send, connection);
   const logins = new LoginEngine({ config, restrictions, store: storeOptions, auth, log });
   logins.onComplete((completion) => {
     notifier.loginEnded(completion);

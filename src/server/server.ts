@@ -21,8 +21,9 @@ import { authMethods } from './methods/auth.js';
 import { loginMethods } from './methods/login.js';
 import { InteractiveLogin } from './tools/login.js';
 import { loggingMethods } from './mcp/client-logs.js';
-import { mcpMethods, type McpSession } from './methods/mcp.js';
+import { mcpMethods } from './methods/mcp.js';
 import { composeHandlers } from './method-pipeline.js';
+import { Connection } from './connection.js';
 import { createRuntime } from './runtime.js';
 import { StatusSubscriptions } from './mcp/status-resource.js';
 import { toolCallAccess, toolList, toolMethods, type LegacyElicit } from './tools/index.js';
@@ -40,21 +41,19 @@ export function serve({ loaded }: ServeOptions): void {
   const dispatcher = new Dispatcher(Methods, transport, log);
   // Notifications and server requests go out the same way as responses, with no frame of this file between.
   const send = transport.send.bind(transport);
-  const runtime = createRuntime(loaded, log, send);
+  // What the client has opened (its handshake, the notifications it hears, its subscriptions).
+  const connection = new Connection();
+  const runtime = createRuntime(loaded, log, send, connection);
   const { context } = runtime;
-  const session: McpSession = { initialized: false };
   const outgoing = new OutgoingRequests(ServerRequests, send);
-  const subscriptions = new StatusSubscriptions(context);
-  // URL-mode elicitation as a request: only after a 2025-11-25 handshake that declared it.
+  const subscriptions = new StatusSubscriptions(context, connection);
   const legacyElicit = (): LegacyElicit =>
-    session.protocolVersion === '2025-11-25' && session.capabilities?.elicitation?.url !== undefined
-      ? (params, signal) => outgoing.request('elicitation/create', { mode: 'url', ...params }, signal)
-      : undefined;
+    connection.takesUrlElicitation ? (params, signal) => outgoing.request('elicitation/create', { mode: 'url', ...params }, signal) : undefined;
   // One handler for every method of the wire table (the type requires each), each behind the
   // policies of its entry (method-pipeline.ts): its era, its place in the order of this client's
   // requests, the v2 subscription, the modern envelope.
   const handlers = {
-    ...mcpMethods(session, toolList),
+    ...mcpMethods(connection, toolList),
     ...loggingMethods((message) => context.notifier.logMessage(message)),
     ...subscriptions.handlers(),
     ...authMethods(context),
@@ -67,8 +66,8 @@ export function serve({ loaded }: ServeOptions): void {
   dispatcher
     .registerAll(
       composeHandlers(handlers, {
-        openCodexEvents: () => notifier.openCodexEvents(),
-        subscribeAccountApi: () => notifier.subscribeAccountApi(),
+        openCodexEvents: () => connection.openCodexEvents(),
+        openAccountEvents: () => connection.openAccountEvents(),
         toolAccess: toolCallAccess,
         sendLog: (message) => notifier.logMessage(message),
       }),

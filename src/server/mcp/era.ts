@@ -9,7 +9,7 @@
  *   our serverInfo in `_meta`, and the caching hints of its method.
  * - Initialize era (2024-11-05 .. 2025-11-25) and codex's own clients: no version in `_meta`; the
  *   result goes out exactly as the handler wrote it. The first such request shows a legacy or
- *   codex client is on the line, which opens the unsolicited codex notifications (see Notifier).
+ *   codex client is on the line, which opens the unsolicited codex notifications (on the connection, see connection.ts).
  */
 import { ErrorCode, RpcError } from '../../protocol/jsonrpc.js';
 import type { ClientCapabilities } from '../../protocol/mcp-wire.js';

@@ -9,6 +9,7 @@ import type { AuthSnapshot } from '../../protocol/snapshot.js';
 import { NO_RESPONSE, type RequestContext } from '../../rpc/dispatcher.js';
 import { v2Account } from '../account-shapes.js';
 import { authStatusResult } from '../actions/status.js';
+import type { Connection } from '../connection.js';
 import type { ServerContext, ServerHandlers } from '../context.js';
 import { MetaKey } from '../../protocol/mcp-wire.js';
 import { codexHomeReport, signedOutAdvice } from '../where-we-looked.js';
@@ -42,10 +43,13 @@ interface Stream {
 
 export class StatusSubscriptions {
   private readonly streams = new Map<RequestId, Stream>();
-  private legacySubscribed = false;
   private lastSent: string | undefined;
 
-  constructor(private readonly context: ServerContext) {
+  constructor(
+    private readonly context: ServerContext,
+    /** Holds an initialize-era client's `resources/subscribe` (the notifier asks it). */
+    private readonly connection: Connection,
+  ) {
     context.auth.onSnapshot((snapshot) => this.changed(snapshot));
   }
 
@@ -65,12 +69,12 @@ export class StatusSubscriptions {
       },
       'resources/subscribe': ({ uri }, request) => {
         if (uri !== STATUS_URI) throw notFound(uri, request);
-        this.legacySubscribed = true;
+        this.connection.subscribe(uri);
         this.remember();
         return {};
       },
       'resources/unsubscribe': ({ uri }) => {
-        if (uri === STATUS_URI) this.legacySubscribed = false;
+        this.connection.unsubscribe(uri);
         return {};
       },
       'subscriptions/listen': ({ notifications }, request) => this.listen(notifications, request),
@@ -109,13 +113,13 @@ export class StatusSubscriptions {
   }
 
   private changed(snapshot: AuthSnapshot): void {
-    if (this.streams.size === 0 && !this.legacySubscribed) return;
+    if (this.streams.size === 0 && !this.connection.subscribedTo(STATUS_URI)) return;
     const document = JSON.stringify(statusDocument(snapshot, this.context));
     if (document === this.lastSent) return;
     this.lastSent = document;
     const { notifier } = this.context;
-    for (const [id, stream] of this.streams) if (stream.uris.has(STATUS_URI)) notifier.resourceUpdated(STATUS_URI, id);
-    if (this.legacySubscribed) notifier.resourceUpdated(STATUS_URI);
+    for (const [id, stream] of this.streams) if (stream.uris.has(STATUS_URI)) notifier.resourceUpdatedOnStream(STATUS_URI, id);
+    notifier.resourceUpdated(STATUS_URI);
   }
 }
 

@@ -3,19 +3,13 @@
  * 2025-11-25), `server/discover` (2026-07-28), and the lists both eras share.
  */
 import { invalidRequest } from '../../protocol/jsonrpc.js';
-import type { ClientCapabilities, ToolsListResult } from '../../protocol/mcp-wire.js';
+import type { ToolsListResult } from '../../protocol/mcp-wire.js';
+import type { Connection } from '../connection.js';
 import type { ServerHandlers } from '../context.js';
 import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, serverInfo } from '../mcp/era.js';
 
 export const SUPPORTED_PROTOCOL_VERSIONS = LEGACY_PROTOCOL_VERSIONS;
 export const LATEST_PROTOCOL_VERSION = LEGACY_PROTOCOL_VERSIONS[0];
-
-/** The one initialize-era handshake of this process. */
-export interface McpSession {
-  initialized: boolean;
-  protocolVersion?: string;
-  capabilities?: ClientCapabilities;
-}
 
 /**
  * Both eras: tools (a fixed list), the status resource (subscribable), and the server's log lines
@@ -28,13 +22,12 @@ const INSTRUCTIONS =
 
 type McpMethod = 'initialize' | 'ping' | 'server/discover' | 'tools/list' | 'resources/templates/list' | 'prompts/list';
 
-export function mcpMethods(session: McpSession, tools: () => ToolsListResult['tools']): ServerHandlers<McpMethod> {
+export function mcpMethods(connection: Connection, tools: () => ToolsListResult['tools']): ServerHandlers<McpMethod> {
   return {
     initialize: (params) => {
-      if (session.initialized) throw invalidRequest('initialize called more than once');
       const requested = params.protocolVersion;
       const protocolVersion = LEGACY_PROTOCOL_VERSIONS.find((v) => v === requested) ?? LATEST_PROTOCOL_VERSION;
-      Object.assign(session, { initialized: true, protocolVersion, capabilities: params.capabilities ?? {} });
+      if (!connection.initialize({ protocolVersion, capabilities: params.capabilities ?? {} })) throw invalidRequest('initialize called more than once');
       return { protocolVersion, capabilities: CAPABILITIES, serverInfo };
     },
     ping: () => ({}),
