@@ -51,6 +51,21 @@ function comparable(authUrl: string): { origin: string; params: [string, string]
   return { origin: `${url.origin}${url.pathname}`, params, raw };
 }
 
+/** Our server's `account/login/start {type:"chatgpt"}` answer (the sign-in cancelled at once); the server is gone after. */
+async function ourAuthorizeUrl(defer: (fn: () => unknown) => void, options: Parameters<typeof spawnServer>[0]): Promise<{ loginId: string; authUrl: string }> {
+  const server = spawnServer(options);
+  defer(async () => {
+    server.kill();
+    await server.exited;
+  });
+  await server.initialize();
+  const ours = await server.call('account/login/start', { type: 'chatgpt' });
+  await server.call('account/login/cancel', { loginId: ours.loginId });
+  server.kill();
+  await server.exited;
+  return ours;
+}
+
 interface UrlCase {
   name: string;
   user?: string;
@@ -95,16 +110,7 @@ test('the authorize URL: 0.171 and ours send the same parameters, values and enc
     await app.request('account/login/cancel', { loginId: theirs.result.loginId });
     await app.close();
 
-    const server = spawnServer({ codexHome: home.path, args: ['-c', `auth_issuer="${issuer}"`, '-c', 'login_callback_port=0'], env, ...(wrapper && { wrapper }) });
-    defer(async () => {
-      server.kill();
-      await server.exited;
-    });
-    await server.initialize();
-    const ours = await server.call('account/login/start', { type: 'chatgpt' });
-    await server.call('account/login/cancel', { loginId: ours.loginId });
-    server.kill();
-    await server.exited;
+    const ours = await ourAuthorizeUrl(defer, { codexHome: home.path, args: ['-c', `auth_issuer="${issuer}"`, '-c', 'login_callback_port=0'], env, ...(wrapper && { wrapper }) });
 
     const [a, b] = [comparable(theirs.result.authUrl), comparable(ours.authUrl)];
     t.diagnostic(`${urlCase.name}: ${b.raw}`);
@@ -136,14 +142,7 @@ test("the authorize URL of 0.171's own `codex login` (originator codex_cli_rs) i
     login.stderr.on('data', look);
     login.once('close', () => reject(new Error(`codex login ended without a URL: ${printed}`)));
   });
-  const server = spawnServer({ codexHome: home.path, args: ['-c', 'login_callback_port=0'] });
-  defer(async () => {
-    server.kill();
-    await server.exited;
-  });
-  await server.initialize();
-  const ours = await server.call('account/login/start', { type: 'chatgpt' });
-  await server.call('account/login/cancel', { loginId: ours.loginId });
+  const ours = await ourAuthorizeUrl(defer, { codexHome: home.path, args: ['-c', 'login_callback_port=0'] });
   assert.deepEqual(comparable(ours.authUrl), comparable(theirsUrl));
 });
 

@@ -16,7 +16,11 @@ export interface TempHome {
 export async function tempHome(options: { create?: boolean } = {}): Promise<TempHome> {
   const parent = await mkdtemp(join(tmpdir(), 'codex-auth-mcp-test-'));
   const path = options.create === false ? join(parent, 'home') : parent;
-  const remove = () => rm(parent, { recursive: true, force: true });
+  return homeAt(path, () => rm(parent, { recursive: true, force: true }));
+}
+
+/** A CODEX_HOME at `path` (made on the first write), removed by `remove`. */
+function homeAt(path: string, remove: () => Promise<void>): TempHome {
   return {
     path,
     authFile: join(path, 'auth.json'),
@@ -40,21 +44,7 @@ export async function tempHome(options: { create?: boolean } = {}): Promise<Temp
  */
 export async function defaultHome(): Promise<TempHome & { env: Record<string, string | undefined> }> {
   const home = await tempHome();
-  const path = join(home.path, '.codex');
-  return {
-    ...home,
-    path,
-    authFile: join(path, 'auth.json'),
-    async writeAuth(record, mode = 0o600) {
-      await mkdir(path, { recursive: true });
-      await writeFile(join(path, 'auth.json'), typeof record === 'string' ? record : JSON.stringify(record, null, 2), { mode });
-    },
-    async writeConfig(toml) {
-      await mkdir(path, { recursive: true });
-      await writeFile(join(path, 'config.toml'), toml);
-    },
-    env: { CODEX_HOME: undefined, HOME: home.path },
-  };
+  return { ...homeAt(join(home.path, '.codex'), home.remove), env: { CODEX_HOME: undefined, HOME: home.path } };
 }
 
 /** Codex's lock files: regular, empty, never removed (by Codex 0.171 or by us). */
