@@ -141,6 +141,24 @@ test('5: on shutdown, refreshed tokens held unsaved get their last write', async
   assert.equal(issuer.reuseAnswers, 0);
 });
 
+test('5b: a background refresh already sent at shutdown is written before the thread goes, however long it takes', async (t) => {
+  const { issuer, home } = await setup(t, 2);
+  await seedAccounts(home.path, issuer, 'user0@example.com', ['user1@example.com']);
+  const client = server(t, home, issuer, ['-c', 'account_sessions_refresh_after_secs=0']);
+  await client.initialize();
+  const release = issuer.holdRefreshes();
+  await issuer.refreshArrived(1); // the inactive account's refresh: the issuer has rotated its token
+  const closing = client.close(15_000);
+  // Answered only after the server's shutdown grace (1.5 s, a timer inside the server that no
+  // event announces) has run out: before the fix the token service was let go at that point.
+  const late = setTimeout(release, 3_000);
+  t.after(() => clearTimeout(late));
+  assert.equal((await closing).code, 0);
+  assert.equal(issuer.rotations, 1);
+  assert.deepEqual(await lostAccounts(home.path, issuer), [], 'the rotated token of the inactive account is on disk');
+  assert.equal(issuer.reuseAnswers, 0);
+});
+
 test('3a: the background pass over inactive accounts keeps rotated tokens the account store cannot take (full disk)', async (t) => {
   const { issuer } = await setup(t, 2);
   const disk = smallDisk(t);

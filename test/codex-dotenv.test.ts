@@ -10,12 +10,13 @@
  * not, and such a value is taken as written (not compared here; the README says so).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { test, type TestContext } from 'node:test';
 import { loadCodexDotenv } from '../src/config/codex-dotenv.js';
 import { requireCodex0171, startRefusingProxy } from './support/codex-0171-offline.js';
+import { runCli } from './support/run-cli.js';
 import { startServer } from './support/spawn-server.js';
 import { tempHome } from './support/temp-home.js';
 
@@ -89,4 +90,31 @@ test('a proxy set only in $CODEX_HOME/.env reaches the sign-in; a CODEX_ variabl
   const without = await deviceCodeThrough(t, undefined);
   assert.ok(without.reply.error);
   assert.deepEqual(without.seen, [], 'no .env, no proxy');
+});
+
+test('where we differ on purpose: NODE_* is refused, and a .env is read only as a regular file of this user in a private CODEX_HOME', async (t) => {
+  const home = await tempHome();
+  t.after(() => home.remove());
+  const dotenv = `${home.path}/.env`;
+  // NODE_ variables would come too late (NODE_OPTIONS) or weaken this process (TLS checks off).
+  await writeFile(dotenv, 'NODE_TLS_REJECT_UNAUTHORIZED=0\nnode_options=--inspect\nHTTPS_PROXY=http://proxy.example:3128\n', { mode: 0o600 });
+  const ours: NodeJS.ProcessEnv = {};
+  assert.deepEqual(loadCodexDotenv(home.path, ours), { applied: ['HTTPS_PROXY'], refused: ['NODE_TLS_REJECT_UNAUTHORIZED', 'node_options'] });
+  assert.equal(ours['NODE_TLS_REJECT_UNAUTHORIZED'], undefined);
+
+  // Whoever can write the file or its folder could send the sign-in through a proxy of theirs.
+  await chmod(dotenv, 0o666);
+  const loose = await runCli(home.path, ['status']);
+  assert.match(loose.stderr, new RegExp(`${dotenv.replace(/[.]/g, '\\.')} is not read: other users can write to ${dotenv.replace(/[.]/g, '\\.')} \\(mode 0666\\)`));
+  await chmod(dotenv, 0o600);
+  await chmod(home.path, 0o777);
+  assert.deepEqual(loadCodexDotenv(home.path, {}), { applied: [], refused: [] }, 'not read in a 0777 home');
+  await chmod(home.path, 0o700);
+
+  // A FIFO there cannot hold the start (a blocking read would wait for a writer forever).
+  await rm(dotenv);
+  execFileSync('mkfifo', ['-m', '600', dotenv]);
+  const fifo = await runCli(home.path, ['status']);
+  assert.equal(fifo.code, 1, `signed out, answered: ${fifo.stderr}`);
+  assert.match(fifo.stderr, /\.env is not read: it is not a regular file/);
 });

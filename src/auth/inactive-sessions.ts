@@ -18,6 +18,7 @@ import { HeldWrite, logLostAtExit } from './held-write.js';
 import type { LoginRestrictions } from '../protocol/login-restrictions.js';
 import { mayHoldSessions, openSessionVault, type CredentialStore } from './store/store.js';
 import type { TokenService } from './token-service-client.js';
+import { RefreshControl } from '../protocol/refresh-control.js';
 
 /** The first look comes soon after start-up (a server that runs briefly still helps), then hourly. */
 const FIRST_PASS_MS = 1_000;
@@ -33,7 +34,11 @@ export interface InactiveRefreshOptions {
 export class InactiveSessionRefresher {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
+  /** The words shared with the pass under way: shutdown stops it and waits for a refresh already sent. */
+  private control: RefreshControl | undefined;
   private closed = false;
+  /** close() has made its last writes: tokens held from now on get theirs at once. */
+  private lastWritesDone = false;
   /** Held rotated tokens, by session id. */
   private readonly held = new Map<string, HeldWrite>();
 
@@ -63,7 +68,14 @@ export class InactiveSessionRefresher {
     try {
       const maybe = await mayHoldSessions(this.options.store);
       if (!maybe) return;
-      const outcome = await this.tokens.run('refreshInactive', { store: this.options.store, restrictions: this.options.restrictions, issuer: this.options.issuer, olderThanMs: this.options.refreshAfterMs });
+      this.control = new RefreshControl();
+      const outcome = await this.tokens.run('refreshInactive', {
+        store: this.options.store,
+        restrictions: this.options.restrictions,
+        issuer: this.options.issuer,
+        olderThanMs: this.options.refreshAfterMs,
+        control: this.control.buffer,
+      });
       this.hold(outcome.unsaved ?? []);
       if (outcome.refreshed > 0) this.log.info({ refreshed: outcome.refreshed }, 'refreshed inactive account sessions');
       for (const failure of outcome.failed) this.log.warn({ sessionId: failure.sessionId, code: failure.code }, 'an inactive account session could not be refreshed');
@@ -95,7 +107,8 @@ export class InactiveSessionRefresher {
         failed: (error) => this.log.debug({ sessionId: item.sessionId, code: error.code }, "the inactive account's refreshed tokens still cannot be saved"),
       });
       this.held.set(item.sessionId, held);
-      if (!this.closed) held.retryLater();
+      if (this.lastWritesDone) void this.lastWrite(item.sessionId, held);
+      else if (!this.closed) held.retryLater();
     }
   }
 
@@ -106,16 +119,22 @@ export class InactiveSessionRefresher {
   }
 
   /**
-   * Stops the timer; a pass under way is let finish (it may hold a rotated refresh token; at most
-   * until `grace` ends), then held tokens get their last write, which the grace does not cut short.
+   * Stops the timer and the pass under way: it sends no further refresh, and one already sent is
+   * waited for until its tokens are written or handed back (bounded by its attempt timeout, not by
+   * `grace`: the issuer rotated the token when the request arrived). The rest of the pass is let
+   * finish until `grace` ends; then held tokens get their last write, which the grace does not cut short.
    */
   async close(grace?: Promise<unknown>): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    await this.control?.stop();
     await (grace ? Promise.race([this.pass, grace]) : this.pass);
-    for (const [sessionId, held] of this.held) {
-      if (!(await held.last())) logLostAtExit(this.log, `inactive account session ${sessionId}`);
-    }
+    for (const [sessionId, held] of this.held) await this.lastWrite(sessionId, held);
+    this.lastWritesDone = true;
+  }
+
+  private async lastWrite(sessionId: string, held: HeldWrite): Promise<void> {
+    if (!(await held.last())) logLostAtExit(this.log, `inactive account session ${sessionId}`);
   }
 
   /** One write of held tokens into the account store, under the store's lock; false when the session no longer holds the spent token. */

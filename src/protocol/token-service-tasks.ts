@@ -81,6 +81,8 @@ export const RefreshInactiveTaskSchema = z.extend(ValidateTaskSchema, {
   /** Refresh an inactive session whose tokens were last refreshed longer ago than this. */
   olderThanMs: z.number().check(z.nonnegative()),
   attemptTimeoutMs: z.optional(z.number().check(z.positive())),
+  /** RefreshControl words: at shutdown the main thread stops the pass and waits for the refresh in flight to be written. */
+  control: z.optional(z.custom<SharedArrayBuffer>((value) => value instanceof SharedArrayBuffer)),
 });
 export type RefreshInactiveTask = z.infer<typeof RefreshInactiveTaskSchema>;
 

@@ -5,6 +5,7 @@
  * vault is always written before the store, so a crash between the two leaves a copy of every
  * token set somewhere. Listing never carries a token (workers/shared/account-sessions.ts).
  */
+import { RefreshControl } from '../../src/protocol/refresh-control.js';
 import type { AuthRecord } from '../../src/auth/store/record.js';
 import type { SessionVault, Vault } from '../../src/auth/store/session-vault.js';
 import { openCredentialStore, openSessionVault, type CredentialStore } from '../../src/auth/store/store.js';
@@ -168,6 +169,7 @@ const dropSession = (vault: Vault, sessionId: string) => (vault.sessions = vault
  */
 export async function runRefreshInactive(task: RefreshInactiveTask): Promise<RefreshInactiveOutcome> {
   const { store, vault } = openBoth(task);
+  const control = task.control ? new RefreshControl(task.control) : undefined;
   const outcome: RefreshInactiveOutcome = { refreshed: 0, failed: [] };
   await store.withLock(() => dropActiveCopy(store, vault)).catch(() => undefined);
   const ids = await vault.read().then((contents) => contents.sessions.filter((s) => s.record).map((s) => s.sessionId), () => [] as string[]);
@@ -184,25 +186,34 @@ export async function runRefreshInactive(task: RefreshInactiveTask): Promise<Ref
         if (active && identityOf(active)?.sessionId === sessionId) return;
         // A session the restrictions forbid is kept as it is, never refreshed (as the active credential is not).
         if (sessionForbidden(task.restrictions, session.record)) return;
-        const spent = session.record.tokens.refresh_token;
-        const result = await attemptRefresh(task.issuer, spent, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
-        if (result.ok) {
-          session.record = mergeRefreshed(session.record, result.tokens);
-          const saved = await writeWithRetries(() => vault.write(contents));
-          if (saved === true) outcome.refreshed++;
-          else {
-            // Counted as held, not refreshed; the pass stops here (the next write would fail too).
-            outcome.failed.push({ sessionId, code: 'persist_failed' });
-            (outcome.unsaved ??= []).push({ sessionId, record: session.record, basedOn: spent });
-            stop = true;
-          }
+        // Shutdown: nothing more is sent, and a refresh already sent is written (or handed back as
+        // unsaved) before the main thread lets this thread go: the issuer rotated on arrival.
+        if (control && !control.beginSend()) {
+          stop = true;
           return;
-        } else {
+        }
+        try {
+          const spent = session.record.tokens.refresh_token;
+          const result = await attemptRefresh(task.issuer, spent, task.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+          if (result.ok) {
+            session.record = mergeRefreshed(session.record, result.tokens);
+            const saved = await writeWithRetries(() => vault.write(contents));
+            if (saved === true) outcome.refreshed++;
+            else {
+              // Counted as held, not refreshed; the pass stops here (the next write would fail too).
+              outcome.failed.push({ sessionId, code: 'persist_failed' });
+              (outcome.unsaved ??= []).push({ sessionId, record: session.record, basedOn: spent });
+              stop = true;
+            }
+            return;
+          }
           outcome.failed.push({ sessionId, code: result.code });
           if (!result.permanent) return;
           session.needsSignIn = true;
+          await vault.write(contents);
+        } finally {
+          control?.endSend();
         }
-        await vault.write(contents);
       });
     } catch (error) {
       outcome.failed.push({ sessionId, code: (error as NodeJS.ErrnoException).code === 'ELOCKED' ? 'locked' : 'vault_unavailable' });
