@@ -9,7 +9,7 @@
  * run as another user, the folder is made read-only (0555) instead.
  */
 import assert from 'node:assert/strict';
-import { spawn, type SpawnOptionsWithoutStdio } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -36,6 +36,12 @@ async function unwritableHome(t: TestContext) {
     env: { PATH: process.env['PATH']!, HOME: dir.path, CODEX_HOME: home, CODEX_AUTH_MCP_LOG: 'warn', ...env },
     ...(asRoot && { uid: 65534, gid: 65534 }),
   });
+  if (asRoot) {
+    // Fail at once, not by a hang, where uid 65534 cannot run this Node or read the build (a Node
+    // unpacked into a 0700 folder, as `mktemp -d` makes them: .ci/run opens its folder for that).
+    const probe = spawnSync(process.execPath, [serverEntry, '--version'], { ...spawnOptions({}), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(probe.status, 0, `uid 65534 cannot run ${process.execPath} ${serverEntry} (${probe.error?.message ?? probe.stderr}): make their folders readable by others`);
+  }
   return { home, spawnOptions };
 }
 
