@@ -221,6 +221,9 @@ test('(d) one item per account whoever wrote it: an entry an older version of ou
   assert.deepEqual(await items(), [{ application: 'rust-keyring', secret: apiKeyRecord('sk-older-ours') }]);
   const status = await runCodex0171(['login', 'status', ...KEYRING], { codexHome: home.path, env });
   assert.match(output(status), /API key configured/, '0.171 reads the adopted item');
+  // Our server goes first: its keyring poll, coming between the two stores below, would adopt the
+  // older item again (a read of that moment) and leave one item where the test makes two.
+  assert.equal((await ours.close()).code, 0);
 
   // An older item of ours beside 0.171's (both could exist before: 0.171 writing first, then an
   // older version of ours): 0.171's is the one read, and our next write leaves one.
