@@ -10,13 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RotatingTokens, startFakeIssuer } from '../dev/fakes/fake-issuer.js';
 import { chatgptAuthRecord } from '../dev/jwt.js';
 import { eventually } from './support/eventually.js';
+import { fillUp } from './support/small-disk.js';
 import { startServer } from './support/spawn-server.js';
 
 const claims = { email: 'user@example.com', planType: 'plus', accountId: 'acct-1' };
@@ -30,20 +31,6 @@ function smallFilesystem(t: { after(fn: () => unknown): void }): string {
     rmSync(path, { recursive: true, force: true });
   });
   return path;
-}
-
-/** Appends to `file` until the filesystem has not one byte left. */
-function fillUp(file: string): void {
-  for (const chunk of [Buffer.alloc(4096), Buffer.alloc(1)]) {
-    for (;;) {
-      try {
-        appendFileSync(file, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw error;
-      }
-    }
-  }
 }
 
 test('rotated tokens that cannot be written (ENOSPC) are served from memory, never refreshed over, and written once there is room', async (t) => {

@@ -17,19 +17,22 @@ export function smallDisk(t: { after(fn: () => unknown): void }, size = '256k'):
   const filler = join(path, 'filler');
   return {
     path,
-    /** Appends to a filler file until the filesystem has not one byte left. */
-    fill() {
-      for (const chunk of [Buffer.alloc(4096), Buffer.alloc(1)]) {
-        for (;;) {
-          try {
-            appendFileSync(filler, chunk);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-            throw error;
-          }
-        }
-      }
-    },
+    /** Fills the filesystem to its last byte. */
+    fill: () => fillUp(filler),
     free: () => rmSync(filler, { force: true }),
   };
+}
+
+/** Appends to `file` until the filesystem has not one byte left. */
+export function fillUp(file: string): void {
+  for (const chunk of [Buffer.alloc(4096), Buffer.alloc(1)]) {
+    for (;;) {
+      try {
+        appendFileSync(file, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
+        throw error;
+      }
+    }
+  }
 }
